@@ -1,0 +1,1 @@
+//! crosslink-api-digitalocean
