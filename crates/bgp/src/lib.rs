@@ -1,1 +1,2 @@
 //! crosslink-bgp
+pub mod wire;
