@@ -1,2 +1,3 @@
 //! crosslink-bgp
+pub mod fsm;
 pub mod wire;
