@@ -587,7 +587,7 @@ impl Session {
                     _ => 3,
                 };
                 let n = Notification::new(Notification::FSM_ERROR, subcode, Vec::new());
-                let e = LastError::sent(&n, format!("unexpected {}", msg.name()));
+                let e = LastError::sent(&n, format!("peer sent {}", msg.name()));
                 self.fail(c, Some(n), e);
             }
         }

@@ -572,7 +572,7 @@ fn unexpected_messages_send_fsm_error_for_the_state() {
     h.ev(UpdateMsg(C1));
     assert_eq!(
         h.last_error().unwrap().to_string(),
-        "FSM: unexpected message in OpenSent: unexpected UPDATE"
+        "FSM: unexpected message in OpenSent: peer sent UPDATE"
     );
 }
 
