@@ -735,8 +735,13 @@ fn merge_as4(st: &mut Attrs<'_>) {
     }
     let mut need = n - n4;
     let mut merged = Vec::with_capacity(path.segments.len() + as4.segments.len());
+    // Leading confederation segments count 0 and are never in AS4_PATH: always keep them.
     for seg in &path.segments {
-        if need == 0 {
+        let confed = matches!(
+            seg.kind,
+            SegmentKind::ConfedSequence | SegmentKind::ConfedSet
+        );
+        if need == 0 && !confed {
             break;
         }
         match seg.kind {
@@ -755,15 +760,14 @@ fn merge_as4(st: &mut Attrs<'_>) {
             _ => merged.push(seg.clone()),
         }
     }
-    for seg in as4.segments {
-        match merged.last_mut() {
-            Some(last)
-                if last.kind == SegmentKind::Sequence && seg.kind == SegmentKind::Sequence =>
-            {
-                last.asns.extend_from_slice(&seg.asns)
-            }
-            _ => merged.push(seg),
+    let mut as4 = as4.segments.into_iter();
+    // Join the two halves of a sequence split at the boundary.
+    if let (Some(last), Some(first)) = (merged.last_mut(), as4.as_slice().first()) {
+        if last.kind == SegmentKind::Sequence && first.kind == SegmentKind::Sequence {
+            last.asns.extend_from_slice(&first.asns);
+            as4.next();
         }
     }
+    merged.extend(as4);
     path.segments = merged;
 }
