@@ -1,3 +1,4 @@
 //! crosslink-bgp
 pub mod fsm;
 pub mod wire;
+pub mod transport;
