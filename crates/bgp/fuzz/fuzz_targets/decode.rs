@@ -6,8 +6,13 @@ use crosslink_bgp::wire::*;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, data)) = data.split_first() else { return };
-    let ctx = CodecContext { four_octet_as: sel & 1 == 1, ibgp: sel & 2 == 2 };
+    let Some((&sel, data)) = data.split_first() else {
+        return;
+    };
+    let ctx = CodecContext {
+        four_octet_as: sel & 1 == 1,
+        ibgp: sel & 2 == 2,
+    };
     let mut rest = data;
     // Walk the stream like a session would, message after message.
     while let Ok(Some((msg, used))) = decode(rest, &ctx) {
@@ -17,7 +22,9 @@ fuzz_target!(|data: &[u8]| {
             Message::Update(u) => u.issues.is_empty(),
             _ => true,
         };
-        let Ok(bytes) = encode_to_vec(&msg, &ctx) else { continue };
+        let Ok(bytes) = encode_to_vec(&msg, &ctx) else {
+            continue;
+        };
         let again = decode_message(&bytes, &ctx).expect("our own encoding must decode");
         if ctx.four_octet_as && clean {
             let mut expect = msg;
