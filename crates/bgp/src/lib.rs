@@ -2,3 +2,4 @@
 pub mod fsm;
 pub mod wire;
 pub mod transport;
+pub mod policy;
