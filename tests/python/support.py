@@ -30,6 +30,8 @@ ADMIN_URL = re.compile(r"admin\s+(http://\S+)")
 # Datacenter slugs every DigitalOcean account sees in GET /v2/regions.
 DATACENTERS = {"ams3", "blr1", "fra1", "lon1", "nyc1", "nyc2", "nyc3", "sfo2", "sfo3", "sgp1", "syd1", "tor1"}
 
+RFC1918 = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
+
 ERROR_IDS = {
     400: "bad_request",
     401: "unauthorized",
@@ -243,11 +245,15 @@ def assert_vpc(vpc: Any, **expected: Any) -> None:
     assert vpc["urn"] == f"do:vpc:{vpc['id']}"
     assert isinstance(vpc["name"], str) and isinstance(vpc["description"], str)
     assert isinstance(vpc["default"], bool)
-    net = ipaddress.ip_network(vpc["ip_range"], strict=True)
-    assert net.is_private and 16 <= net.prefixlen <= 28, vpc["ip_range"]
+    assert is_rfc1918(vpc["ip_range"]), vpc["ip_range"]
     assert_timestamp(vpc["created_at"])
     for key, value in expected.items():
         assert vpc[key] == value, f"{key}: {vpc[key]!r} != {value!r}"
+
+
+def is_rfc1918(cidr: str) -> bool:
+    net = ipaddress.ip_network(cidr, strict=True)
+    return 16 <= net.prefixlen <= 28 and any(net.version == 4 and net.subnet_of(block) for block in RFC1918)
 
 
 def assert_peering(peering: Any, **expected: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import requests
+
 from support import assert_list_envelope, call, create_peering, create_vpc, page_links
 
 
@@ -17,7 +19,10 @@ def _expect_pages(body: dict, path: str, per_page: int, page: int, last: int) ->
     numbers = {"first": 1, "prev": page - 1, "next": page + 1, "last": last}
     for rel in rels:
         assert links[rel] == numbers[rel], f"{rel} on page {page}: {body['links']}"
-        assert links[f"{rel}.per_page"] == per_page, f"{rel} lost per_page: {body['links']}"
+        # Leaving out per_page is only harmless when it is the default.
+        assert links[f"{rel}.per_page"] in ((per_page, None) if per_page == 20 else (per_page,)), (
+            f"{rel} lost per_page: {body['links']}"
+        )
         assert links[f"{rel}.path"] == path, f"{rel} points elsewhere: {body['links']}"
 
 
@@ -47,14 +52,17 @@ def test_vpcs_paginate_over_three_pages(client):
     assert len(call(client.vpcs.list).body["vpcs"]) == 20
 
 
-def test_links_follow_the_absolute_urls(client, server):
+def test_links_can_be_followed(client, server, token):
     for i in range(5):
         create_vpc(client, f"walk-{i}", "lon1")
     resp = call(client.vpcs.list, per_page=2)
-    next_url = resp.body["links"]["pages"]["next"]
-    assert next_url.startswith(server.do_url + "/v2/vpcs?"), next_url
-    last_url = resp.body["links"]["pages"]["last"]
-    assert "page=3" in last_url
+    pages = resp.body["links"]["pages"]
+    assert pages["next"].startswith(server.do_url + "/v2/vpcs?"), pages
+    headers = {"Authorization": f"Bearer {token}"}
+    followed = requests.get(pages["next"], headers=headers, timeout=10).json()
+    assert followed == call(client.vpcs.list, per_page=2, page=2).body
+    last = requests.get(pages["last"], headers=headers, timeout=10).json()
+    assert len(last["vpcs"]) == 1 and "next" not in last["links"].get("pages", {})
 
 
 def test_peering_lists_paginate(client):

@@ -15,6 +15,7 @@ from support import (
     call,
     call_any,
     create_vpc,
+    is_rfc1918,
     snapshot,
 )
 
@@ -65,7 +66,7 @@ def test_omitted_ip_range_gets_a_free_slash_20(client):
     for i in range(3):
         vpc = create_vpc(client, f"auto-{i}", "nyc3")
         net = ipaddress.ip_network(vpc["ip_range"], strict=True)
-        assert net.prefixlen == 20 and net.is_private, vpc["ip_range"]
+        assert net.prefixlen == 20 and is_rfc1918(vpc["ip_range"]), vpc["ip_range"]
         assert not any(net.overlaps(other) for other in taken), f"{net} overlaps one of {taken}"
         taken.append(net)
 
