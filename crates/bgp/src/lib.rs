@@ -3,3 +3,4 @@ pub mod fsm;
 pub mod wire;
 pub mod transport;
 pub mod policy;
+pub mod kernel;

@@ -1,0 +1,304 @@
+//! Tests in network namespaces: kernel route programming and the BIRD/GoBGP interop harness.
+//! They need root and run only with CROSSLINK_NETNS_TESTS=1 (see `support::netns_tests_enabled`).
+
+mod support;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crosslink_bgp::kernel::{KernelRoutes, ROUTE_METRIC, ROUTE_PROTOCOL};
+use support::{Bird, BirdConfig, GoBgp, GoBgpConfig, RouterPair};
+
+const DO_AS: u32 = 64532;
+const MCR_AS: u32 = 133937;
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn our_routes(ns: &support::Netns, family: &str) -> String {
+    ns.ip(&[
+        family,
+        "route",
+        "show",
+        "proto",
+        &ROUTE_PROTOCOL.to_string(),
+    ])
+}
+
+#[test]
+fn kernel_routes_install_replace_remove_in_namespace() {
+    if !support::netns_tests_enabled() {
+        return;
+    }
+    let pair = RouterPair::new("kern");
+    let (a, b) = (&pair.a, &pair.b);
+    a.ip(&[
+        "address",
+        "add",
+        "fd00:a::1/64",
+        "dev",
+        RouterPair::A_IF,
+        "nodad",
+    ]);
+    b.ip(&[
+        "address",
+        "add",
+        "fd00:a::6/64",
+        "dev",
+        RouterPair::B_IF,
+        "nodad",
+    ]);
+    // A network "behind" the MCR end, reachable from A only through the route we install.
+    b.add_lo_address("10.20.0.1/32");
+    // Someone else's routes in A, which we must never touch.
+    a.ip(&[
+        "route",
+        "add",
+        "10.30.0.0/24",
+        "via",
+        "169.254.0.6",
+        "proto",
+        "static",
+    ]);
+    a.ip(&[
+        "route",
+        "add",
+        "10.20.0.0/24",
+        "via",
+        "169.254.0.5",
+        "metric",
+        "100",
+        "proto",
+        "static",
+    ]);
+    let ping = |target: &str| {
+        a.command("ping")
+            .args(["-c", "1", "-W", "1", target])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    };
+    support::require_tool("ping", "iputils-ping");
+    // The foreign static route points at a host that does not exist: no reply yet.
+    assert!(
+        !ping("10.20.0.1"),
+        "10.20.0.1 reachable before any route of ours"
+    );
+
+    a.enter(|| {
+        let mut k = KernelRoutes::new().unwrap();
+        k.install("10.20.0.0/24".parse().unwrap(), ip("169.254.0.6"))
+            .unwrap();
+        k.install("fd00:20::/48".parse().unwrap(), ip("fd00:a::6"))
+            .unwrap();
+        // Reinstalling with the same next hop is idempotent.
+        k.install("10.20.0.0/24".parse().unwrap(), ip("169.254.0.6"))
+            .unwrap();
+        let mut ours = k.routes().unwrap();
+        ours.sort_by_key(|r| r.prefix);
+        assert_eq!(ours.len(), 2, "{ours:?}");
+        assert_eq!(ours[0].next_hop, Some(ip("169.254.0.6")));
+        assert_eq!(ours[0].metric, ROUTE_METRIC);
+    });
+    let v4 = our_routes(a, "-4");
+    assert!(v4.contains("10.20.0.0/24 via 169.254.0.6"), "{v4}");
+    assert_eq!(v4.lines().count(), 1, "{v4}");
+    let v6 = our_routes(a, "-6");
+    assert!(v6.contains("fd00:20::/48 via fd00:a::6"), "{v6}");
+    // Ours (metric 20) beats the foreign static one (metric 100): traffic flows.
+    assert!(ping("10.20.0.1"), "no ping over the installed route");
+
+    a.enter(|| {
+        let mut k = KernelRoutes::new().unwrap();
+        // Next hop change: replaced, not added.
+        k.install("10.20.0.0/24".parse().unwrap(), ip("169.254.0.5"))
+            .unwrap();
+        // Unreachable next hop: clear error.
+        let err = k
+            .install("10.40.0.0/24".parse().unwrap(), ip("192.0.2.1"))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("not on a connected network"),
+            "{err}"
+        );
+    });
+    let v4 = our_routes(a, "-4");
+    assert!(v4.contains("10.20.0.0/24 via 169.254.0.5"), "{v4}");
+    assert_eq!(v4.lines().count(), 1, "{v4}");
+    assert!(
+        !ping("10.20.0.1"),
+        "ping still works after the next hop moved to a dead host"
+    );
+
+    a.enter(|| {
+        let mut k = KernelRoutes::new().unwrap();
+        assert!(k.remove("10.20.0.0/24".parse().unwrap()).unwrap());
+        assert!(
+            !k.remove("10.20.0.0/24".parse().unwrap()).unwrap(),
+            "second remove finds nothing"
+        );
+        // Not ours: stays.
+        assert!(!k.remove("10.30.0.0/24".parse().unwrap()).unwrap());
+        k.install("10.21.0.0/24".parse().unwrap(), ip("169.254.0.6"))
+            .unwrap();
+        assert_eq!(k.remove_all().unwrap(), 2, "10.21.0.0/24 and fd00:20::/48");
+        assert!(k.routes().unwrap().is_empty());
+    });
+    assert_eq!(our_routes(a, "-4"), "");
+    assert_eq!(our_routes(a, "-6"), "");
+    let all = a.ip(&["-4", "route", "show"]);
+    assert!(
+        all.contains("10.30.0.0/24 via 169.254.0.6 dev to-mcr proto static"),
+        "{all}"
+    );
+    assert!(
+        all.contains("10.20.0.0/24 via 169.254.0.5 dev to-mcr proto static metric 100"),
+        "{all}"
+    );
+    assert!(
+        all.contains("169.254.0.0/29 dev to-mcr proto kernel"),
+        "{all}"
+    );
+}
+
+#[test]
+fn netns_guard_deletes_namespace_and_processes() {
+    if !support::netns_tests_enabled() {
+        return;
+    }
+    let ns = support::Netns::new("guard");
+    let name = ns.name().to_string();
+    let mut sleeper = ns.command("sleep").arg("600").spawn().unwrap();
+    let listed = support::run(std::process::Command::new("ip").args(["netns", "list"]));
+    assert!(listed.contains(&name));
+    drop(ns);
+    let status = sleeper.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(libc::SIGKILL),
+        "process in the namespace was not killed: {status}"
+    );
+    let listed = support::run(std::process::Command::new("ip").args(["netns", "list"]));
+    assert!(
+        !listed.contains(&name),
+        "{name} survived its guard: {listed}"
+    );
+}
+
+/// The harness itself: BIRD (DO end) and GoBGP (MCR end) with a shared TCP-MD5 password reach
+/// Established over the production addresses and exchange one prefix each way; BIRD installs
+/// the learned prefix into its namespace's kernel.
+#[test]
+fn harness_bird_and_gobgp_with_md5_exchange_prefixes() {
+    if !support::netns_tests_enabled() {
+        return;
+    }
+    let pair = RouterPair::new("hrn");
+    let mut bird = Bird::start(
+        &pair.a,
+        &BirdConfig::new(
+            "169.254.0.1".parse().unwrap(),
+            DO_AS,
+            ip(RouterPair::B_IP),
+            MCR_AS,
+        )
+        .local_address(ip(RouterPair::A_IP))
+        .password("harness-md5-pw")
+        .announce("10.10.0.0/24")
+        .export_to_kernel(),
+    );
+    let mut gobgp = GoBgp::start(
+        &pair.b,
+        &GoBgpConfig::new(
+            "169.254.0.6".parse().unwrap(),
+            MCR_AS,
+            ip(RouterPair::A_IP),
+            DO_AS,
+        )
+        .local_address(ip(RouterPair::B_IP))
+        .password("harness-md5-pw")
+        .announce("10.20.0.0/24"),
+    );
+    let timeout = Duration::from_secs(30);
+    bird.wait_established(timeout);
+    gobgp.wait_established(timeout);
+    let route = bird.wait_route("10.20.0.0/24", timeout);
+    assert!(route.contains("via 169.254.0.6"), "{route}");
+    assert!(route.contains(&format!("BGP.as_path: {MCR_AS}")), "{route}");
+    let next_hop = gobgp.wait_route("10.10.0.0/24", timeout);
+    assert_eq!(next_hop, RouterPair::A_IP);
+    support::wait_for(Duration::from_secs(10), "kernel route from BIRD", || {
+        let r = pair.a.ip(&["route", "show", "10.20.0.0/24"]);
+        if r.contains("via 169.254.0.6") && r.contains("proto bird") {
+            Ok(())
+        } else {
+            Err(r)
+        }
+    });
+    // The session really is signed: the key shows up on the socket (not printed).
+    let ss = pair.a.exec("ss", &["-tnHi", "state", "established"]);
+    assert!(
+        ss.contains("md5keys"),
+        "BGP session socket carries no TCP-MD5 key"
+    );
+}
+
+/// The harness notices a password mismatch: no Established, and the kernel counts MD5
+/// failures. Without this, the test above could pass with the password silently ignored.
+#[test]
+fn harness_password_mismatch_never_establishes() {
+    if !support::netns_tests_enabled() {
+        return;
+    }
+    support::require_tool("nstat", "iproute2");
+    let pair = RouterPair::new("mis");
+    let mut bird = Bird::start(
+        &pair.a,
+        &BirdConfig::new(
+            "169.254.0.1".parse().unwrap(),
+            DO_AS,
+            ip(RouterPair::B_IP),
+            MCR_AS,
+        )
+        .local_address(ip(RouterPair::A_IP))
+        .password("one-password"),
+    );
+    let mut gobgp = GoBgp::start(
+        &pair.b,
+        &GoBgpConfig::new(
+            "169.254.0.6".parse().unwrap(),
+            MCR_AS,
+            ip(RouterPair::A_IP),
+            DO_AS,
+        )
+        .local_address(ip(RouterPair::B_IP))
+        .password("another-password"),
+    );
+    let md5_failures = |ns: &support::Netns| -> u64 {
+        let out = ns.exec("nstat", &["-az", "TcpExtTCPMD5Failure"]);
+        out.lines()
+            .find_map(|l| l.strip_prefix("TcpExtTCPMD5Failure"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let failures = support::wait_for(Duration::from_secs(15), "TCP-MD5 failures", || {
+        let n = md5_failures(&pair.a) + md5_failures(&pair.b);
+        if n > 0 {
+            Ok(n)
+        } else {
+            Err(format!(
+                "BIRD {}, GoBGP {}",
+                bird.bgp_state(),
+                gobgp.neighbor_state()
+            ))
+        }
+    });
+    assert!(failures > 0);
+    // Well past BIRD's connect delay and both sides' retry timers.
+    std::thread::sleep(Duration::from_secs(4));
+    assert_ne!(bird.bgp_state(), "Established");
+    assert_ne!(gobgp.neighbor_state(), "Established");
+}
