@@ -196,6 +196,7 @@ fn harness_bird_and_gobgp_with_md5_exchange_prefixes() {
         return;
     }
     let pair = RouterPair::new("hrn");
+    let started = std::time::Instant::now();
     let mut bird = Bird::start(
         &pair.a,
         &BirdConfig::new(
@@ -224,6 +225,10 @@ fn harness_bird_and_gobgp_with_md5_exchange_prefixes() {
     let timeout = Duration::from_secs(30);
     bird.wait_established(timeout);
     gobgp.wait_established(timeout);
+    eprintln!(
+        "BIRD <-> GoBGP Established {:?} after starting BIRD",
+        started.elapsed()
+    );
     let route = bird.wait_route("10.20.0.0/24", timeout);
     assert!(route.contains("via 169.254.0.6"), "{route}");
     assert!(route.contains(&format!("BGP.as_path: {MCR_AS}")), "{route}");

@@ -69,8 +69,8 @@ pub fn run(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Polls `probe` until it returns `Some` or `timeout` passes; the error carries the last
-/// observation (`describe` of the last `None`) for the failure message.
+/// Polls `probe` every 200 ms until it returns `Ok` or `timeout` passes; the panic message then
+/// carries the last `Err` (what was seen instead).
 pub fn wait_for<T>(
     timeout: Duration,
     what: &str,
