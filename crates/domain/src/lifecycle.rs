@@ -1,0 +1,115 @@
+//! How fast asynchronous resources move through their statuses. Users pick per resource type:
+//! `immediate` for CI, `delay` to exercise their polling, `manual` to step by hand.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ResourceType {
+    VpcPeering,
+}
+
+impl ResourceType {
+    pub const ALL: &'static [ResourceType] = &[ResourceType::VpcPeering];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VpcPeering => "vpc_peering",
+        }
+    }
+}
+
+impl FromStr for ResourceType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown resource type '{s}'; known: {}",
+                    Self::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+                )
+            })
+    }
+}
+
+impl fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransitionPolicy {
+    /// Every step is taken as soon as the reconciler sees it; each step is still recorded.
+    #[default]
+    Immediate,
+    /// Each step waits this many milliseconds.
+    Delay(u64),
+    /// Steps wait for an explicit advance through the admin API.
+    Manual,
+}
+
+impl TransitionPolicy {
+    /// When the next step is due, counted from `now`; `None` means never on its own.
+    pub fn next_due(self, now: i64) -> Option<i64> {
+        match self {
+            Self::Immediate => Some(now),
+            Self::Delay(ms) => Some(now.saturating_add(ms as i64)),
+            Self::Manual => None,
+        }
+    }
+}
+
+impl FromStr for TransitionPolicy {
+    type Err = String;
+    /// `immediate`, `manual`, `delay:SECONDS` (fractions allowed, e.g. `delay:0.5`).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "immediate" => Ok(Self::Immediate),
+            "manual" => Ok(Self::Manual),
+            _ => {
+                let secs = s
+                    .strip_prefix("delay:")
+                    .or_else(|| s.strip_prefix("delay="))
+                    .ok_or_else(|| {
+                        format!("unknown transition policy '{s}'; use immediate, manual or delay:SECONDS")
+                    })?;
+                let secs: f64 = secs
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| v.is_finite() && *v >= 0.0 && *v <= 86_400.0)
+                    .ok_or_else(|| format!("delay must be a number of seconds between 0 and 86400, got '{secs}'"))?;
+                Ok(Self::Delay((secs * 1000.0).round() as u64))
+            }
+        }
+    }
+}
+
+impl fmt::Display for TransitionPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Immediate => f.write_str("immediate"),
+            Self::Manual => f.write_str("manual"),
+            Self::Delay(ms) => write!(f, "delay:{}", *ms as f64 / 1000.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_policies() {
+        assert_eq!("immediate".parse(), Ok(TransitionPolicy::Immediate));
+        assert_eq!("manual".parse(), Ok(TransitionPolicy::Manual));
+        assert_eq!("delay:1.5".parse(), Ok(TransitionPolicy::Delay(1500)));
+        assert!("delay:-1".parse::<TransitionPolicy>().is_err());
+        assert!("delay:x".parse::<TransitionPolicy>().is_err());
+        assert!("slow".parse::<TransitionPolicy>().is_err());
+        assert_eq!(TransitionPolicy::Delay(1500).to_string(), "delay:1.5");
+    }
+}
