@@ -1,1 +1,42 @@
-fn main() {}
+//! `crosslink`: the server (`serve`), the doctl-style client, and the standalone BGP router.
+
+use clap::{Parser, Subcommand};
+
+mod router;
+mod serve;
+
+#[derive(Parser)]
+#[command(name = "crosslink", version, about = "A self-hostable twin of private cloud networking: DigitalOcean VPCs and peerings, Megaport, and real BGP")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API servers (DigitalOcean API, admin) on one data directory.
+    Serve(serve::ServeArgs),
+    /// Run one standalone BGP speaker, e.g. as the on-premises router beside crosslink.
+    Router(router::RouterArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Router(args) => router::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("Error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
