@@ -1,1 +1,3 @@
-//! crosslink-api-digitalocean
+//! The DigitalOcean API: wire types (always) and the axum server (feature `server`).
+
+pub mod wire;
