@@ -15,7 +15,9 @@ pub use peering::{PeeringStatus, VpcPeering};
 pub use vpc::Vpc;
 
 /// The tenant behind a DigitalOcean bearer token. Every row carries one; every query filters by it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct TeamId(pub String);
 
 impl std::fmt::Display for TeamId {

@@ -29,7 +29,11 @@ impl FromStr for ResourceType {
             .ok_or_else(|| {
                 format!(
                     "unknown resource type '{s}'; known: {}",
-                    Self::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+                    Self::ALL
+                        .iter()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             })
     }
@@ -81,7 +85,11 @@ impl FromStr for TransitionPolicy {
                     .parse()
                     .ok()
                     .filter(|v: &f64| v.is_finite() && *v >= 0.0 && *v <= 86_400.0)
-                    .ok_or_else(|| format!("delay must be a number of seconds between 0 and 86400, got '{secs}'"))?;
+                    .ok_or_else(|| {
+                        format!(
+                            "delay must be a number of seconds between 0 and 86400, got '{secs}'"
+                        )
+                    })?;
                 Ok(Self::Delay((secs * 1000.0).round() as u64))
             }
         }

@@ -147,9 +147,15 @@ mod tests {
         let a = vpc("a", "nyc1", "10.0.0.0/20");
         let b = vpc("b", "sfo3", "10.0.16.0/20");
         assert!(check_create("p", &a, &b, &[], None).is_ok());
-        assert!(matches!(check_create("p", &a, &a, &[], None), Err(DomainError::Invalid(_))));
+        assert!(matches!(
+            check_create("p", &a, &a, &[], None),
+            Err(DomainError::Invalid(_))
+        ));
         let blr = vpc("c", "blr1", "10.0.32.0/20");
-        assert!(matches!(check_create("p", &a, &blr, &[], None), Err(DomainError::Invalid(_))));
+        assert!(matches!(
+            check_create("p", &a, &blr, &[], None),
+            Err(DomainError::Invalid(_))
+        ));
         let blr2 = vpc("d", "blr1", "10.0.48.0/20");
         assert!(check_create("p", &blr, &blr2, &[], None).is_ok());
         let existing = VpcPeering {
@@ -165,17 +171,30 @@ mod tests {
             Err(DomainError::Conflict(_))
         ));
         assert!(matches!(
-            check_create("x", &a, &vpc("e", "ams3", "10.0.64.0/20"), &[], Some(&existing)),
+            check_create(
+                "x",
+                &a,
+                &vpc("e", "ams3", "10.0.64.0/20"),
+                &[],
+                Some(&existing)
+            ),
             Err(DomainError::Conflict(_))
         ));
     }
 
     #[test]
     fn status_machine() {
-        assert_eq!(PeeringStatus::Provisioning.step(), Step::To(PeeringStatus::Active));
+        assert_eq!(
+            PeeringStatus::Provisioning.step(),
+            Step::To(PeeringStatus::Active)
+        );
         assert_eq!(PeeringStatus::Active.step(), Step::Done);
         assert_eq!(PeeringStatus::Deleting.step(), Step::Remove);
-        for s in [PeeringStatus::Provisioning, PeeringStatus::Active, PeeringStatus::Deleting] {
+        for s in [
+            PeeringStatus::Provisioning,
+            PeeringStatus::Active,
+            PeeringStatus::Deleting,
+        ] {
             assert_eq!(PeeringStatus::parse(s.as_str()), Some(s));
         }
     }

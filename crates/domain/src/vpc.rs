@@ -63,7 +63,9 @@ fn rfc1918() -> impl Iterator<Item = Ipv4Net> {
 /// Names are `^[a-zA-Z0-9\-\.]+$` (spec), at most 255 characters.
 pub fn validate_name(name: &str, what: &str, allow_periods: bool) -> Result<(), DomainError> {
     if name.is_empty() {
-        return Err(DomainError::invalid(format!("{what} name must not be empty")));
+        return Err(DomainError::invalid(format!(
+            "{what} name must not be empty"
+        )));
     }
     if name.len() > 255 {
         return Err(DomainError::invalid(format!(
@@ -143,7 +145,11 @@ pub fn check_no_overlap(range: &Ipv4Net, existing: Option<&Vpc>) -> Result<(), D
     }
 }
 
-pub fn check_name_free(name: &str, holder: Option<&Vpc>, except: Option<Uuid>) -> Result<(), DomainError> {
+pub fn check_name_free(
+    name: &str,
+    holder: Option<&Vpc>,
+    except: Option<Uuid>,
+) -> Result<(), DomainError> {
     match holder {
         Some(v) if Some(v.id) != except => Err(DomainError::conflict(format!(
             "a VPC named '{name}' already exists in this team"
@@ -263,7 +269,10 @@ mod tests {
             net("10.0.32.0/20")
         );
         // A /16 covering many /20s is skipped over as a whole.
-        assert_eq!(pick_free_range(&[net("10.0.0.0/16")]).unwrap(), net("10.1.0.0/20"));
+        assert_eq!(
+            pick_free_range(&[net("10.0.0.0/16")]).unwrap(),
+            net("10.1.0.0/20")
+        );
         // A small range in the middle of a /20 blocks that /20.
         assert_eq!(
             pick_free_range(&[net("10.0.5.0/24")]).unwrap(),
@@ -308,8 +317,14 @@ mod tests {
         };
         let (next, demote) = apply_update(&other, &set).unwrap();
         assert!(next.default && demote);
-        assert!(matches!(check_deletable(&other, 1, 0), Err(DomainError::Conflict(_))));
-        assert!(matches!(check_deletable(&other, 0, 2), Err(DomainError::Conflict(_))));
+        assert!(matches!(
+            check_deletable(&other, 1, 0),
+            Err(DomainError::Conflict(_))
+        ));
+        assert!(matches!(
+            check_deletable(&other, 0, 2),
+            Err(DomainError::Conflict(_))
+        ));
         assert!(check_deletable(&other, 0, 0).is_ok());
     }
 }

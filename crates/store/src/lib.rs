@@ -1,1 +1,162 @@
-//! crosslink-store
+//! Persistence for crosslink. [`Store`] is a trait of domain operations, not a key-value API:
+//! each method reads what the domain rules need and writes what they decided, in one
+//! transaction, so concurrent requests cannot both pass a check that only one of them may pass.
+
+pub mod conformance;
+mod sqlite;
+
+use async_trait::async_trait;
+use crosslink_domain::peering::{Step, VpcPeering};
+use crosslink_domain::time::Millis;
+use crosslink_domain::vpc::{Vpc, VpcCreate, VpcUpdate};
+use crosslink_domain::{DomainError, ResourceType, TeamId};
+use uuid::Uuid;
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A rule refused the operation; the message is for the user.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The database failed; the message is for the operator's log, not the API response.
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// One page of a collection: offset and size, 1-based page as the APIs count.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl PageRequest {
+    pub fn offset(&self) -> u64 {
+        u64::from(self.page.saturating_sub(1)) * u64::from(self.per_page)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PeeringFilter {
+    /// Only peerings that join this VPC.
+    pub vpc: Option<Uuid>,
+    /// Only peerings with at least one VPC in this region.
+    pub region: Option<String>,
+}
+
+/// A resource whose next lifecycle step is due and now leased to the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueTransition {
+    pub resource_type: ResourceType,
+    pub id: Uuid,
+    pub team: TeamId,
+    pub status: String,
+    pub generation: i64,
+}
+
+/// A recorded status change, for `/_crosslink/events` and the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub seq: i64,
+    pub at: Millis,
+    pub team: TeamId,
+    pub resource_type: String,
+    pub resource_id: Uuid,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+}
+
+/// An API token made with `crosslink admin tokens create`; only its hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub name: String,
+    pub team: TeamId,
+    pub scopes: Vec<String>,
+    pub created_at: Millis,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // VPCs
+    async fn create_vpc(&self, team: &TeamId, req: VpcCreate, id: Uuid, now: Millis)
+        -> Result<Vpc>;
+    async fn get_vpc(&self, team: &TeamId, id: Uuid) -> Result<Vpc>;
+    async fn list_vpcs(&self, team: &TeamId, page: PageRequest) -> Result<(Vec<Vpc>, u64)>;
+    async fn update_vpc(&self, team: &TeamId, id: Uuid, update: VpcUpdate) -> Result<Vpc>;
+    async fn delete_vpc(&self, team: &TeamId, id: Uuid) -> Result<()>;
+
+    // VPC peerings
+    /// Creates a peering in `PROVISIONING` with its first step due at `next_due`.
+    async fn create_peering(
+        &self,
+        team: &TeamId,
+        name: &str,
+        vpc_ids: [Uuid; 2],
+        id: Uuid,
+        now: Millis,
+        next_due: Option<Millis>,
+    ) -> Result<VpcPeering>;
+    async fn get_peering(&self, team: &TeamId, id: Uuid) -> Result<VpcPeering>;
+    async fn list_peerings(
+        &self,
+        team: &TeamId,
+        filter: &PeeringFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<VpcPeering>, u64)>;
+    /// Renames a peering; with `vpc` set, the peering must join that VPC (per-VPC route).
+    async fn rename_peering(
+        &self,
+        team: &TeamId,
+        id: Uuid,
+        name: &str,
+        vpc: Option<Uuid>,
+    ) -> Result<VpcPeering>;
+    /// Moves a peering to `DELETING`; idempotent for one already deleting.
+    async fn delete_peering(
+        &self,
+        team: &TeamId,
+        id: Uuid,
+        now: Millis,
+        next_due: Option<Millis>,
+    ) -> Result<VpcPeering>;
+
+    // Lifecycles
+    /// Leases up to `limit` resources whose step is due at `now`, for `lease_ms`.
+    async fn claim_due(
+        &self,
+        now: Millis,
+        lease_ms: i64,
+        owner: &str,
+        limit: u32,
+    ) -> Result<Vec<DueTransition>>;
+    /// Applies one step as a compare-and-swap on the generation; `false` when someone else won.
+    async fn apply_step(
+        &self,
+        due: &DueTransition,
+        step: Step,
+        now: Millis,
+        next_due: Option<Millis>,
+    ) -> Result<bool>;
+    /// Reschedules a resource's next step (admin advance, policy change).
+    async fn schedule(
+        &self,
+        resource_type: ResourceType,
+        id: Uuid,
+        due: Option<Millis>,
+    ) -> Result<bool>;
+    /// Reschedules every pending resource of a type (a policy change applies to what is in flight).
+    async fn schedule_all(&self, resource_type: ResourceType, due: Option<Millis>) -> Result<u64>;
+    /// The earliest due step, so the reconciler can sleep exactly until then.
+    async fn next_due(&self) -> Result<Option<Millis>>;
+    async fn events(&self, after_seq: i64, limit: u32) -> Result<Vec<Event>>;
+
+    // Tokens
+    async fn create_token(&self, hash: &str, token: &ApiToken) -> Result<()>;
+    async fn find_token(&self, hash: &str) -> Result<Option<ApiToken>>;
+
+    /// Drops every resource (admin reset); tokens are kept.
+    async fn reset(&self) -> Result<()>;
+}

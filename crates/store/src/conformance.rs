@@ -1,0 +1,367 @@
+//! The behaviour every [`Store`] backend must show, written once over the trait. A backend's
+//! tests call [`run_all`] with a fresh, empty store; PostgreSQL joins by adding one test.
+
+use crate::{PageRequest, PeeringFilter, Store, StoreError};
+use crosslink_domain::peering::{PeeringStatus, Step};
+use crosslink_domain::vpc::{VpcCreate, VpcUpdate};
+use crosslink_domain::{DomainError, ResourceType, TeamId};
+use uuid::Uuid;
+
+const ALL: PageRequest = PageRequest {
+    page: 1,
+    per_page: 200,
+};
+
+fn team(name: &str) -> TeamId {
+    TeamId(name.to_owned())
+}
+
+fn create(name: &str, region: &str, range: Option<&str>) -> VpcCreate {
+    VpcCreate {
+        name: name.into(),
+        description: String::new(),
+        region: region.into(),
+        ip_range: range.map(|r| r.parse().unwrap()),
+    }
+}
+
+fn assert_domain(
+    r: Result<impl std::fmt::Debug, StoreError>,
+    want: fn(&DomainError) -> bool,
+    what: &str,
+) {
+    match r {
+        Err(StoreError::Domain(e)) if want(&e) => {}
+        other => panic!("{what}: unexpected {other:?}"),
+    }
+}
+
+/// Runs every check on `store`, which must start empty.
+pub async fn run_all<S: Store>(store: &S) {
+    vpc_rules(store).await;
+    store.reset().await.unwrap();
+    peering_lifecycle(store).await;
+    store.reset().await.unwrap();
+    tenancy_and_paging(store).await;
+    store.reset().await.unwrap();
+    tokens(store).await;
+}
+
+async fn vpc_rules<S: Store>(s: &S) {
+    let t = team("t1");
+    let a = s
+        .create_vpc(&t, create("a", "nyc1", None), Uuid::new_v4(), 1)
+        .await
+        .unwrap();
+    assert!(a.default, "first VPC of a region is its default");
+    assert_eq!(a.ip_range.to_string(), "10.0.0.0/20");
+    let b = s
+        .create_vpc(
+            &t,
+            create("b", "nyc1", Some("10.0.16.0/24")),
+            Uuid::new_v4(),
+            2,
+        )
+        .await
+        .unwrap();
+    assert!(!b.default);
+    assert_domain(
+        s.create_vpc(
+            &t,
+            create("c", "nyc1", Some("10.0.0.0/16")),
+            Uuid::new_v4(),
+            3,
+        )
+        .await,
+        |e| matches!(e, DomainError::Conflict(_)),
+        "overlapping range",
+    );
+    assert_domain(
+        s.create_vpc(&t, create("a", "sfo3", None), Uuid::new_v4(), 3)
+            .await,
+        |e| matches!(e, DomainError::Conflict(_)),
+        "duplicate name",
+    );
+    let c = s
+        .create_vpc(&t, create("c", "nyc1", None), Uuid::new_v4(), 4)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.ip_range.to_string(),
+        "10.0.32.0/20",
+        "auto range skips taken space"
+    );
+
+    // Default rules.
+    let unset = VpcUpdate {
+        default: Some(false),
+        ..Default::default()
+    };
+    assert_domain(
+        s.update_vpc(&t, a.id, unset).await,
+        |e| matches!(e, DomainError::Forbidden(_)),
+        "unset default",
+    );
+    assert_domain(
+        s.delete_vpc(&t, a.id).await,
+        |e| matches!(e, DomainError::Forbidden(_)),
+        "delete default",
+    );
+    let promote = VpcUpdate {
+        default: Some(true),
+        ..Default::default()
+    };
+    assert!(s.update_vpc(&t, b.id, promote).await.unwrap().default);
+    assert!(
+        !s.get_vpc(&t, a.id).await.unwrap().default,
+        "previous default demoted"
+    );
+    let rename = VpcUpdate {
+        name: Some("b".into()),
+        ..Default::default()
+    };
+    assert_domain(
+        s.update_vpc(&t, c.id, rename).await,
+        |e| matches!(e, DomainError::Conflict(_)),
+        "rename onto taken name",
+    );
+    let describe = VpcUpdate {
+        description: Some("x".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.update_vpc(&t, c.id, describe).await.unwrap().description,
+        "x"
+    );
+
+    s.delete_vpc(&t, a.id).await.unwrap();
+    assert_domain(
+        s.get_vpc(&t, a.id).await,
+        |e| matches!(e, DomainError::NotFound(_)),
+        "deleted VPC",
+    );
+    assert_domain(
+        s.delete_vpc(&t, a.id).await,
+        |e| matches!(e, DomainError::NotFound(_)),
+        "delete twice",
+    );
+    assert_eq!(s.list_vpcs(&t, ALL).await.unwrap().1, 2);
+}
+
+async fn peering_lifecycle<S: Store>(s: &S) {
+    let t = team("t1");
+    // Regions' defaults, so the VPCs below are deletable.
+    for (name, region) in [("n0", "nyc1"), ("m0", "ams3")] {
+        s.create_vpc(&t, create(name, region, None), Uuid::new_v4(), 0)
+            .await
+            .unwrap();
+    }
+    let a = s
+        .create_vpc(&t, create("a", "nyc1", None), Uuid::new_v4(), 1)
+        .await
+        .unwrap();
+    let b = s
+        .create_vpc(&t, create("b", "ams3", None), Uuid::new_v4(), 1)
+        .await
+        .unwrap();
+    let c = s
+        .create_vpc(&t, create("c", "blr1", None), Uuid::new_v4(), 1)
+        .await
+        .unwrap();
+    let pid = Uuid::new_v4();
+    let p = s
+        .create_peering(&t, "ab", [a.id, b.id], pid, 10, Some(10))
+        .await
+        .unwrap();
+    assert_eq!(p.status, PeeringStatus::Provisioning);
+    assert_domain(
+        s.create_peering(&t, "ba", [b.id, a.id], Uuid::new_v4(), 10, Some(10))
+            .await,
+        |e| matches!(e, DomainError::Conflict(_)),
+        "same pair twice",
+    );
+    assert_domain(
+        s.create_peering(&t, "ac", [a.id, c.id], Uuid::new_v4(), 10, Some(10))
+            .await,
+        |e| matches!(e, DomainError::Invalid(_)),
+        "BLR1 across datacenters",
+    );
+    assert_domain(
+        s.delete_vpc(&t, a.id).await,
+        |e| matches!(e, DomainError::Conflict(_)),
+        "VPC with peering",
+    );
+
+    // Not due yet: nothing to claim.
+    assert!(s.claim_due(5, 1000, "r1", 10).await.unwrap().is_empty());
+    assert_eq!(s.next_due().await.unwrap(), Some(10));
+    let due = s.claim_due(10, 1000, "r1", 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    // Leased: a second reconciler gets nothing.
+    assert!(s.claim_due(11, 1000, "r2", 10).await.unwrap().is_empty());
+    assert!(s
+        .apply_step(&due[0], Step::To(PeeringStatus::Active), 12, None)
+        .await
+        .unwrap());
+    // A stale generation loses the compare-and-swap.
+    assert!(!s
+        .apply_step(&due[0], Step::To(PeeringStatus::Active), 12, None)
+        .await
+        .unwrap());
+    assert_eq!(
+        s.get_peering(&t, pid).await.unwrap().status,
+        PeeringStatus::Active
+    );
+    assert_eq!(s.next_due().await.unwrap(), None);
+
+    let renamed = s.rename_peering(&t, pid, "ab2", Some(b.id)).await.unwrap();
+    assert_eq!(renamed.name, "ab2");
+    assert_domain(
+        s.rename_peering(&t, pid, "x", Some(c.id)).await,
+        |e| matches!(e, DomainError::NotFound(_)),
+        "rename via unrelated VPC",
+    );
+    let by_vpc = PeeringFilter {
+        vpc: Some(b.id),
+        region: None,
+    };
+    assert_eq!(s.list_peerings(&t, &by_vpc, ALL).await.unwrap().1, 1);
+    let by_region = PeeringFilter {
+        vpc: None,
+        region: Some("blr1".into()),
+    };
+    assert_eq!(s.list_peerings(&t, &by_region, ALL).await.unwrap().1, 0);
+
+    // A lease that expired (the reconciler died) is claimable again.
+    let deleting = s.delete_peering(&t, pid, 20, Some(20)).await.unwrap();
+    assert_eq!(deleting.status, PeeringStatus::Deleting);
+    let first = s.claim_due(20, 100, "dead", 10).await.unwrap();
+    assert_eq!(first.len(), 1);
+    let again = s.claim_due(200, 100, "r3", 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert!(s
+        .apply_step(&again[0], Step::Remove, 201, None)
+        .await
+        .unwrap());
+    assert_domain(
+        s.get_peering(&t, pid).await,
+        |e| matches!(e, DomainError::NotFound(_)),
+        "removed peering",
+    );
+    s.delete_vpc(&t, b.id).await.unwrap();
+
+    let history: Vec<_> = s
+        .events(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.resource_id == pid)
+        .map(|e| (e.from_status, e.to_status))
+        .collect();
+    let s_ = |x: &str| Some(x.to_owned());
+    assert_eq!(
+        history,
+        vec![
+            (None, s_("PROVISIONING")),
+            (s_("PROVISIONING"), s_("ACTIVE")),
+            (s_("ACTIVE"), s_("DELETING")),
+            (s_("DELETING"), None)
+        ]
+    );
+
+    // Manual policy: nothing due until scheduled.
+    let q = s
+        .create_peering(
+            &t,
+            "manual",
+            [a.id, c.id].map(|_| a.id),
+            Uuid::new_v4(),
+            1,
+            None,
+        )
+        .await;
+    assert!(q.is_err(), "same VPC twice is refused");
+    let d = s
+        .create_vpc(&t, create("d", "nyc1", None), Uuid::new_v4(), 1)
+        .await
+        .unwrap();
+    let m = s
+        .create_peering(&t, "manual", [a.id, d.id], Uuid::new_v4(), 1, None)
+        .await
+        .unwrap();
+    assert_eq!(s.next_due().await.unwrap(), None);
+    assert!(s
+        .schedule(ResourceType::VpcPeering, m.id, Some(50))
+        .await
+        .unwrap());
+    assert_eq!(s.next_due().await.unwrap(), Some(50));
+}
+
+async fn tenancy_and_paging<S: Store>(s: &S) {
+    let (t1, t2) = (team("t1"), team("t2"));
+    let mut ids = Vec::new();
+    for i in 0..45 {
+        let v = s
+            .create_vpc(
+                &t1,
+                create(&format!("v{i}"), "nyc1", None),
+                Uuid::new_v4(),
+                i,
+            )
+            .await
+            .unwrap();
+        ids.push(v.id);
+    }
+    // Another team may reuse names and ranges.
+    let other = s
+        .create_vpc(&t2, create("v0", "nyc1", None), Uuid::new_v4(), 0)
+        .await
+        .unwrap();
+    assert_eq!(other.ip_range.to_string(), "10.0.0.0/20");
+    assert_domain(
+        s.get_vpc(&t2, ids[0]).await,
+        |e| matches!(e, DomainError::NotFound(_)),
+        "other team's VPC",
+    );
+    assert_domain(
+        s.delete_vpc(&t2, ids[1]).await,
+        |e| matches!(e, DomainError::NotFound(_)),
+        "delete other team's VPC",
+    );
+    let (page3, total) = s
+        .list_vpcs(
+            &t1,
+            PageRequest {
+                page: 3,
+                per_page: 20,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, 45);
+    assert_eq!(page3.iter().map(|v| v.id).collect::<Vec<_>>(), ids[40..]);
+    let (page9, _) = s
+        .list_vpcs(
+            &t1,
+            PageRequest {
+                page: 9,
+                per_page: 20,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(page9.is_empty());
+    assert_eq!(s.list_vpcs(&t2, ALL).await.unwrap().1, 1);
+}
+
+async fn tokens<S: Store>(s: &S) {
+    let token = crate::ApiToken {
+        name: "ci".into(),
+        team: team("t9"),
+        scopes: vec!["vpc:read".into(), "vpc:create".into()],
+        created_at: 5,
+    };
+    s.create_token("h1", &token).await.unwrap();
+    assert_eq!(s.find_token("h1").await.unwrap(), Some(token));
+    assert_eq!(s.find_token("h2").await.unwrap(), None);
+}

@@ -1,0 +1,694 @@
+//! SQLite in WAL mode: one writer connection (SQLite has one writer anyway; taking it up front
+//! with `BEGIN IMMEDIATE` avoids busy-retry storms) and a small pool of readers. rusqlite runs
+//! synchronously on tokio's blocking pool; see docs/architecture.md for why not sqlx here.
+
+use crate::{
+    ApiToken, DueTransition, Event, PageRequest, PeeringFilter, Result, Store, StoreError,
+};
+use async_trait::async_trait;
+use crosslink_domain::peering::{self, PeeringStatus, Step, VpcPeering};
+use crosslink_domain::time::Millis;
+use crosslink_domain::vpc::{self, Vpc, VpcCreate, VpcUpdate};
+use crosslink_domain::{DomainError, ResourceType, TeamId};
+use ipnet::Ipv4Net;
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+const READERS: usize = 4;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        backend(e)
+    }
+}
+
+fn open(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    // WAL with synchronous=NORMAL: a commit is in the WAL before we answer, so it survives the
+    // process being killed; only a power loss can take the last commits.
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+    )?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `dir/crosslink.sqlite3` and runs pending migrations.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| backend(format!("cannot create data dir {}: {e}", dir.display())))?;
+        let path = dir.join("crosslink.sqlite3");
+        let mut writer = open(&path)?;
+        migrate(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| open(&path).map(Mutex::new))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let start = inner.next_reader.fetch_add(1, Ordering::Relaxed);
+            // Prefer an idle reader; wait on one only if all are busy.
+            for i in 0..READERS {
+                if let Ok(conn) = inner.readers[(start + i) % READERS].try_lock() {
+                    return f(&conn);
+                }
+            }
+            let conn = inner.readers[start % READERS]
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            f(&conn)
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+// ---- row mapping -----------------------------------------------------------------------------
+
+const VPC_COLS: &str = "id, team, name, description, region, ip_range, is_default, created_at";
+
+fn parse_uuid(s: String) -> rusqlite::Result<Uuid> {
+    Uuid::parse_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn vpc_row(r: &Row<'_>) -> rusqlite::Result<Vpc> {
+    let range: String = r.get(5)?;
+    Ok(Vpc {
+        id: parse_uuid(r.get(0)?)?,
+        team: TeamId(r.get(1)?),
+        name: r.get(2)?,
+        description: r.get(3)?,
+        region: r.get(4)?,
+        ip_range: range.parse().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        default: r.get(6)?,
+        created_at: r.get(7)?,
+    })
+}
+
+const PEERING_COLS: &str = "id, team, name, vpc_a, vpc_b, status, created_at";
+
+fn peering_row(r: &Row<'_>) -> rusqlite::Result<VpcPeering> {
+    let status: String = r.get(5)?;
+    Ok(VpcPeering {
+        id: parse_uuid(r.get(0)?)?,
+        team: TeamId(r.get(1)?),
+        name: r.get(2)?,
+        vpc_ids: [parse_uuid(r.get(3)?)?, parse_uuid(r.get(4)?)?],
+        status: PeeringStatus::parse(&status).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                5,
+                rusqlite::types::Type::Text,
+                format!("bad status {status}").into(),
+            )
+        })?,
+        created_at: r.get(6)?,
+    })
+}
+
+fn range_bounds(net: &Ipv4Net) -> (i64, i64) {
+    (
+        i64::from(u32::from(net.network())),
+        i64::from(u32::from(net.broadcast())),
+    )
+}
+
+fn vpc_by_id(c: &Connection, team: &TeamId, id: Uuid) -> Result<Vpc> {
+    c.prepare_cached(&format!(
+        "SELECT {VPC_COLS} FROM vpcs WHERE team = ?1 AND id = ?2"
+    ))?
+    .query_row(params![team.0, id.to_string()], vpc_row)
+    .optional()?
+    .ok_or_else(|| DomainError::not_found("vpc").into())
+}
+
+fn vpc_by_name(c: &Connection, team: &TeamId, name: &str) -> Result<Option<Vpc>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {VPC_COLS} FROM vpcs WHERE team = ?1 AND name = ?2"
+    ))?
+    .query_row(params![team.0, name], vpc_row)
+    .optional()?)
+}
+
+/// The team's VPC with the highest range start at or before `net`'s end: since a team's ranges
+/// never overlap, it is the only one that can overlap `net`.
+fn vpc_overlap_candidate(c: &Connection, team: &TeamId, net: &Ipv4Net) -> Result<Option<Vpc>> {
+    let (_, end) = range_bounds(net);
+    Ok(c.prepare_cached(&format!(
+        "SELECT {VPC_COLS} FROM vpcs WHERE team = ?1 AND ip_start <= ?2 ORDER BY ip_start DESC LIMIT 1"
+    ))?
+    .query_row(params![team.0, end], vpc_row)
+    .optional()?)
+}
+
+fn peering_by_id(c: &Connection, team: &TeamId, id: Uuid) -> Result<VpcPeering> {
+    c.prepare_cached(&format!(
+        "SELECT {PEERING_COLS} FROM vpc_peerings WHERE team = ?1 AND id = ?2"
+    ))?
+    .query_row(params![team.0, id.to_string()], peering_row)
+    .optional()?
+    .ok_or_else(|| DomainError::not_found("vpc_peering").into())
+}
+
+fn record_event(
+    c: &Connection,
+    at: Millis,
+    team: &TeamId,
+    resource_type: &str,
+    id: Uuid,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO events (at, team, resource_type, resource_id, from_status, to_status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![at, team.0, resource_type, id.to_string(), from, to])?;
+    Ok(())
+}
+
+fn count(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<u64> {
+    Ok(c.prepare_cached(sql)?
+        .query_row(p, |r| r.get::<_, i64>(0))? as u64)
+}
+
+// ---- the trait ---------------------------------------------------------------------------------
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_vpc(
+        &self,
+        team: &TeamId,
+        req: VpcCreate,
+        id: Uuid,
+        now: Millis,
+    ) -> Result<Vpc> {
+        let team = team.clone();
+        self.write(move |tx| {
+            vpc::validate_create(&req)?;
+            vpc::check_name_free(&req.name, vpc_by_name(tx, &team, &req.name)?.as_ref(), None)?;
+            let ip_range = match req.ip_range {
+                Some(net) => {
+                    vpc::check_no_overlap(&net, vpc_overlap_candidate(tx, &team, &net)?.as_ref())?;
+                    net
+                }
+                None => {
+                    let taken = tx
+                        .prepare_cached("SELECT ip_range FROM vpcs WHERE team = ?1")?
+                        .query_map(params![team.0], |r| r.get::<_, String>(0))?
+                        .filter_map(|r| r.ok().and_then(|s| s.parse().ok()))
+                        .collect::<Vec<Ipv4Net>>();
+                    vpc::pick_free_range(&taken)?
+                }
+            };
+            let first_in_region = count(
+                tx,
+                "SELECT COUNT(*) FROM vpcs WHERE team = ?1 AND region = ?2",
+                params![team.0, req.region],
+            )? == 0;
+            let v = Vpc {
+                id,
+                team: team.clone(),
+                name: req.name,
+                description: req.description,
+                region: req.region,
+                ip_range,
+                default: first_in_region,
+                created_at: now,
+            };
+            let (start, end) = range_bounds(&v.ip_range);
+            tx.prepare_cached(
+                "INSERT INTO vpcs (id, team, name, description, region, ip_range, ip_start, ip_end, is_default, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                v.id.to_string(),
+                v.team.0,
+                v.name,
+                v.description,
+                v.region,
+                v.ip_range.to_string(),
+                start,
+                end,
+                v.default,
+                v.created_at
+            ])?;
+            Ok(v)
+        })
+        .await
+    }
+
+    async fn get_vpc(&self, team: &TeamId, id: Uuid) -> Result<Vpc> {
+        let team = team.clone();
+        self.read(move |c| vpc_by_id(c, &team, id)).await
+    }
+
+    async fn list_vpcs(&self, team: &TeamId, page: PageRequest) -> Result<(Vec<Vpc>, u64)> {
+        let team = team.clone();
+        self.read(move |c| {
+            let total = count(
+                c,
+                "SELECT COUNT(*) FROM vpcs WHERE team = ?1",
+                params![team.0],
+            )?;
+            let items = c
+                .prepare_cached(&format!(
+                    "SELECT {VPC_COLS} FROM vpcs WHERE team = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3"
+                ))?
+                .query_map(
+                    params![team.0, page.per_page, page.offset() as i64],
+                    vpc_row,
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((items, total))
+        })
+        .await
+    }
+
+    async fn update_vpc(&self, team: &TeamId, id: Uuid, update: VpcUpdate) -> Result<Vpc> {
+        let team = team.clone();
+        self.write(move |tx| {
+            let current = vpc_by_id(tx, &team, id)?;
+            let (next, demote_previous) = vpc::apply_update(&current, &update)?;
+            if next.name != current.name {
+                vpc::check_name_free(&next.name, vpc_by_name(tx, &team, &next.name)?.as_ref(), Some(id))?;
+            }
+            if demote_previous {
+                tx.prepare_cached("UPDATE vpcs SET is_default = 0 WHERE team = ?1 AND region = ?2 AND is_default = 1")?
+                    .execute(params![team.0, next.region])?;
+            }
+            tx.prepare_cached(
+                "UPDATE vpcs SET name = ?3, description = ?4, is_default = ?5 WHERE team = ?1 AND id = ?2",
+            )?
+            .execute(params![team.0, id.to_string(), next.name, next.description, next.default])?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn delete_vpc(&self, team: &TeamId, id: Uuid) -> Result<()> {
+        let team = team.clone();
+        self.write(move |tx| {
+            let v = vpc_by_id(tx, &team, id)?;
+            let peerings = count(
+                tx,
+                "SELECT COUNT(*) FROM vpc_peerings WHERE team = ?1 AND (vpc_a = ?2 OR vpc_b = ?2)",
+                params![team.0, id.to_string()],
+            )?;
+            // Members (droplets, clusters) arrive with later features; none can exist yet.
+            vpc::check_deletable(&v, 0, peerings)?;
+            tx.prepare_cached("DELETE FROM vpcs WHERE team = ?1 AND id = ?2")?
+                .execute(params![team.0, id.to_string()])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_peering(
+        &self,
+        team: &TeamId,
+        name: &str,
+        vpc_ids: [Uuid; 2],
+        id: Uuid,
+        now: Millis,
+        next_due: Option<Millis>,
+    ) -> Result<VpcPeering> {
+        let team = team.clone();
+        let name = name.to_owned();
+        self.write(move |tx| {
+            let a = vpc_by_id(tx, &team, vpc_ids[0])?;
+            let b = vpc_by_id(tx, &team, vpc_ids[1])?;
+            let existing = tx
+                .prepare_cached(&format!(
+                    "SELECT {PEERING_COLS} FROM vpc_peerings WHERE team = ?1 AND (vpc_a IN (?2, ?3) OR vpc_b IN (?2, ?3))"
+                ))?
+                .query_map(params![team.0, a.id.to_string(), b.id.to_string()], peering_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let name_holder = tx
+                .prepare_cached(&format!("SELECT {PEERING_COLS} FROM vpc_peerings WHERE team = ?1 AND name = ?2"))?
+                .query_row(params![team.0, name], peering_row)
+                .optional()?;
+            peering::check_create(&name, &a, &b, &existing, name_holder.as_ref())?;
+            let p = VpcPeering {
+                id,
+                team: team.clone(),
+                name,
+                vpc_ids,
+                status: PeeringStatus::Provisioning,
+                created_at: now,
+            };
+            tx.prepare_cached(
+                "INSERT INTO vpc_peerings (id, team, name, vpc_a, vpc_b, status, generation, next_transition_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
+            )?
+            .execute(params![
+                p.id.to_string(),
+                p.team.0,
+                p.name,
+                p.vpc_ids[0].to_string(),
+                p.vpc_ids[1].to_string(),
+                p.status.as_str(),
+                next_due,
+                now
+            ])?;
+            record_event(tx, now, &team, ResourceType::VpcPeering.as_str(), id, None, Some(p.status.as_str()))?;
+            Ok(p)
+        })
+        .await
+    }
+
+    async fn get_peering(&self, team: &TeamId, id: Uuid) -> Result<VpcPeering> {
+        let team = team.clone();
+        self.read(move |c| peering_by_id(c, &team, id)).await
+    }
+
+    async fn list_peerings(
+        &self,
+        team: &TeamId,
+        filter: &PeeringFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<VpcPeering>, u64)> {
+        let team = team.clone();
+        let filter = filter.clone();
+        self.read(move |c| {
+            let vpc = filter.vpc.map(|v| v.to_string());
+            let condition = "team = ?1
+                AND (?2 IS NULL OR vpc_a = ?2 OR vpc_b = ?2)
+                AND (?3 IS NULL OR EXISTS (SELECT 1 FROM vpcs v WHERE v.team = ?1 AND v.region = ?3 AND v.id IN (vpc_a, vpc_b)))";
+            let total = count(
+                c,
+                &format!("SELECT COUNT(*) FROM vpc_peerings WHERE {condition}"),
+                params![team.0, vpc, filter.region],
+            )?;
+            let items = c
+                .prepare_cached(&format!(
+                    "SELECT {PEERING_COLS} FROM vpc_peerings WHERE {condition} ORDER BY seq LIMIT ?4 OFFSET ?5"
+                ))?
+                .query_map(
+                    params![team.0, vpc, filter.region, page.per_page, page.offset() as i64],
+                    peering_row,
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((items, total))
+        })
+        .await
+    }
+
+    async fn rename_peering(
+        &self,
+        team: &TeamId,
+        id: Uuid,
+        name: &str,
+        vpc: Option<Uuid>,
+    ) -> Result<VpcPeering> {
+        let team = team.clone();
+        let name = name.to_owned();
+        self.write(move |tx| {
+            if let Some(vpc) = vpc {
+                vpc_by_id(tx, &team, vpc)?;
+            }
+            let mut p = peering_by_id(tx, &team, id)?;
+            if vpc.is_some_and(|v| !p.vpc_ids.contains(&v)) {
+                return Err(DomainError::not_found("vpc_peering").into());
+            }
+            if p.name != name {
+                let taken = count(
+                    tx,
+                    "SELECT COUNT(*) FROM vpc_peerings WHERE team = ?1 AND name = ?2",
+                    params![team.0, name],
+                )? > 0;
+                if taken {
+                    return Err(DomainError::conflict(format!(
+                        "a VPC peering named '{name}' already exists in this team"
+                    ))
+                    .into());
+                }
+                tx.prepare_cached("UPDATE vpc_peerings SET name = ?3 WHERE team = ?1 AND id = ?2")?
+                    .execute(params![team.0, id.to_string(), name])?;
+                p.name = name;
+            }
+            Ok(p)
+        })
+        .await
+    }
+
+    async fn delete_peering(
+        &self,
+        team: &TeamId,
+        id: Uuid,
+        now: Millis,
+        next_due: Option<Millis>,
+    ) -> Result<VpcPeering> {
+        let team = team.clone();
+        self.write(move |tx| {
+            let mut p = peering_by_id(tx, &team, id)?;
+            if p.status == PeeringStatus::Deleting {
+                return Ok(p);
+            }
+            tx.prepare_cached(
+                "UPDATE vpc_peerings SET status = 'DELETING', generation = generation + 1,
+                 next_transition_at = ?3, lease_owner = NULL, lease_until = NULL WHERE team = ?1 AND id = ?2",
+            )?
+            .execute(params![team.0, id.to_string(), next_due])?;
+            record_event(tx, now, &team, ResourceType::VpcPeering.as_str(), id, Some(p.status.as_str()), Some("DELETING"))?;
+            p.status = PeeringStatus::Deleting;
+            Ok(p)
+        })
+        .await
+    }
+
+    async fn claim_due(
+        &self,
+        now: Millis,
+        lease_ms: i64,
+        owner: &str,
+        limit: u32,
+    ) -> Result<Vec<DueTransition>> {
+        let owner = owner.to_owned();
+        self.write(move |tx| {
+            let rows = tx
+                .prepare_cached(
+                    "UPDATE vpc_peerings SET lease_owner = ?2, lease_until = ?1 + ?3
+                     WHERE id IN (SELECT id FROM vpc_peerings
+                                  WHERE next_transition_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1)
+                                  ORDER BY next_transition_at LIMIT ?4)
+                     RETURNING id, team, status, generation",
+                )?
+                .query_map(params![now, owner, lease_ms, limit], |r| {
+                    Ok(DueTransition {
+                        resource_type: ResourceType::VpcPeering,
+                        id: parse_uuid(r.get(0)?)?,
+                        team: TeamId(r.get(1)?),
+                        status: r.get(2)?,
+                        generation: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn apply_step(
+        &self,
+        due: &DueTransition,
+        step: Step,
+        now: Millis,
+        next_due: Option<Millis>,
+    ) -> Result<bool> {
+        let due = due.clone();
+        self.write(move |tx| {
+            let id = due.id.to_string();
+            let changed = match step {
+                Step::To(status) => tx
+                    .prepare_cached(
+                        "UPDATE vpc_peerings SET status = ?3, generation = generation + 1, next_transition_at = ?4,
+                         lease_owner = NULL, lease_until = NULL WHERE id = ?1 AND generation = ?2",
+                    )?
+                    .execute(params![id, due.generation, status.as_str(), next_due])?,
+                Step::Remove => tx
+                    .prepare_cached("DELETE FROM vpc_peerings WHERE id = ?1 AND generation = ?2")?
+                    .execute(params![id, due.generation])?,
+                Step::Done => tx
+                    .prepare_cached(
+                        "UPDATE vpc_peerings SET next_transition_at = NULL, lease_owner = NULL, lease_until = NULL
+                         WHERE id = ?1 AND generation = ?2",
+                    )?
+                    .execute(params![id, due.generation])?,
+            } == 1;
+            let to = match step {
+                Step::To(s) => Some(s.as_str()),
+                Step::Remove => None,
+                Step::Done => return Ok(changed),
+            };
+            if changed {
+                record_event(tx, now, &due.team, due.resource_type.as_str(), due.id, Some(&due.status), to)?;
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
+    async fn schedule(
+        &self,
+        _resource_type: ResourceType,
+        id: Uuid,
+        due: Option<Millis>,
+    ) -> Result<bool> {
+        self.write(move |tx| {
+            Ok(tx
+                .prepare_cached(
+                    "UPDATE vpc_peerings SET next_transition_at = ?2, lease_owner = NULL, lease_until = NULL
+                     WHERE id = ?1 AND status != 'ACTIVE'",
+                )?
+                .execute(params![id.to_string(), due])?
+                == 1)
+        })
+        .await
+    }
+
+    async fn schedule_all(&self, _resource_type: ResourceType, due: Option<Millis>) -> Result<u64> {
+        self.write(move |tx| {
+            Ok(tx
+                .prepare_cached(
+                    "UPDATE vpc_peerings SET next_transition_at = ?1, lease_owner = NULL, lease_until = NULL
+                     WHERE status != 'ACTIVE'",
+                )?
+                .execute(params![due])? as u64)
+        })
+        .await
+    }
+
+    async fn next_due(&self) -> Result<Option<Millis>> {
+        self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT MIN(next_transition_at) FROM vpc_peerings")?
+                    .query_row([], |r| r.get(0))?,
+            )
+        })
+        .await
+    }
+
+    async fn events(&self, after_seq: i64, limit: u32) -> Result<Vec<Event>> {
+        self.read(move |c| {
+            let rows = c
+                .prepare_cached(
+                    "SELECT seq, at, team, resource_type, resource_id, from_status, to_status FROM events
+                     WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                )?
+                .query_map(params![after_seq, limit], |r| {
+                    Ok(Event {
+                        seq: r.get(0)?,
+                        at: r.get(1)?,
+                        team: TeamId(r.get(2)?),
+                        resource_type: r.get(3)?,
+                        resource_id: parse_uuid(r.get(4)?)?,
+                        from_status: r.get(5)?,
+                        to_status: r.get(6)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn create_token(&self, hash: &str, token: &ApiToken) -> Result<()> {
+        let hash = hash.to_owned();
+        let token = token.clone();
+        self.write(move |tx| {
+            tx.prepare_cached("INSERT INTO tokens (hash, team, name, scopes, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![hash, token.team.0, token.name, token.scopes.join(" "), token.created_at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn find_token(&self, hash: &str) -> Result<Option<ApiToken>> {
+        let hash = hash.to_owned();
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT team, name, scopes, created_at FROM tokens WHERE hash = ?1",
+            )?
+            .query_row(params![hash], |r| {
+                let scopes: String = r.get(2)?;
+                Ok(ApiToken {
+                    team: TeamId(r.get(0)?),
+                    name: r.get(1)?,
+                    scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+                    created_at: r.get(3)?,
+                })
+            })
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn reset(&self) -> Result<()> {
+        self.write(|tx| {
+            tx.execute_batch("DELETE FROM vpc_peerings; DELETE FROM vpcs; DELETE FROM events;")?;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,27 @@
+use crosslink_store::{conformance, SqliteStore, Store};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    conformance::run_all(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let team = crosslink_domain::TeamId("t".into());
+    let id = uuid::Uuid::new_v4();
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let req = crosslink_domain::vpc::VpcCreate {
+            name: "kept".into(),
+            description: String::new(),
+            region: "nyc1".into(),
+            ip_range: None,
+        };
+        store.create_vpc(&team, req, id, 1).await.unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.get_vpc(&team, id).await.unwrap().name, "kept");
+}
