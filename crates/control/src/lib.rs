@@ -1,1 +1,267 @@
-//! crosslink-control
+//! Application services: each call validates with the domain's rules, writes through the
+//! store, and wakes the reconciler when a lifecycle step became due. The API crates call only
+//! this layer; they never see SQL.
+
+mod auth;
+mod reconciler;
+
+use crosslink_domain::peering::{self, VpcPeering};
+use crosslink_domain::time::Millis;
+use crosslink_domain::vpc::{self, Vpc, VpcCreate, VpcUpdate};
+use crosslink_domain::{region, DomainError, ResourceType, TeamId, TransitionPolicy};
+use crosslink_store::{ApiToken, Event, PageRequest, PeeringFilter, Store, StoreError};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+pub use auth::{AuthMode, Principal};
+pub use reconciler::Reconciler;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("the token lacks scope {0}")]
+    MissingScope(String),
+    /// Details go to the log; the client sees a generic server error.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ControlError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Domain(d) => Self::Domain(d),
+            StoreError::Backend(m) => Self::Internal(m),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ControlError>;
+
+/// Wall-clock time, behind a trait so tests can drive lifecycles without sleeping.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Millis;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Millis {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as Millis)
+            .unwrap_or_default()
+    }
+}
+
+/// What a VPC create request carries, as the client wrote it.
+#[derive(Debug, Clone, Default)]
+pub struct NewVpc {
+    pub name: String,
+    pub region: String,
+    pub description: Option<String>,
+    pub ip_range: Option<String>,
+}
+
+pub struct Control {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    auth: AuthMode,
+    policies: RwLock<BTreeMap<ResourceType, TransitionPolicy>>,
+    wake: Notify,
+}
+
+impl Control {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, auth: AuthMode) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            clock,
+            auth,
+            policies: RwLock::new(
+                ResourceType::ALL
+                    .iter()
+                    .map(|t| (*t, TransitionPolicy::default()))
+                    .collect(),
+            ),
+            wake: Notify::new(),
+        })
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    pub fn auth_mode(&self) -> AuthMode {
+        self.auth
+    }
+
+    // ---- VPCs ---------------------------------------------------------------------------
+
+    pub async fn create_vpc(&self, team: &TeamId, req: NewVpc) -> Result<Vpc> {
+        let create = VpcCreate {
+            region: region::normalize(&req.region)?.to_owned(),
+            ip_range: req.ip_range.as_deref().map(vpc::parse_ip_range).transpose()?,
+            name: req.name,
+            description: req.description.unwrap_or_default(),
+        };
+        vpc::validate_create(&create)?;
+        Ok(self
+            .store
+            .create_vpc(team, create, Uuid::new_v4(), self.now())
+            .await?)
+    }
+
+    pub async fn get_vpc(&self, team: &TeamId, id: Uuid) -> Result<Vpc> {
+        Ok(self.store.get_vpc(team, id).await?)
+    }
+
+    pub async fn list_vpcs(&self, team: &TeamId, page: PageRequest) -> Result<(Vec<Vpc>, u64)> {
+        Ok(self.store.list_vpcs(team, page).await?)
+    }
+
+    pub async fn update_vpc(&self, team: &TeamId, id: Uuid, update: VpcUpdate) -> Result<Vpc> {
+        Ok(self.store.update_vpc(team, id, update).await?)
+    }
+
+    pub async fn delete_vpc(&self, team: &TeamId, id: Uuid) -> Result<()> {
+        Ok(self.store.delete_vpc(team, id).await?)
+    }
+
+    /// Members arrive with droplets and clusters; the VPC must exist either way.
+    pub async fn list_vpc_members(&self, team: &TeamId, id: Uuid) -> Result<u64> {
+        self.store.get_vpc(team, id).await?;
+        Ok(0)
+    }
+
+    // ---- VPC peerings -------------------------------------------------------------------
+
+    /// `allow_periods`: the per-VPC route's schema allows periods in names, the main one not.
+    pub async fn create_peering(
+        &self,
+        team: &TeamId,
+        name: &str,
+        vpc_ids: [Uuid; 2],
+        allow_periods: bool,
+    ) -> Result<VpcPeering> {
+        peering::validate_name_for(name, allow_periods)?;
+        let now = self.now();
+        let due = self.policy(ResourceType::VpcPeering).next_due(now);
+        let p = self
+            .store
+            .create_peering(team, name, vpc_ids, Uuid::new_v4(), now, due)
+            .await?;
+        self.wake.notify_one();
+        Ok(p)
+    }
+
+    pub async fn get_peering(&self, team: &TeamId, id: Uuid) -> Result<VpcPeering> {
+        Ok(self.store.get_peering(team, id).await?)
+    }
+
+    pub async fn list_peerings(
+        &self,
+        team: &TeamId,
+        filter: PeeringFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<VpcPeering>, u64)> {
+        if let Some(vpc) = filter.vpc {
+            self.store.get_vpc(team, vpc).await?;
+        }
+        Ok(self.store.list_peerings(team, &filter, page).await?)
+    }
+
+    pub async fn rename_peering(
+        &self,
+        team: &TeamId,
+        id: Uuid,
+        name: &str,
+        vpc: Option<Uuid>,
+    ) -> Result<VpcPeering> {
+        peering::validate_name_for(name, vpc.is_some())?;
+        Ok(self.store.rename_peering(team, id, name, vpc).await?)
+    }
+
+    pub async fn delete_peering(&self, team: &TeamId, id: Uuid) -> Result<VpcPeering> {
+        let now = self.now();
+        let due = self.policy(ResourceType::VpcPeering).next_due(now);
+        let p = self.store.delete_peering(team, id, now, due).await?;
+        self.wake.notify_one();
+        Ok(p)
+    }
+
+    // ---- lifecycles (admin) -------------------------------------------------------------
+
+    pub fn policy(&self, t: ResourceType) -> TransitionPolicy {
+        self.policies
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&t)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub fn policies(&self) -> BTreeMap<ResourceType, TransitionPolicy> {
+        self.policies
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Sets a policy and applies it to resources already in flight.
+    pub async fn set_policy(&self, t: ResourceType, policy: TransitionPolicy) -> Result<u64> {
+        self.policies
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(t, policy);
+        let n = self.store.schedule_all(t, policy.next_due(self.now())).await?;
+        self.wake.notify_one();
+        Ok(n)
+    }
+
+    /// Makes one resource's next step due now, whatever its policy.
+    pub async fn advance(&self, t: ResourceType, id: Uuid) -> Result<()> {
+        if !self.store.schedule(t, id, Some(self.now())).await? {
+            return Err(DomainError::not_found(&format!("{t} with a pending transition")).into());
+        }
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    pub async fn events(&self, after: i64, limit: u32) -> Result<Vec<Event>> {
+        Ok(self.store.events(after, limit).await?)
+    }
+
+    pub async fn reset(&self) -> Result<()> {
+        Ok(self.store.reset().await?)
+    }
+
+    // ---- tokens -------------------------------------------------------------------------
+
+    /// Mints a token for `crosslink admin tokens create`; the value is returned once and only
+    /// its hash is kept.
+    pub async fn create_token(&self, team: &str, name: &str, scopes: Vec<String>) -> Result<(String, ApiToken)> {
+        if team.is_empty() || name.is_empty() {
+            return Err(DomainError::invalid("team and name must not be empty").into());
+        }
+        for s in &scopes {
+            auth::validate_scope(s)?;
+        }
+        let value = auth::new_token_value()?;
+        let token = ApiToken {
+            name: name.to_owned(),
+            team: TeamId(team.to_owned()),
+            scopes,
+            created_at: self.now(),
+        };
+        self.store.create_token(&auth::hash_token(&value), &token).await?;
+        Ok((value, token))
+    }
+
+    pub async fn authenticate(&self, bearer: Option<&str>) -> Result<Principal> {
+        auth::authenticate(self, bearer).await
+    }
+}

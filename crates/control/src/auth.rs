@@ -1,0 +1,98 @@
+//! Who is calling. `open`: any well-formed token names its own team (made on first use), so
+//! two tokens are two tenants. `strict`: only tokens minted by `crosslink admin tokens create`.
+
+use crate::{Control, ControlError, Result};
+use crosslink_domain::{DomainError, TeamId};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    Open,
+    Strict,
+}
+
+impl std::str::FromStr for AuthMode {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "open" => Ok(Self::Open),
+            "strict" => Ok(Self::Strict),
+            _ => Err(format!("auth mode must be 'open' or 'strict', not '{s}'")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub team: TeamId,
+    /// `None`: every scope (open mode). Otherwise DigitalOcean scopes like `vpc:read`.
+    pub scopes: Option<Vec<String>>,
+    /// Stable, non-secret key for per-token rate limiting.
+    pub token_key: String,
+}
+
+impl Principal {
+    pub fn require(&self, scope: &str) -> Result<()> {
+        match &self.scopes {
+            None => Ok(()),
+            Some(s) if s.iter().any(|have| have == scope || have == "*") => Ok(()),
+            Some(_) => Err(ControlError::MissingScope(scope.to_owned())),
+        }
+    }
+}
+
+const RESOURCES: &[&str] = &["vpc", "vpc_peering", "regions"];
+const ACTIONS: &[&str] = &["create", "read", "update", "delete"];
+
+pub(crate) fn validate_scope(scope: &str) -> Result<()> {
+    let ok = scope == "*"
+        || scope
+            .split_once(':')
+            .is_some_and(|(r, a)| RESOURCES.contains(&r) && ACTIONS.contains(&a));
+    if ok {
+        Ok(())
+    } else {
+        Err(DomainError::invalid(format!(
+            "unknown scope '{scope}'; scopes look like vpc:read or vpc_peering:create"
+        ))
+        .into())
+    }
+}
+
+pub(crate) fn hash_token(value: &str) -> String {
+    hex(&Sha256::digest(value.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn new_token_value() -> Result<String> {
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| ControlError::Internal(format!("no randomness: {e}")))?;
+    Ok(format!("dop_v1_{}", hex(&raw)))
+}
+
+pub(crate) async fn authenticate(control: &Control, bearer: Option<&str>) -> Result<Principal> {
+    let token = bearer.map(str::trim).filter(|t| !t.is_empty() && t.len() <= 512);
+    let Some(token) = token else {
+        return Err(ControlError::Unauthenticated);
+    };
+    let hash = hash_token(token);
+    let token_key = hash[..32].to_owned();
+    match control.auth {
+        AuthMode::Open => Ok(Principal {
+            team: TeamId(format!("team-{}", &hash[..16])),
+            scopes: None,
+            token_key,
+        }),
+        AuthMode::Strict => match control.store.find_token(&hash).await? {
+            Some(t) => Ok(Principal {
+                team: t.team,
+                scopes: Some(t.scopes).filter(|s| !s.is_empty()),
+                token_key,
+            }),
+            None => Err(ControlError::Unauthenticated),
+        },
+    }
+}

@@ -1,0 +1,80 @@
+//! Drives lifecycles: claims due rows under a lease, applies one step each as a
+//! compare-and-swap, and sleeps until the next row is due or a write wakes it. A crash at any
+//! point leaves every row either before or after its step, and the lease expires, so a
+//! restarted process (or another replica) picks up where this one stopped.
+
+use crate::Control;
+use crosslink_domain::peering::{PeeringStatus, Step};
+use std::sync::Arc;
+use std::time::Duration;
+
+const LEASE_MS: i64 = 30_000;
+const BATCH: u32 = 256;
+/// Upper bound on a sleep, so a row scheduled by another replica is seen eventually.
+const MAX_IDLE: Duration = Duration::from_secs(1);
+
+pub struct Reconciler {
+    control: Arc<Control>,
+    owner: String,
+}
+
+impl Reconciler {
+    pub fn new(control: Arc<Control>) -> Self {
+        Self {
+            control,
+            owner: format!("reconciler-{}", uuid::Uuid::new_v4()),
+        }
+    }
+
+    /// Runs until the task is dropped.
+    pub async fn run(self) {
+        loop {
+            let progressed = match self.tick().await {
+                Ok(n) => n > 0,
+                Err(e) => {
+                    tracing::error!(error = %e, "reconciler tick failed");
+                    false
+                }
+            };
+            if progressed {
+                continue;
+            }
+            let wait = match self.control.store.next_due().await {
+                Ok(Some(due)) => {
+                    Duration::from_millis((due - self.control.now()).clamp(0, MAX_IDLE.as_millis() as i64) as u64)
+                }
+                _ => MAX_IDLE,
+            };
+            if wait.is_zero() {
+                // Due but leased by someone else: back off briefly instead of spinning.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+            let _ = tokio::time::timeout(wait, self.control.wake.notified()).await;
+        }
+    }
+
+    /// One pass over what is due now; returns how many steps were applied.
+    pub async fn tick(&self) -> crate::Result<usize> {
+        let c = &self.control;
+        let now = c.now();
+        let due = c.store.claim_due(now, LEASE_MS, &self.owner, BATCH).await?;
+        let mut applied = 0;
+        for d in &due {
+            let Some(status) = PeeringStatus::parse(&d.status) else {
+                tracing::error!(id = %d.id, status = %d.status, "unknown stored status");
+                continue;
+            };
+            let step = status.step();
+            let next_due = match step {
+                Step::To(next) if next.step() != Step::Done => c.policy(d.resource_type).next_due(now),
+                _ => None,
+            };
+            if c.store.apply_step(d, step, now, next_due).await? {
+                applied += 1;
+                tracing::debug!(id = %d.id, from = %d.status, ?step, "transition");
+            }
+        }
+        Ok(applied)
+    }
+}
