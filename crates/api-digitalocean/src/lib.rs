@@ -1,3 +1,95 @@
 //! The DigitalOcean API: wire types (always) and the axum server (feature `server`).
 
 pub mod wire;
+
+#[cfg(feature = "server")]
+mod error;
+#[cfg(feature = "server")]
+mod handlers;
+#[cfg(feature = "server")]
+mod middleware;
+#[cfg(feature = "server")]
+mod pagination;
+#[cfg(feature = "server")]
+pub mod ratelimit;
+
+#[cfg(feature = "server")]
+pub use server::{router, ApiConfig};
+
+#[cfg(feature = "server")]
+mod server {
+    use crate::{handlers, middleware, ratelimit::RateLimiter};
+    use axum::routing::get;
+    use axum::Router;
+    use crosslink_control::Control;
+    use std::sync::Arc;
+
+    #[derive(Debug, Clone, Copy)]
+    pub struct ApiConfig {
+        /// Requests per sliding minute per token; 0 disables the limit.
+        pub per_minute: u32,
+        /// Requests per sliding hour per token; 0 disables the limit.
+        pub per_hour: u32,
+    }
+
+    impl Default for ApiConfig {
+        fn default() -> Self {
+            Self {
+                per_minute: 250,
+                per_hour: 5000,
+            }
+        }
+    }
+
+    #[derive(Clone)]
+    pub(crate) struct AppState {
+        pub control: Arc<Control>,
+        pub limiter: Arc<RateLimiter>,
+    }
+
+    /// The DigitalOcean API at the host root, as api.digitalocean.com serves it.
+    pub fn router(control: Arc<Control>, config: ApiConfig) -> Router {
+        let state = AppState {
+            control,
+            limiter: Arc::new(RateLimiter::new(config.per_minute, config.per_hour)),
+        };
+        Router::new()
+            .route("/v2/regions", get(handlers::list_regions))
+            .route(
+                "/v2/vpcs",
+                get(handlers::list_vpcs).post(handlers::create_vpc),
+            )
+            .route(
+                "/v2/vpcs/{vpc_id}",
+                get(handlers::get_vpc)
+                    .put(handlers::put_vpc)
+                    .patch(handlers::patch_vpc)
+                    .delete(handlers::delete_vpc),
+            )
+            .route("/v2/vpcs/{vpc_id}/members", get(handlers::list_members))
+            .route(
+                "/v2/vpcs/{vpc_id}/peerings",
+                get(handlers::list_vpc_peerings).post(handlers::create_vpc_peering),
+            )
+            .route(
+                "/v2/vpcs/{vpc_id}/peerings/{peering_id}",
+                axum::routing::patch(handlers::patch_vpc_peering),
+            )
+            .route(
+                "/v2/vpc_peerings",
+                get(handlers::list_peerings).post(handlers::create_peering),
+            )
+            .route(
+                "/v2/vpc_peerings/{peering_id}",
+                get(handlers::get_peering)
+                    .patch(handlers::patch_peering)
+                    .delete(handlers::delete_peering),
+            )
+            .fallback(handlers::not_found)
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                middleware::envelope,
+            ))
+            .with_state(state)
+    }
+}

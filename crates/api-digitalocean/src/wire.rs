@@ -141,9 +141,9 @@ pub struct ErrorBody {
 }
 
 // ---- requests ----------------------------------------------------------------------------
+// Unknown fields are ignored, as the real API does: the spec does not forbid extra properties.
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 pub struct VpcCreateRequest {
     pub name: String,
     pub region: String,
@@ -156,7 +156,6 @@ pub struct VpcCreateRequest {
 /// PUT requires `name`; PATCH sends any subset. One type serves both, the handler checks PUT's
 /// required field.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 pub struct VpcUpdateRequest {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub name: Option<String>,
@@ -167,7 +166,6 @@ pub struct VpcUpdateRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 pub struct VpcPeeringCreateRequest {
     pub name: String,
     pub vpc_ids: Vec<String>,
@@ -175,14 +173,12 @@ pub struct VpcPeeringCreateRequest {
 
 /// `POST /v2/vpcs/{id}/peerings`: the other VPC is `vpc_id`.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 pub struct PerVpcPeeringCreateRequest {
     pub name: String,
     pub vpc_id: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 pub struct VpcPeeringUpdateRequest {
     pub name: String,
 }

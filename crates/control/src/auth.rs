@@ -74,7 +74,9 @@ pub(crate) fn new_token_value() -> Result<String> {
 }
 
 pub(crate) async fn authenticate(control: &Control, bearer: Option<&str>) -> Result<Principal> {
-    let token = bearer.map(str::trim).filter(|t| !t.is_empty() && t.len() <= 512);
+    let token = bearer
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 512);
     let Some(token) = token else {
         return Err(ControlError::Unauthenticated);
     };

@@ -9,13 +9,14 @@ use crosslink_domain::peering::{self, VpcPeering};
 use crosslink_domain::time::Millis;
 use crosslink_domain::vpc::{self, Vpc, VpcCreate, VpcUpdate};
 use crosslink_domain::{region, DomainError, ResourceType, TeamId, TransitionPolicy};
-use crosslink_store::{ApiToken, Event, PageRequest, PeeringFilter, Store, StoreError};
+use crosslink_store::{ApiToken, Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
 pub use auth::{AuthMode, Principal};
+pub use crosslink_store::{Event, PageRequest, PeeringFilter};
 pub use reconciler::Reconciler;
 
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +105,11 @@ impl Control {
     pub async fn create_vpc(&self, team: &TeamId, req: NewVpc) -> Result<Vpc> {
         let create = VpcCreate {
             region: region::normalize(&req.region)?.to_owned(),
-            ip_range: req.ip_range.as_deref().map(vpc::parse_ip_range).transpose()?,
+            ip_range: req
+                .ip_range
+                .as_deref()
+                .map(vpc::parse_ip_range)
+                .transpose()?,
             name: req.name,
             description: req.description.unwrap_or_default(),
         };
@@ -217,7 +222,10 @@ impl Control {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(t, policy);
-        let n = self.store.schedule_all(t, policy.next_due(self.now())).await?;
+        let n = self
+            .store
+            .schedule_all(t, policy.next_due(self.now()))
+            .await?;
         self.wake.notify_one();
         Ok(n)
     }
@@ -243,7 +251,12 @@ impl Control {
 
     /// Mints a token for `crosslink admin tokens create`; the value is returned once and only
     /// its hash is kept.
-    pub async fn create_token(&self, team: &str, name: &str, scopes: Vec<String>) -> Result<(String, ApiToken)> {
+    pub async fn create_token(
+        &self,
+        team: &str,
+        name: &str,
+        scopes: Vec<String>,
+    ) -> Result<(String, ApiToken)> {
         if team.is_empty() || name.is_empty() {
             return Err(DomainError::invalid("team and name must not be empty").into());
         }
@@ -257,7 +270,9 @@ impl Control {
             scopes,
             created_at: self.now(),
         };
-        self.store.create_token(&auth::hash_token(&value), &token).await?;
+        self.store
+            .create_token(&auth::hash_token(&value), &token)
+            .await?;
         Ok((value, token))
     }
 

@@ -40,9 +40,9 @@ impl Reconciler {
                 continue;
             }
             let wait = match self.control.store.next_due().await {
-                Ok(Some(due)) => {
-                    Duration::from_millis((due - self.control.now()).clamp(0, MAX_IDLE.as_millis() as i64) as u64)
-                }
+                Ok(Some(due)) => Duration::from_millis(
+                    (due - self.control.now()).clamp(0, MAX_IDLE.as_millis() as i64) as u64,
+                ),
                 _ => MAX_IDLE,
             };
             if wait.is_zero() {
@@ -67,7 +67,9 @@ impl Reconciler {
             };
             let step = status.step();
             let next_due = match step {
-                Step::To(next) if next.step() != Step::Done => c.policy(d.resource_type).next_due(now),
+                Step::To(next) if next.step() != Step::Done => {
+                    c.policy(d.resource_type).next_due(now)
+                }
                 _ => None,
             };
             if c.store.apply_step(d, step, now, next_due).await? {

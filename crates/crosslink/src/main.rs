@@ -2,11 +2,16 @@
 
 use clap::{Parser, Subcommand};
 
+mod admin;
 mod router;
 mod serve;
 
 #[derive(Parser)]
-#[command(name = "crosslink", version, about = "A self-hostable twin of private cloud networking: DigitalOcean VPCs and peerings, Megaport, and real BGP")]
+#[command(
+    name = "crosslink",
+    version,
+    about = "A self-hostable twin of private cloud networking: DigitalOcean VPCs and peerings, Megaport, and real BGP"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

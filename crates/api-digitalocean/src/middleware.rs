@@ -1,0 +1,133 @@
+//! Cross-cutting work for every request: request id, authentication, scopes, rate limits,
+//! and turning any error (ours or the router's) into the envelope with its request id.
+
+use crate::error::ApiError;
+use crate::ratelimit::Verdict;
+use crate::server::AppState;
+use crate::wire::ErrorBody;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// The DigitalOcean scope an operation needs, from its method and path.
+fn required_scope(method: &Method, path: &str) -> String {
+    let resource = if path.starts_with("/v2/vpc_peerings") || path.contains("/peerings") {
+        "vpc_peering"
+    } else if path.starts_with("/v2/regions") {
+        "regions"
+    } else {
+        "vpc"
+    };
+    let action = match *method {
+        Method::POST => "create",
+        Method::PUT | Method::PATCH => "update",
+        Method::DELETE => "delete",
+        _ => "read",
+    };
+    format!("{resource}:{action}")
+}
+
+fn bearer(req: &Request) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token)
+}
+
+pub(crate) async fn envelope(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let now_ms = state.control.now().max(0) as u64;
+    let (mut res, verdict) = match authorize(&state, &mut req, now_ms).await {
+        Ok(verdict) => (next.run(req).await, Some(verdict)),
+        Err((err, verdict)) => (err.into_response(), verdict),
+    };
+    if res.status().is_client_error() || res.status().is_server_error() {
+        res = into_envelope(res, &request_id).await;
+    }
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        h.insert("x-request-id", v);
+    }
+    let v = verdict.unwrap_or(Verdict {
+        allowed: true,
+        limit: state.limiter_limit(),
+        remaining: state.limiter_limit(),
+        reset: now_ms / 1000,
+        retry_after: 0,
+    });
+    h.insert("ratelimit-limit", v.limit.into());
+    h.insert("ratelimit-remaining", v.remaining.into());
+    h.insert("ratelimit-reset", v.reset.into());
+    if !v.allowed {
+        h.insert(header::RETRY_AFTER, v.retry_after.into());
+    }
+    res
+}
+
+async fn authorize(
+    state: &AppState,
+    req: &mut Request,
+    now_ms: u64,
+) -> Result<Verdict, (ApiError, Option<Verdict>)> {
+    let principal = state
+        .control
+        .authenticate(bearer(req))
+        .await
+        .map_err(|e| (ApiError::from(e), None))?;
+    let verdict = state.limiter.check(&principal.token_key, now_ms);
+    if !verdict.allowed {
+        return Err((
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "API rate limit exceeded."),
+            Some(verdict),
+        ));
+    }
+    principal
+        .require(&required_scope(req.method(), req.uri().path()))
+        .map_err(|e| (ApiError::from(e), Some(verdict)))?;
+    req.extensions_mut().insert(principal);
+    Ok(verdict)
+}
+
+/// Our errors carry their message as an extension; anything else (the router's 405, a
+/// rejection) has its text, if any, moved into the envelope.
+async fn into_envelope(res: Response, request_id: &str) -> Response {
+    let status = res.status();
+    let (mut parts, body) = res.into_parts();
+    let message = match parts.extensions.remove::<ApiError>() {
+        Some(err) => err.message,
+        None => {
+            let bytes = axum::body::to_bytes(body, 64 * 1024)
+                .await
+                .unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+            if text.is_empty() {
+                status.canonical_reason().unwrap_or("error").to_owned()
+            } else {
+                text
+            }
+        }
+    };
+    let body = ErrorBody {
+        id: ApiError::id(status).to_owned(),
+        message,
+        request_id: Some(request_id.to_owned()),
+    };
+    let json = serde_json::to_vec(&body).unwrap_or_default();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(json))
+}
+
+impl AppState {
+    fn limiter_limit(&self) -> u32 {
+        self.limiter.limit()
+    }
+}

@@ -1,0 +1,125 @@
+//! `page` / `per_page` in, `links.pages` (absolute URLs) and `meta.total` out.
+
+use crate::error::{ApiError, ApiResult};
+use crate::wire::{Links, Meta, PageLinks};
+use axum::http::HeaderMap;
+use crosslink_control::PageRequest;
+use std::collections::HashMap;
+
+pub const DEFAULT_PER_PAGE: u32 = 20;
+pub const MAX_PER_PAGE: u32 = 200;
+
+fn int_param(
+    query: &HashMap<String, String>,
+    name: &str,
+    default: u32,
+    max: u32,
+) -> ApiResult<u32> {
+    match query.get(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|v| (1..=max).contains(v))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "{name} must be an integer between 1 and {max}, got '{raw}'"
+                ))
+            }),
+    }
+}
+
+pub fn page_request(query: &HashMap<String, String>) -> ApiResult<PageRequest> {
+    Ok(PageRequest {
+        page: int_param(query, "page", 1, u32::MAX / MAX_PER_PAGE)?,
+        per_page: int_param(query, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)?,
+    })
+}
+
+/// `http://host` as the client addressed us, so links resolve whatever port we listen on.
+pub fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+/// Links for `path`, keeping the other query parameters (e.g. a `region` filter).
+pub fn links(
+    base: &str,
+    path: &str,
+    query: &HashMap<String, String>,
+    page: PageRequest,
+    total: u64,
+) -> (Links, Meta) {
+    let last = total.div_ceil(u64::from(page.per_page)).max(1);
+    let current = u64::from(page.page);
+    let mut extra: Vec<(&String, &String)> = query
+        .iter()
+        .filter(|(k, _)| k.as_str() != "page" && k.as_str() != "per_page")
+        .collect();
+    extra.sort();
+    let url = |p: u64| {
+        let mut u = format!("{base}{path}?page={p}&per_page={}", page.per_page);
+        for (k, v) in &extra {
+            u.push('&');
+            u.push_str(&encode(k));
+            u.push('=');
+            u.push_str(&encode(v));
+        }
+        u
+    };
+    let mut pages = PageLinks::default();
+    if current > 1 {
+        pages.first = Some(url(1));
+        pages.prev = Some(url((current - 1).min(last)));
+    }
+    if current < last {
+        pages.next = Some(url(current + 1));
+        pages.last = Some(url(last));
+    }
+    let links = Links {
+        pages: (pages != PageLinks::default()).then_some(pages),
+    };
+    (links, Meta { total })
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_only_where_they_make_sense() {
+        let q = HashMap::new();
+        let p = |page| PageRequest { page, per_page: 20 };
+        let (l, m) = links("http://h", "/v2/vpcs", &q, p(1), 45);
+        let pages = l.pages.unwrap();
+        assert_eq!(m.total, 45);
+        assert!(pages.first.is_none() && pages.prev.is_none());
+        assert_eq!(pages.last.unwrap(), "http://h/v2/vpcs?page=3&per_page=20");
+        let (l, _) = links("http://h", "/v2/vpcs", &q, p(3), 45);
+        let pages = l.pages.unwrap();
+        assert!(pages.next.is_none() && pages.last.is_none());
+        assert_eq!(pages.prev.unwrap(), "http://h/v2/vpcs?page=2&per_page=20");
+        let (l, _) = links("http://h", "/v2/vpcs", &q, p(1), 3);
+        assert!(l.pages.is_none());
+    }
+}
