@@ -46,6 +46,15 @@ impl RateLimiter {
         }
     }
 
+    /// The figure `ratelimit-limit` reports: the hourly limit, else the per-minute one.
+    pub fn limit(&self) -> u32 {
+        if self.per_hour > 0 {
+            self.per_hour
+        } else {
+            self.per_minute
+        }
+    }
+
     /// Counts one request by `key` at `now_ms`.
     pub fn check(&self, key: &str, now_ms: u64) -> Verdict {
         let now_s = now_ms / 1000;
@@ -124,16 +133,5 @@ mod tests {
         assert!(!v.allowed && v.retry_after == 3595 && v.reset == 3600);
         let off = RateLimiter::new(0, 0);
         assert!((0..10_000).all(|t| off.check("a", t).allowed));
-    }
-}
-
-impl RateLimiter {
-    /// The figure `ratelimit-limit` reports: the hourly limit, else the per-minute one.
-    pub fn limit(&self) -> u32 {
-        if self.per_hour > 0 {
-            self.per_hour
-        } else {
-            self.per_minute
-        }
     }
 }
