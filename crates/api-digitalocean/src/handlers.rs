@@ -56,12 +56,19 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
             "the request body must be a JSON object",
         ));
     }
-    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => {
-            ApiError::unprocessable(format!("invalid request body: {e}"))
-        }
-        _ => ApiError::bad_request(format!("malformed JSON in request body: {e}")),
-    })
+    // Syntax first: a document that is not JSON at all is a 400 whatever fields it lacks.
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON in request body: {e}")))?;
+    let Some(fields) = value.as_object() else {
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ));
+    };
+    if let Some((name, _)) = fields.iter().find(|(_, v)| v.is_null()) {
+        return Err(ApiError::unprocessable(format!("{name} must not be null")));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::unprocessable(format!("invalid request body: {e}")))
 }
 
 fn required(field: Option<String>, name: &str) -> ApiResult<String> {

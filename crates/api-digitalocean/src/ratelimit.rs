@@ -99,7 +99,12 @@ impl RateLimiter {
         Verdict {
             allowed,
             limit,
-            remaining: limit.saturating_sub(used),
+            // A refused request has nothing left to spend now, whichever window refused it.
+            remaining: if allowed {
+                limit.saturating_sub(used)
+            } else {
+                0
+            },
             reset,
             retry_after: retry_after.max(u64::from(!allowed)),
         }

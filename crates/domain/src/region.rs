@@ -61,19 +61,15 @@ pub fn find(slug: &str) -> Option<&'static Region> {
 }
 
 /// Datacenter slugs are accepted case-insensitively and stored lower-case, as the API answers.
+/// Every listed datacenter holds VPCs; `available` only says whether new Droplets may go there.
 pub fn normalize(slug: &str) -> Result<&'static str, crate::DomainError> {
     let lower = slug.trim().to_ascii_lowercase();
     match find(&lower) {
-        Some(r) if r.available => Ok(r.slug),
-        Some(r) => Err(crate::DomainError::invalid(format!(
-            "region {} is not available for new VPCs",
-            r.slug
-        ))),
+        Some(r) => Ok(r.slug),
         None => Err(crate::DomainError::invalid(format!(
             "region '{slug}' is not a DigitalOcean datacenter; use one of: {}",
             REGIONS
                 .iter()
-                .filter(|r| r.available)
                 .map(|r| r.slug)
                 .collect::<Vec<_>>()
                 .join(", ")
