@@ -296,7 +296,7 @@ pub async fn create_peering(
     let vpc_ids = parse_vpc_ids(&req.vpc_ids)?;
     let peering = s
         .control
-        .create_peering(&p.team, &req.name, vpc_ids, false)
+        .create_peering(&p.team, &req.name, vpc_ids)
         .await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -401,7 +401,7 @@ pub async fn create_vpc_peering(
     })?;
     let peering = s
         .control
-        .create_peering(&p.team, &req.name, [this, other], true)
+        .create_peering(&p.team, &req.name, [this, other])
         .await?;
     Ok((StatusCode::ACCEPTED, Json(per_vpc(&peering))).into_response())
 }

@@ -12,13 +12,19 @@ pub const MAX_PER_PAGE: u32 = 200;
 fn int_param(
     query: &HashMap<String, String>,
     name: &str,
-    default: u32,
-    max: u32,
-) -> ApiResult<u32> {
+    default: u64,
+    max: u64,
+) -> ApiResult<u64> {
     match query.get(name) {
         None => Ok(default),
+        // A page past the last one is valid and empty, however far past.
+        Some(raw)
+            if name == "page" && raw.len() > 19 && raw.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Ok(max)
+        }
         Some(raw) => raw
-            .parse::<u32>()
+            .parse::<u64>()
             .ok()
             .filter(|v| (1..=max).contains(v))
             .ok_or_else(|| {
@@ -31,8 +37,13 @@ fn int_param(
 
 pub fn page_request(query: &HashMap<String, String>) -> ApiResult<PageRequest> {
     Ok(PageRequest {
-        page: int_param(query, "page", 1, u32::MAX / MAX_PER_PAGE)?,
-        per_page: int_param(query, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)?,
+        page: int_param(query, "page", 1, u64::MAX)?,
+        per_page: int_param(
+            query,
+            "per_page",
+            u64::from(DEFAULT_PER_PAGE),
+            u64::from(MAX_PER_PAGE),
+        )? as u32,
     })
 }
 
@@ -60,7 +71,7 @@ pub fn links(
     total: u64,
 ) -> (Links, Meta) {
     let last = total.div_ceil(u64::from(page.per_page)).max(1);
-    let current = u64::from(page.page);
+    let current = page.page;
     let mut extra: Vec<(&String, &String)> = query
         .iter()
         .filter(|(k, _)| k.as_str() != "page" && k.as_str() != "per_page")

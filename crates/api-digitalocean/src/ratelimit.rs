@@ -125,7 +125,12 @@ mod tests {
         assert_eq!(refused.retry_after, 40);
         assert!(rl.check("b", 20_000).allowed, "tokens are counted apart");
         assert!(rl.check("a", 60_000).allowed, "the first request expired");
-        assert_eq!(rl.check("a", 60_001).remaining, 97);
+        assert_eq!(
+            rl.check("a", 60_001).remaining,
+            0,
+            "refused: nothing left now"
+        );
+        assert_eq!(rl.check("a", 70_001).remaining, 96);
     }
 
     #[test]

@@ -144,15 +144,13 @@ impl Control {
 
     // ---- VPC peerings -------------------------------------------------------------------
 
-    /// `allow_periods`: the per-VPC route's schema allows periods in names, the main one not.
     pub async fn create_peering(
         &self,
         team: &TeamId,
         name: &str,
         vpc_ids: [Uuid; 2],
-        allow_periods: bool,
     ) -> Result<VpcPeering> {
-        peering::validate_name_for(name, allow_periods)?;
+        peering::validate_peering_name(name)?;
         let now = self.now();
         let due = self.policy(ResourceType::VpcPeering).next_due(now);
         let p = self
@@ -186,7 +184,7 @@ impl Control {
         name: &str,
         vpc: Option<Uuid>,
     ) -> Result<VpcPeering> {
-        peering::validate_name_for(name, vpc.is_some())?;
+        peering::validate_peering_name(name)?;
         Ok(self.store.rename_peering(team, id, name, vpc).await?)
     }
 

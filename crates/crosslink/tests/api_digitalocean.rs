@@ -193,6 +193,11 @@ fn auth_tenancy_and_conventions() {
     let p3 = alice.get("/v2/vpcs?page=3&per_page=20");
     assert_eq!(p3.body["vpcs"].as_array().unwrap().len(), 5);
     assert!(p3.body["links"]["pages"].get("next").is_none());
+    let far = alice.get("/v2/vpcs?page=507002211088");
+    assert_eq!(
+        (far.status, far.body["vpcs"].as_array().unwrap().len()),
+        (200, 0)
+    );
     for bad in ["per_page=0", "per_page=201", "page=0", "page=x"] {
         let r = alice.get(&format!("/v2/vpcs?{bad}"));
         assert_eq!(r.status, 400, "{bad}");
@@ -275,11 +280,11 @@ fn peering_lifecycle_and_per_vpc_routes() {
     let r = c.call(
         "PATCH",
         &format!("/v2/vpcs/{a}/peerings/{pid}"),
-        Some(json!({"name": "renamed.x"})),
+        Some(json!({"name": "renamed-x"})),
     );
     assert_eq!(r.status, 200, "{}", r.raw);
-    assert_eq!(r.body["peering"]["name"], "renamed.x");
-    assert_eq!(r.body["vpc_peering"]["name"], "renamed.x");
+    assert_eq!(r.body["peering"]["name"], "renamed-x");
+    assert_eq!(r.body["vpc_peering"]["name"], "renamed-x");
     let r = c.call(
         "PATCH",
         &format!("/v2/vpcs/{blr}/peerings/{pid}"),

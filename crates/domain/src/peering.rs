@@ -61,10 +61,11 @@ pub enum Step {
     Done,
 }
 
-/// Peering names follow the model's pattern (no periods) unless `allow_periods`, which the
-/// per-VPC create route's inline schema permits.
-pub fn validate_name_for(name: &str, allow_periods: bool) -> Result<(), DomainError> {
-    validate_name(name, "VPC peering", allow_periods)
+/// Peering names follow the model's pattern `^[a-zA-Z0-9\-]+$` on every route. The per-VPC
+/// create route's inline schema also allows periods, but a peering so named would then break
+/// the model every read returns, so periods are refused there too.
+pub fn validate_peering_name(name: &str) -> Result<(), DomainError> {
+    validate_name(name, "VPC peering", false)
 }
 
 /// The rules for joining two VPCs of one team. `existing` holds the team's peerings that involve

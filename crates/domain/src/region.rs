@@ -15,6 +15,7 @@ pub const REGIONS: &[Region] = &[
     region("sfo1", "San Francisco 1", false),
     region("sfo2", "San Francisco 2", true),
     region("sfo3", "San Francisco 3", true),
+    region("ams1", "Amsterdam 1", false),
     region("ams2", "Amsterdam 2", false),
     region("ams3", "Amsterdam 3", true),
     region("sgp1", "Singapore 1", true),

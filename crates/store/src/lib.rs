@@ -29,13 +29,15 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// One page of a collection: offset and size, 1-based page as the APIs count.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
-    pub page: u32,
+    pub page: u64,
     pub per_page: u32,
 }
 
 impl PageRequest {
     pub fn offset(&self) -> u64 {
-        u64::from(self.page.saturating_sub(1)) * u64::from(self.per_page)
+        self.page
+            .saturating_sub(1)
+            .saturating_mul(u64::from(self.per_page))
     }
 }
 

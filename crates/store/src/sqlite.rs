@@ -316,7 +316,11 @@ impl Store for SqliteStore {
                     "SELECT {VPC_COLS} FROM vpcs WHERE team = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3"
                 ))?
                 .query_map(
-                    params![team.0, page.per_page, page.offset() as i64],
+                    params![
+                        team.0,
+                        page.per_page,
+                        page.offset().min(i64::MAX as u64) as i64
+                    ],
                     vpc_row,
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -445,7 +449,7 @@ impl Store for SqliteStore {
                     "SELECT {PEERING_COLS} FROM vpc_peerings WHERE {condition} ORDER BY seq LIMIT ?4 OFFSET ?5"
                 ))?
                 .query_map(
-                    params![team.0, vpc, filter.region, page.per_page, page.offset() as i64],
+                    params![team.0, vpc, filter.region, page.per_page, page.offset().min(i64::MAX as u64) as i64],
                     peering_row,
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
