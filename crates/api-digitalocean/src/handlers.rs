@@ -6,11 +6,12 @@ use crate::pagination::{base_url, links, page_request};
 use crate::server::AppState;
 use crate::wire;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
-use crosslink_control::{NewVpc, PeeringFilter, Principal};
+use axum::Json;
+use crosslink_control::{NewVpc, PageRequest, PeeringFilter, Principal};
 use crosslink_domain::peering::{parse_vpc_ids, VpcPeering};
 use crosslink_domain::time::rfc3339;
 use crosslink_domain::vpc::{Vpc, VpcUpdate};
@@ -19,7 +20,54 @@ use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-type Q = Query<HashMap<String, String>>;
+/// The caller's team and the control layer: what every resource handler needs.
+pub struct Ctx {
+    control: std::sync::Arc<crosslink_control::Control>,
+    team: crosslink_domain::TeamId,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let principal = parts
+            .extensions
+            .get::<Principal>()
+            .ok_or_else(|| ApiError::from(crosslink_control::ControlError::Unauthenticated))?;
+        Ok(Ctx {
+            control: state.control.clone(),
+            team: principal.team.clone(),
+        })
+    }
+}
+
+/// A collection request: its page, and what its `links` are built from.
+pub struct Listing {
+    page: PageRequest,
+    base: String,
+    path: String,
+    query: HashMap<String, String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Listing {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let Query(query) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+        Ok(Listing {
+            page: page_request(&query)?,
+            base: base_url(&parts.headers),
+            path: parts.uri.path().to_owned(),
+            query,
+        })
+    }
+}
+
+impl Listing {
+    fn links(&self, total: u64) -> (wire::Links, wire::Meta) {
+        links(&self.base, &self.path, &self.query, self.page, total)
+    }
+}
 
 fn vpc_wire(v: &Vpc) -> wire::Vpc {
     wire::Vpc {
@@ -82,16 +130,18 @@ pub async fn not_found() -> ApiError {
     )
 }
 
+fn created<T: serde::Serialize>(status: StatusCode, body: T) -> Response {
+    (status, Json(body)).into_response()
+}
+
 // ---- regions ---------------------------------------------------------------------------------
 
-pub async fn list_regions(
-    headers: HeaderMap,
-    uri: Uri,
-    Query(q): Q,
-) -> ApiResult<Json<wire::RegionsPage>> {
-    let page = page_request(&q)?;
-    let all: Vec<wire::Region> = region::REGIONS
+pub async fn list_regions(l: Listing) -> ApiResult<Json<wire::RegionsPage>> {
+    let all = region::REGIONS;
+    let regions = all
         .iter()
+        .skip(usize::try_from(l.page.offset()).unwrap_or(usize::MAX))
+        .take(l.page.per_page as usize)
         .map(|r| wire::Region {
             name: r.name.to_owned(),
             slug: r.slug.to_owned(),
@@ -104,13 +154,7 @@ pub async fn list_regions(
             },
         })
         .collect();
-    let regions = all
-        .iter()
-        .skip(page.offset() as usize)
-        .take(page.per_page as usize)
-        .cloned()
-        .collect();
-    let (links, meta) = links(&base_url(&headers), uri.path(), &q, page, all.len() as u64);
+    let (links, meta) = l.links(all.len() as u64);
     Ok(Json(wire::RegionsPage {
         regions,
         links,
@@ -120,16 +164,9 @@ pub async fn list_regions(
 
 // ---- VPCs ------------------------------------------------------------------------------------
 
-pub async fn list_vpcs(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
-    headers: HeaderMap,
-    uri: Uri,
-    Query(q): Q,
-) -> ApiResult<Json<wire::VpcsPage>> {
-    let page = page_request(&q)?;
-    let (vpcs, total) = s.control.list_vpcs(&p.team, page).await?;
-    let (links, meta) = links(&base_url(&headers), uri.path(), &q, page, total);
+pub async fn list_vpcs(c: Ctx, l: Listing) -> ApiResult<Json<wire::VpcsPage>> {
+    let (vpcs, total) = c.control.list_vpcs(&c.team, l.page).await?;
+    let (links, meta) = l.links(total);
     Ok(Json(wire::VpcsPage {
         vpcs: vpcs.iter().map(vpc_wire).collect(),
         links,
@@ -137,47 +174,33 @@ pub async fn list_vpcs(
     }))
 }
 
-pub async fn create_vpc(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
-    raw: Bytes,
-) -> ApiResult<Response> {
+pub async fn create_vpc(c: Ctx, raw: Bytes) -> ApiResult<Response> {
     let req: wire::VpcCreateRequest = body(&raw)?;
-    let vpc = s
-        .control
-        .create_vpc(
-            &p.team,
-            NewVpc {
-                name: req.name,
-                region: req.region,
-                description: req.description,
-                ip_range: req.ip_range,
-            },
-        )
-        .await?;
-    Ok((
+    let new = NewVpc {
+        name: req.name,
+        region: req.region,
+        description: req.description,
+        ip_range: req.ip_range,
+    };
+    let vpc = c.control.create_vpc(&c.team, new).await?;
+    Ok(created(
         StatusCode::CREATED,
-        Json(wire::VpcRoot {
+        wire::VpcRoot {
             vpc: vpc_wire(&vpc),
-        }),
-    )
-        .into_response())
+        },
+    ))
 }
 
-pub async fn get_vpc(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Path(vpc_id): Path<String>,
-) -> ApiResult<Json<wire::VpcRoot>> {
-    let vpc = s.control.get_vpc(&p.team, id(&vpc_id, "vpc")?).await?;
+pub async fn get_vpc(c: Ctx, Path(vpc_id): Path<String>) -> ApiResult<Json<wire::VpcRoot>> {
+    let vpc = c.control.get_vpc(&c.team, id(&vpc_id, "vpc")?).await?;
     Ok(Json(wire::VpcRoot {
         vpc: vpc_wire(&vpc),
     }))
 }
 
+/// PUT and PATCH share a body; PUT requires `name`.
 async fn update_vpc(
-    s: AppState,
-    p: Principal,
+    c: Ctx,
     vpc_id: &str,
     raw: &Bytes,
     put: bool,
@@ -194,53 +217,43 @@ async fn update_vpc(
         description: req.description,
         default: req.default,
     };
-    let vpc = s.control.update_vpc(&p.team, vpc_id, update).await?;
+    let vpc = c.control.update_vpc(&c.team, vpc_id, update).await?;
     Ok(Json(wire::VpcRoot {
         vpc: vpc_wire(&vpc),
     }))
 }
 
 pub async fn put_vpc(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
+    c: Ctx,
     Path(vpc_id): Path<String>,
     raw: Bytes,
 ) -> ApiResult<Json<wire::VpcRoot>> {
-    update_vpc(s, p, &vpc_id, &raw, true).await
+    update_vpc(c, &vpc_id, &raw, true).await
 }
 
 pub async fn patch_vpc(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
+    c: Ctx,
     Path(vpc_id): Path<String>,
     raw: Bytes,
 ) -> ApiResult<Json<wire::VpcRoot>> {
-    update_vpc(s, p, &vpc_id, &raw, false).await
+    update_vpc(c, &vpc_id, &raw, false).await
 }
 
-pub async fn delete_vpc(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Path(vpc_id): Path<String>,
-) -> ApiResult<StatusCode> {
-    s.control.delete_vpc(&p.team, id(&vpc_id, "vpc")?).await?;
+pub async fn delete_vpc(c: Ctx, Path(vpc_id): Path<String>) -> ApiResult<StatusCode> {
+    c.control.delete_vpc(&c.team, id(&vpc_id, "vpc")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn list_members(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
+    c: Ctx,
     Path(vpc_id): Path<String>,
-    headers: HeaderMap,
-    uri: Uri,
-    Query(q): Q,
+    l: Listing,
 ) -> ApiResult<Json<wire::MembersPage>> {
-    let page = page_request(&q)?;
-    let total = s
+    let total = c
         .control
-        .list_vpc_members(&p.team, id(&vpc_id, "vpc")?)
+        .list_vpc_members(&c.team, id(&vpc_id, "vpc")?)
         .await?;
-    let (links, meta) = links(&base_url(&headers), uri.path(), &q, page, total);
+    let (links, meta) = l.links(total);
     Ok(Json(wire::MembersPage {
         members: Vec::new(),
         links,
@@ -251,35 +264,29 @@ pub async fn list_members(
 // ---- VPC peerings ----------------------------------------------------------------------------
 
 async fn peerings_page(
-    s: &AppState,
-    p: &Principal,
+    c: &Ctx,
     filter: PeeringFilter,
-    headers: &HeaderMap,
-    uri: &Uri,
-    q: &HashMap<String, String>,
+    l: &Listing,
 ) -> ApiResult<(Vec<wire::VpcPeering>, wire::Links, wire::Meta)> {
-    let page = page_request(q)?;
-    let (items, total) = s.control.list_peerings(&p.team, filter, page).await?;
-    let (links, meta) = links(&base_url(headers), uri.path(), q, page, total);
+    let (items, total) = c.control.list_peerings(&c.team, filter, l.page).await?;
+    let (links, meta) = l.links(total);
     Ok((items.iter().map(peering_wire).collect(), links, meta))
 }
 
-pub async fn list_peerings(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
-    headers: HeaderMap,
-    uri: Uri,
-    Query(q): Q,
-) -> ApiResult<Json<wire::VpcPeeringsPage>> {
-    let region = q
+pub async fn list_peerings(c: Ctx, l: Listing) -> ApiResult<Json<wire::VpcPeeringsPage>> {
+    let region = l
+        .query
         .get("region")
-        .map(|r| region::find(&r.to_ascii_lowercase()).map(|r| r.slug.to_owned()))
         .map(|r| {
-            r.ok_or_else(|| ApiError::bad_request("region is not a DigitalOcean datacenter slug"))
+            region::find(&r.to_ascii_lowercase())
+                .map(|r| r.slug.to_owned())
+                .ok_or_else(|| {
+                    ApiError::bad_request("region is not a DigitalOcean datacenter slug")
+                })
         })
         .transpose()?;
     let filter = PeeringFilter { vpc: None, region };
-    let (vpc_peerings, links, meta) = peerings_page(&s, &p, filter, &headers, &uri, &q).await?;
+    let (vpc_peerings, links, meta) = peerings_page(&c, filter, &l).await?;
     Ok(Json(wire::VpcPeeringsPage {
         vpc_peerings,
         links,
@@ -287,73 +294,53 @@ pub async fn list_peerings(
     }))
 }
 
-pub async fn create_peering(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
-    raw: Bytes,
-) -> ApiResult<Response> {
+fn peering_root(p: &VpcPeering) -> wire::VpcPeeringRoot {
+    wire::VpcPeeringRoot {
+        vpc_peering: peering_wire(p),
+    }
+}
+
+pub async fn create_peering(c: Ctx, raw: Bytes) -> ApiResult<Response> {
     let req: wire::VpcPeeringCreateRequest = body(&raw)?;
     let vpc_ids = parse_vpc_ids(&req.vpc_ids)?;
-    let peering = s
+    let peering = c
         .control
-        .create_peering(&p.team, &req.name, vpc_ids)
+        .create_peering(&c.team, &req.name, vpc_ids)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(wire::VpcPeeringRoot {
-            vpc_peering: peering_wire(&peering),
-        }),
-    )
-        .into_response())
+    Ok(created(StatusCode::ACCEPTED, peering_root(&peering)))
 }
 
 pub async fn get_peering(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
+    c: Ctx,
     Path(peering_id): Path<String>,
 ) -> ApiResult<Json<wire::VpcPeeringRoot>> {
-    let peering = s
+    let peering = c
         .control
-        .get_peering(&p.team, id(&peering_id, "vpc_peering")?)
+        .get_peering(&c.team, id(&peering_id, "vpc_peering")?)
         .await?;
-    Ok(Json(wire::VpcPeeringRoot {
-        vpc_peering: peering_wire(&peering),
-    }))
+    Ok(Json(peering_root(&peering)))
 }
 
 pub async fn patch_peering(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
+    c: Ctx,
     Path(peering_id): Path<String>,
     raw: Bytes,
 ) -> ApiResult<Json<wire::VpcPeeringRoot>> {
     let peering_id = id(&peering_id, "vpc_peering")?;
     let req: wire::VpcPeeringUpdateRequest = body(&raw)?;
-    let peering = s
+    let peering = c
         .control
-        .rename_peering(&p.team, peering_id, &req.name, None)
+        .rename_peering(&c.team, peering_id, &req.name, None)
         .await?;
-    Ok(Json(wire::VpcPeeringRoot {
-        vpc_peering: peering_wire(&peering),
-    }))
+    Ok(Json(peering_root(&peering)))
 }
 
-pub async fn delete_peering(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Path(peering_id): Path<String>,
-) -> ApiResult<Response> {
-    let peering = s
+pub async fn delete_peering(c: Ctx, Path(peering_id): Path<String>) -> ApiResult<Response> {
+    let peering = c
         .control
-        .delete_peering(&p.team, id(&peering_id, "vpc_peering")?)
+        .delete_peering(&c.team, id(&peering_id, "vpc_peering")?)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(wire::VpcPeeringRoot {
-            vpc_peering: peering_wire(&peering),
-        }),
-    )
-        .into_response())
+    Ok(created(StatusCode::ACCEPTED, peering_root(&peering)))
 }
 
 // ---- per-VPC peering routes (both root keys, see wire::PerVpcPeeringRoot) ---------------------
@@ -367,18 +354,15 @@ fn per_vpc(p: &VpcPeering) -> wire::PerVpcPeeringRoot {
 }
 
 pub async fn list_vpc_peerings(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
+    c: Ctx,
     Path(vpc_id): Path<String>,
-    headers: HeaderMap,
-    uri: Uri,
-    Query(q): Q,
+    l: Listing,
 ) -> ApiResult<Json<wire::PerVpcPeeringsPage>> {
     let filter = PeeringFilter {
         vpc: Some(id(&vpc_id, "vpc")?),
         region: None,
     };
-    let (peerings, links, meta) = peerings_page(&s, &p, filter, &headers, &uri, &q).await?;
+    let (peerings, links, meta) = peerings_page(&c, filter, &l).await?;
     Ok(Json(wire::PerVpcPeeringsPage {
         vpc_peerings: peerings.clone(),
         peerings,
@@ -388,36 +372,34 @@ pub async fn list_vpc_peerings(
 }
 
 pub async fn create_vpc_peering(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
+    c: Ctx,
     Path(vpc_id): Path<String>,
     raw: Bytes,
 ) -> ApiResult<Response> {
     let this = id(&vpc_id, "vpc")?;
     let req: wire::PerVpcPeeringCreateRequest = body(&raw)?;
-    s.control.get_vpc(&p.team, this).await?;
+    c.control.get_vpc(&c.team, this).await?;
     let other = Uuid::parse_str(&req.vpc_id).map_err(|_| {
         DomainError::invalid(format!("vpc_id: '{}' is not a VPC id (UUID)", req.vpc_id))
     })?;
-    let peering = s
+    let peering = c
         .control
-        .create_peering(&p.team, &req.name, [this, other])
+        .create_peering(&c.team, &req.name, [this, other])
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(per_vpc(&peering))).into_response())
+    Ok(created(StatusCode::ACCEPTED, per_vpc(&peering)))
 }
 
 pub async fn patch_vpc_peering(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
+    c: Ctx,
     Path((vpc_id, peering_id)): Path<(String, String)>,
     raw: Bytes,
 ) -> ApiResult<Json<wire::PerVpcPeeringRoot>> {
     let vpc = id(&vpc_id, "vpc")?;
     let peering_id = id(&peering_id, "vpc_peering")?;
     let req: wire::VpcPeeringUpdateRequest = body(&raw)?;
-    let peering = s
+    let peering = c
         .control
-        .rename_peering(&p.team, peering_id, &req.name, Some(vpc))
+        .rename_peering(&c.team, peering_id, &req.name, Some(vpc))
         .await?;
     Ok(Json(per_vpc(&peering)))
 }
