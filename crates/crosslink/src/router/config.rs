@@ -80,9 +80,9 @@ pub struct Flags {
     pub fib: bool,
 }
 
-/// The TOML file. Keys are spelled like the flags.
+/// The TOML file. Keys are the flags' names in snake_case (`router_id`, `password_env`).
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
 struct FileConfig {
     asn: Option<AsnValue>,
     router_id: Option<String>,
@@ -95,7 +95,7 @@ struct FileConfig {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
 struct FileNeighbor {
     address: String,
     asn: AsnValue,
@@ -130,7 +130,7 @@ enum ListenValue {
     Address(String),
 }
 
-/// `max-prefix = 100` or `max-prefix = "100 warning-only"`.
+/// `max_prefix = 100` or `max_prefix = "100 warning-only"`.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum MaxPrefixValue {
@@ -318,7 +318,7 @@ pub fn plan(flags: &Flags) -> Result<Plan, ConfigError> {
     let router_id = match (&flags.router_id, &file.router_id) {
         (Some(s), _) => parse_router_id(s).map_err(|e| ConfigError(format!("--router-id: {e}")))?,
         (None, Some(s)) => {
-            parse_router_id(s).map_err(|e| ConfigError(format!("{file_name}: router-id: {e}")))?
+            parse_router_id(s).map_err(|e| ConfigError(format!("{file_name}: router_id: {e}")))?
         }
         (None, None) => default_router_id(listen, &neighbors).ok_or_else(|| {
             ConfigError(
@@ -399,7 +399,7 @@ fn file_neighbor(n: FileNeighbor, origin: &str, base: &Path) -> Result<RawNeighb
     ];
     if sources.iter().filter(|s| **s).count() > 1 {
         return err(format!(
-            "{origin}: give only one of password, password-file, password-env"
+            "{origin}: give only one of password, password_file, password_env"
         ));
     }
     let password = n
@@ -894,7 +894,7 @@ mod tests {
             &conf,
             r#"
 asn = "AS64532"
-router-id = "169.254.0.1"
+router_id = "169.254.0.1"
 listen = false
 announce = ["10.10.0.0/24"]
 
@@ -903,7 +903,7 @@ address = "169.254.0.6"
 asn = 133937
 password = "file-secret"
 import = ["permit 10.20.0.0/16 le 24"]
-max-prefix = 100
+max_prefix = 100
 
 [[neighbor]]
 address = "169.254.0.5"
@@ -930,10 +930,10 @@ asn = 133938
         );
 
         for (text, want) in [
-            ("asn = 1\nrouter-id = \"1.1.1.1\"\ncolour = 3\n", "unknown field `colour`"),
+            ("asn = 1\nrouter_id = \"1.1.1.1\"\ncolour = 3\n", "unknown field `colour`"),
             ("asn = 1\n[[neighbor]]\naddress = \"10.0.0.1\"\nasn = 2\npassword = 1234567\n", "must be a quoted string"),
             ("asn = 1\n[[neighbor]]\naddress = \"10.0.0.1\"\nasn = 2\n[[neighbor]]\naddress = \"10.0.0.1\"\nasn = 3\n", "given twice"),
-            ("asn = 1\n[[neighbor]]\naddress = \"10.0.0.1\"\nasn = 2\npassword = \"a\"\npassword-env = \"X\"\n", "only one of"),
+            ("asn = 1\n[[neighbor]]\naddress = \"10.0.0.1\"\nasn = 2\npassword = \"a\"\npassword_env = \"X\"\n", "only one of"),
             ("asn = \n", "line 1"),
         ] {
             std::fs::write(&conf, text).unwrap();

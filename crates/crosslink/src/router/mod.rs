@@ -2,6 +2,7 @@
 //! prints session and route changes as they happen.
 
 mod config;
+mod output;
 
 use std::path::PathBuf;
 
@@ -43,9 +44,10 @@ pub struct RouterArgs {
     /// How to print events.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
-    /// Which route changes to print: every one, or none (sessions and counts only).
-    #[arg(long, value_enum, default_value_t = RouteLog::All, value_name = "WHICH")]
-    routes: RouteLog,
+    /// No line per route; print the Loc-RIB size instead (at most every 100 ms while it
+    /// changes, stamped with the time it was reached) — for big tables and benchmarks.
+    #[arg(long)]
+    quiet_routes: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,12 +56,6 @@ pub enum Output {
     Text,
     /// One JSON object per line.
     Json,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RouteLog {
-    All,
-    None,
 }
 
 const NEIGHBOR_HELP: &str = "\
@@ -106,6 +102,6 @@ pub async fn run(args: RouterArgs) -> anyhow::Result<()> {
             std::process::exit(EXIT_CONFIG);
         }
     };
-    let _ = (plan, args.output, args.routes);
+    let _ = (plan, args.output, args.quiet_routes);
     anyhow::bail!("crosslink router: the BGP speaker is not built yet")
 }
