@@ -4,3 +4,5 @@ pub mod wire;
 pub mod transport;
 pub mod policy;
 pub mod kernel;
+pub mod rib;
+pub mod speaker;

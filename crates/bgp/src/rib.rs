@@ -1,0 +1,1 @@
+//! RIBs and the decision process (skeleton).

@@ -1,0 +1,305 @@
+//! The BGP speaker: tokio adapters around the sans-IO [`crate::fsm`], the RIBs
+//! ([`crate::rib`]) and a cheap-to-clone [`Speaker`] handle for the rest of crosslink.
+//!
+//! Shape (actor style, no global state, so one process can run many speakers):
+//! - one **speaker task** owns the Loc-RIB, every Adj-RIB-In/Out and the peer table. The
+//!   handle, the listener and the session tasks talk to it over one channel. It drains what is
+//!   queued, runs the decision process, then encodes the resulting changes per peer in packed
+//!   UPDATEs grouped by shared attributes (`Arc`), so 1M prefixes cost ~1k messages, not 1M.
+//! - one **session task** per configured peer drives its FSM: connects (TCP-MD5, TTL, local
+//!   address), feeds decoded messages in, performs the FSM's actions, and sleeps until the
+//!   FSM's earliest timer deadline. Each TCP connection has a reader and a writer task, so a
+//!   slow peer never blocks the FSM or the RIB.
+//! - one **listener task** (if `listen` is set) accepts, matches the source address to a
+//!   configured peer (unknown peers are closed at once) and hands the stream to its session;
+//!   collisions are the FSM's job. The peer's MD5 key is installed on the listener per peer.
+//! - with `fib: true`, a **kernel thread** installs/removes best routes learned from peers
+//!   through [`crate::kernel::KernelRoutes`] (blocking netlink off the async threads).
+//!
+//! Sockets are created by the threads that run the tasks: to run a speaker inside a network
+//! namespace, start it on a runtime whose threads are in that namespace (a current-thread
+//! runtime on a thread that entered it). The listener and the kernel socket are opened in
+//! [`Speaker::start`] itself, on the calling thread.
+//!
+//! Policy and export rules: see [`crate::rib`]. Passwords are never logged or printed
+//! ([`Md5Key`] redacts itself).
+
+mod actor;
+mod session;
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+pub use crate::fsm::State;
+use crate::policy::SessionPolicy;
+pub use crate::transport::Md5Key;
+pub use crate::wire::{IpNet, LargeCommunity, Origin};
+
+/// Speaker-wide settings.
+#[derive(Clone, Debug)]
+pub struct SpeakerConfig {
+    pub asn: u32,
+    pub router_id: Ipv4Addr,
+    /// Where to accept BGP connections (port 0 picks a free port, see [`Speaker::local_addr`]).
+    /// `None`: no listener, active peers only.
+    pub listen: Option<SocketAddr>,
+    /// Install best routes learned from peers in the kernel of the current network namespace.
+    pub fib: bool,
+}
+
+/// One configured neighbour.
+#[derive(Clone, Debug)]
+pub struct PeerConfig {
+    pub address: IpAddr,
+    pub remote_asn: u32,
+    /// Source address for outbound connections (and for next-hop-self, once connected).
+    pub local_address: Option<IpAddr>,
+    /// The peer's TCP port (179 normally).
+    pub port: u16,
+    /// TCP-MD5 password (RFC 2385), installed on the listener and on each connect.
+    pub password: Option<Md5Key>,
+    /// Never connect; wait for the peer.
+    pub passive: bool,
+    /// Proposed hold time in seconds (0, or at least 3).
+    pub hold_time: u16,
+    /// ConnectRetry time; also the connect timeout and the pause before restarting after an error.
+    pub connect_retry: Duration,
+    /// IP TTL of our packets to the peer; `Some(1)` for directly connected eBGP, `None` for the
+    /// system default (multihop).
+    pub ttl: Option<u32>,
+    pub policy: SessionPolicy,
+    /// `false`: administratively down (Cease / Administrative Shutdown if it was up).
+    pub enabled: bool,
+}
+
+impl PeerConfig {
+    /// Defaults: port 179, active, hold time 90 s, connect retry 5 s, TTL 1, no password, no
+    /// policy, enabled.
+    pub fn new(address: IpAddr, remote_asn: u32) -> PeerConfig {
+        PeerConfig {
+            address,
+            remote_asn,
+            local_address: None,
+            port: 179,
+            password: None,
+            passive: false,
+            hold_time: 90,
+            connect_retry: Duration::from_secs(5),
+            ttl: Some(1),
+            policy: SessionPolicy::default(),
+            enabled: true,
+        }
+    }
+}
+
+/// Attributes of a locally originated prefix. ORIGIN is IGP, the AS_PATH empty (our AS is
+/// prepended toward eBGP peers).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Announce {
+    pub med: Option<u32>,
+    pub communities: Vec<u32>,
+    pub large_communities: Vec<LargeCommunity>,
+    /// Next hop to advertise instead of the session's own address.
+    pub next_hop: Option<IpAddr>,
+}
+
+/// A route as shown to users (Loc-RIB, Adj-RIB-In, Adj-RIB-Out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub prefix: IpNet,
+    /// `None` for a local route without a next-hop override ("self").
+    pub next_hop: Option<IpAddr>,
+    /// ASNs in path order, nearest first (AS_SETs flattened in place).
+    pub as_path: Vec<u32>,
+    pub origin: Origin,
+    pub med: Option<u32>,
+    pub local_pref: Option<u32>,
+    pub communities: Vec<u32>,
+    pub large_communities: Vec<LargeCommunity>,
+    /// The peer it was learned from; `None` for locally announced prefixes.
+    pub from_peer: Option<IpAddr>,
+    /// Chosen by the decision process (always true in Adj-RIB-Out views).
+    pub best: bool,
+}
+
+/// Status of one peer for the API surfaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerStatus {
+    pub address: IpAddr,
+    pub remote_asn: u32,
+    pub enabled: bool,
+    pub state: State,
+    /// Time since the session became Established.
+    pub uptime: Option<Duration>,
+    /// The peer's BGP identifier, once an OPEN was accepted.
+    pub remote_id: Option<Ipv4Addr>,
+    /// Local end of the established connection.
+    pub local_addr: Option<SocketAddr>,
+    /// Prefixes the peer currently announces to us (before import policy).
+    pub prefixes_received: u64,
+    /// Of those, accepted by import policy (in Adj-RIB-In).
+    pub prefixes_accepted: u64,
+    /// Prefixes we currently advertise to the peer (Adj-RIB-Out).
+    pub prefixes_advertised: u64,
+    /// Why the session last failed or went down, in words (e.g. "OPEN: bad peer AS: expected
+    /// 64532, peer sent 65000", "no answer to TCP connect (check the MD5 password ...)").
+    pub last_error: Option<String>,
+    /// How many times the session reached Established.
+    pub established_count: u64,
+}
+
+/// What subscribers hear. Lagging receivers lose events (broadcast semantics); re-read
+/// [`Speaker::peers`] / [`Speaker::loc_rib`] after a `Lagged` error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SpeakerEvent {
+    PeerState {
+        peer: IpAddr,
+        from: State,
+        to: State,
+        /// The last error when the transition was caused by one.
+        error: Option<String>,
+    },
+    /// The best route for a prefix changed; `None`: no route left (withdrawn).
+    RouteBest { prefix: IpNet, route: Option<Route> },
+    /// Counts after a batch of changes concerning this peer.
+    PeerRoutes {
+        peer: IpAddr,
+        received: u64,
+        accepted: u64,
+        advertised: u64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SpeakerError {
+    /// Bad configuration (words say what).
+    Config(String),
+    /// Socket or netlink failure at start (listener bind, kernel socket).
+    Io(String),
+    PeerExists(IpAddr),
+    UnknownPeer(IpAddr),
+    /// The speaker was shut down.
+    Stopped,
+}
+
+impl fmt::Display for SpeakerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(e) => write!(f, "invalid BGP configuration: {e}"),
+            Self::Io(e) => write!(f, "BGP speaker: {e}"),
+            Self::PeerExists(a) => write!(f, "BGP peer {a} is already configured"),
+            Self::UnknownPeer(a) => write!(f, "no BGP peer {a} is configured"),
+            Self::Stopped => f.write_str("BGP speaker is shut down"),
+        }
+    }
+}
+
+impl std::error::Error for SpeakerError {}
+
+/// Handle to a running speaker: cheap to clone, every clone talks to the same speaker task.
+#[derive(Clone)]
+pub struct Speaker {
+    tx: mpsc::Sender<actor::Input>,
+    events: broadcast::Sender<SpeakerEvent>,
+    local_addr: Option<SocketAddr>,
+}
+
+impl fmt::Debug for Speaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Speaker")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Speaker {
+    /// Validates `cfg`, binds the listener (if any), opens the kernel socket (if `fib`) and
+    /// spawns the tasks on the current tokio runtime.
+    pub async fn start(cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
+        actor::start(cfg)
+    }
+
+    /// The bound listen address (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.local_addr
+    }
+
+    pub async fn add_peer(&self, p: PeerConfig) -> Result<(), SpeakerError> {
+        self.call(|reply| actor::Api::AddPeer(p, reply)).await?
+    }
+
+    /// Sends Cease / Peer De-configured (6/3) if up, drops the peer's routes.
+    pub async fn remove_peer(&self, addr: IpAddr) -> Result<(), SpeakerError> {
+        self.call(|reply| actor::Api::RemovePeer(addr, reply)).await?
+    }
+
+    /// Applies a changed configuration for `p.address`. `enabled: false` brings the session
+    /// down with Cease / Administrative Shutdown (6/2); a changed export policy re-evaluates the
+    /// Adj-RIB-Out; a changed import policy asks the peer for a ROUTE-REFRESH (or resets the
+    /// session if it cannot); other session parameters reset the session (Cease 6/4).
+    pub async fn update_peer(&self, p: PeerConfig) -> Result<(), SpeakerError> {
+        self.call(|reply| actor::Api::UpdatePeer(p, reply)).await?
+    }
+
+    /// Originates (or changes) a local route; it wins over learned ones and goes to all peers
+    /// whose export policy permits it.
+    pub async fn announce(&self, prefix: IpNet, attrs: Announce) -> Result<(), SpeakerError> {
+        self.call(|reply| actor::Api::Announce(prefix.trunc(), attrs, reply))
+            .await
+    }
+
+    /// Stops originating `prefix` (not an error when it was not announced).
+    pub async fn withdraw(&self, prefix: IpNet) -> Result<(), SpeakerError> {
+        self.call(|reply| actor::Api::Withdraw(prefix.trunc(), reply))
+            .await
+    }
+
+    /// Status of every configured peer, ordered by address. Empty once shut down.
+    pub async fn peers(&self) -> Vec<PeerStatus> {
+        self.call(actor::Api::Peers).await.unwrap_or_default()
+    }
+
+    /// Every path in the Loc-RIB (best and others), ordered by prefix.
+    pub async fn loc_rib(&self) -> Vec<Route> {
+        self.call(actor::Api::LocRib).await.unwrap_or_default()
+    }
+
+    /// Routes accepted from `peer` (post import policy).
+    pub async fn adj_rib_in(&self, peer: IpAddr) -> Vec<Route> {
+        self.call(|reply| actor::Api::AdjRibIn(peer, reply))
+            .await
+            .unwrap_or_default()
+    }
+
+    /// Routes advertised to `peer`, with the attributes as sent.
+    pub async fn adj_rib_out(&self, peer: IpAddr) -> Vec<Route> {
+        self.call(|reply| actor::Api::AdjRibOut(peer, reply))
+            .await
+            .unwrap_or_default()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<SpeakerEvent> {
+        self.events.subscribe()
+    }
+
+    /// Cease / Administrative Shutdown to every peer, kernel routes removed, tasks stopped.
+    /// Other clones of the handle get [`SpeakerError::Stopped`] afterwards.
+    pub async fn shutdown(self) {
+        let _ = self.call(actor::Api::Shutdown).await;
+    }
+
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> actor::Api,
+    ) -> Result<T, SpeakerError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(actor::Input::Api(make(reply)))
+            .await
+            .map_err(|_| SpeakerError::Stopped)?;
+        rx.await.map_err(|_| SpeakerError::Stopped)
+    }
+}

@@ -1,0 +1,1 @@
+//! One BGP session: the tokio adapter around the FSM (skeleton).
