@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 mod admin;
+mod cli;
 mod router;
 mod serve;
 
@@ -23,6 +24,10 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run one standalone BGP speaker, e.g. as the on-premises router beside crosslink.
     Router(router::RouterArgs),
+    /// doctl-style client: VPCs and VPC peerings (`crosslink vpcs --help`).
+    Vpcs(cli::VpcsArgs),
+    /// Admin client for a running crosslink, e.g. `admin tokens create`.
+    Admin(cli::AdminArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -35,6 +40,8 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Router(args) => router::run(args).await,
+            Command::Vpcs(args) => cli::vpcs(args),
+            Command::Admin(args) => cli::admin(args),
         }
     });
     match result {

@@ -1,0 +1,187 @@
+//! The client's one HTTP path: bearer auth, doctl's retry policy (429/5xx, `retry-after`,
+//! capped backoff), `--trace`, and godo's error line.
+
+use anyhow::{anyhow, bail, Context, Result};
+use crosslink_api_digitalocean::wire::ErrorBody;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// doctl's hidden `--http-retry-wait-max`: no single wait is longer than this.
+const MAX_WAIT: Duration = Duration::from_secs(30);
+
+pub struct Api {
+    agent: ureq::Agent,
+    base: String,
+    /// `None` for the admin API, which has no authentication.
+    token: Option<String>,
+    retry_max: u32,
+    trace: bool,
+}
+
+/// A non-2xx answer. Rendered like godo's `ErrorResponse` so scripts that grep doctl's
+/// errors work unchanged.
+#[derive(Debug)]
+pub struct ApiError {
+    pub method: &'static str,
+    pub url: String,
+    pub status: u16,
+    pub request_id: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (m, u, s, msg) = (self.method, &self.url, self.status, &self.message);
+        match &self.request_id {
+            Some(id) => write!(f, "{m} {u}: {s} (request {id:?}) {msg}"),
+            None => write!(f, "{m} {u}: {s} {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+struct Reply {
+    status: u16,
+    retry_after: Option<Duration>,
+    request_id: Option<String>,
+    body: String,
+}
+
+impl Api {
+    pub fn new(base: &str, token: Option<String>, retry_max: u32, trace: bool) -> Result<Api> {
+        if !base.starts_with("http://") {
+            bail!("API URL {base:?} is not supported: this client speaks plain http:// only");
+        }
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .user_agent(concat!("crosslink/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(Api {
+            agent: config.into(),
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            retry_max,
+            trace,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends one request (retrying as configured) and returns the body of a 2xx answer.
+    pub fn call(&self, method: &'static str, url: &str, body: Option<String>) -> Result<String> {
+        let mut attempt = 0;
+        let reply = loop {
+            let started = Instant::now();
+            let result = self.once(method, url, body.as_deref());
+            if self.trace {
+                let ms = started.elapsed().as_millis();
+                match &result {
+                    Ok(r) => eprintln!("trace: {method} {url} -> {} ({ms} ms)", r.status),
+                    Err(e) => eprintln!("trace: {method} {url} -> {e} ({ms} ms)"),
+                }
+            }
+            let retry_after = match &result {
+                Ok(r) if r.status == 429 || r.status >= 500 => r.retry_after,
+                Ok(_) => break result?,
+                Err(_) => None,
+            };
+            if attempt >= self.retry_max {
+                break result.with_context(|| format!("{method} {url}"))?;
+            }
+            let backoff = Duration::from_secs(1 << attempt.min(5));
+            std::thread::sleep(retry_after.unwrap_or(backoff).min(MAX_WAIT));
+            attempt += 1;
+        };
+        if (200..300).contains(&reply.status) {
+            return Ok(reply.body);
+        }
+        // godo: body's request_id, else the x-request-id header; non-JSON bodies are the message.
+        let (message, body_id) = match serde_json::from_str::<ErrorBody>(&reply.body) {
+            Ok(e) => (e.message, e.request_id),
+            Err(_) => (reply.body.trim().to_owned(), None),
+        };
+        Err(ApiError {
+            method,
+            url: url.to_owned(),
+            status: reply.status,
+            request_id: body_id.or(reply.request_id),
+            message,
+        }
+        .into())
+    }
+
+    /// `call` plus JSON in and out.
+    pub fn json<T: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        url: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<T> {
+        let body = body.map(serde_json::to_string).transpose()?;
+        let text = self.call(method, url, body)?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{method} {url}: unexpected response body: {text}"))
+    }
+
+    fn once(&self, method: &str, url: &str, body: Option<&str>) -> Result<Reply, ureq::Error> {
+        let auth = self.token.as_ref().map(|t| format!("Bearer {t}"));
+        macro_rules! headers {
+            ($rb:expr) => {{
+                let rb = $rb.header("accept", "application/json");
+                match &auth {
+                    Some(a) => rb.header("authorization", a),
+                    None => rb,
+                }
+            }};
+        }
+        let json = "application/json";
+        let mut resp = match method {
+            "GET" => headers!(self.agent.get(url)).call()?,
+            "DELETE" => headers!(self.agent.delete(url)).call()?,
+            "POST" => headers!(self.agent.post(url))
+                .header("content-type", json)
+                .send(body.unwrap_or_default())?,
+            "PATCH" => headers!(self.agent.patch(url))
+                .header("content-type", json)
+                .send(body.unwrap_or_default())?,
+            other => unreachable!("the client never sends {other}"),
+        };
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let retry_after = header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let request_id = header("x-request-id");
+        let status = resp.status().as_u16();
+        let body = resp.body_mut().read_to_string()?;
+        Ok(Reply {
+            status,
+            retry_after,
+            request_id,
+            body,
+        })
+    }
+}
+
+/// True when `err` is the API saying the resource is gone (what `delete --wait` waits for).
+pub fn is_not_found(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<ApiError>()
+        .is_some_and(|e| e.status == 404 && e.message.contains("not found"))
+}
+
+/// A token is mandatory for the DigitalOcean API, as in doctl.
+pub fn require_token(token: Option<String>) -> Result<String> {
+    token.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+        anyhow!("access token is required: pass -t/--access-token or set DIGITALOCEAN_ACCESS_TOKEN")
+    })
+}

@@ -1,0 +1,209 @@
+//! The doctl-style client: `crosslink vpcs ...`, `crosslink vpcs peerings ...` and
+//! `crosslink admin tokens create`. Flags, aliases, columns and error lines follow doctl so
+//! its muscle memory and scripts carry over; the JSON types are the server's own.
+
+mod http;
+mod peerings;
+mod table;
+mod tokens;
+mod vpcs;
+
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+use crosslink_api_digitalocean::wire::Links;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+pub use tokens::{run as admin, AdminArgs};
+pub use vpcs::{run as vpcs, VpcsArgs};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    Text,
+    Json,
+}
+
+/// doctl's global flags, given to every `vpcs` subcommand.
+#[derive(Args)]
+struct Global {
+    /// API token (a `crosslink admin tokens create` value under `--auth strict`).
+    #[arg(
+        short = 't',
+        long,
+        env = "DIGITALOCEAN_ACCESS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    access_token: Option<String>,
+    /// Base URL of the DigitalOcean API (plain http).
+    #[arg(
+        short = 'u',
+        long,
+        env = "DIGITALOCEAN_API_URL",
+        default_value = "http://127.0.0.1:8060",
+        global = true
+    )]
+    api_url: String,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "text", global = true)]
+    output: Output,
+    /// Retries on 429 and 5xx (honouring `retry-after`, waits capped at 30 s); 0 disables.
+    #[arg(long, default_value_t = 5, global = true)]
+    http_retry_max: u32,
+    /// Print each request's method, URL and status to stderr (never the token).
+    #[arg(long, global = true)]
+    trace: bool,
+}
+
+/// `--format` and `--no-header`, on get and list only, as in doctl.
+#[derive(Args)]
+struct ListFlags {
+    /// Columns to show, comma separated, e.g. `ID,Name` (case-insensitive).
+    #[arg(long)]
+    format: Option<String>,
+    /// Leave out the header row.
+    #[arg(long)]
+    no_header: bool,
+}
+
+impl From<ListFlags> for table::View {
+    fn from(f: ListFlags) -> Self {
+        table::View {
+            format: f.format,
+            no_header: f.no_header,
+        }
+    }
+}
+
+struct Ctx {
+    api: http::Api,
+    output: Output,
+}
+
+impl Ctx {
+    fn new(g: Global) -> Result<Ctx> {
+        let token = http::require_token(g.access_token)?;
+        Ok(Ctx {
+            api: http::Api::new(&g.api_url, Some(token), g.http_retry_max, g.trace)?,
+            output: g.output,
+        })
+    }
+
+    /// Every page of a collection: doctl's `per_page=200`, then `links.pages.next` until absent.
+    fn all_pages<P: DeserializeOwned, T>(
+        &self,
+        path: &str,
+        split: impl Fn(P) -> (Vec<T>, Links),
+    ) -> Result<Vec<T>> {
+        let mut items = Vec::new();
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut next = Some(self.api.url(&format!("{path}{sep}page=1&per_page=200")));
+        let mut seen = HashSet::new();
+        while let Some(url) = next.take() {
+            if !seen.insert(url.clone()) {
+                bail!("the server's next-page links loop back to {url}");
+            }
+            let (page, links) = split(self.api.json("GET", &url, None::<&()>)?);
+            items.extend(page);
+            next = links.pages.and_then(|p| p.next);
+        }
+        Ok(items)
+    }
+
+    fn show<T: Serialize>(
+        &self,
+        columns: &[table::Column<T>],
+        items: &[T],
+        view: &table::View,
+    ) -> Result<()> {
+        let out = match self.output {
+            Output::Text => table::render(columns, items, view)?,
+            Output::Json => table::json(items)?,
+        };
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(out.as_bytes())?;
+        Ok(stdout.flush()?)
+    }
+}
+
+/// doctl's delete confirmation. Without a terminal to ask on, refuse rather than guess.
+fn confirm_delete(what: &str, force: bool) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing to delete the {what} without confirmation: stdin is not a terminal; use --force (-f)");
+    }
+    eprint!("Warning: Are you sure you want to delete this {what}? (y/N) ? ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => bail!("operation aborted"),
+    }
+}
+
+/// `--wait-interval`: `500ms`, `2s`, `1m` or plain seconds.
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 500ms, 2s or 1m"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("unknown unit {unit:?}: use ms, s or m")),
+    };
+    if !(0.01..=3600.0).contains(&secs) {
+        return Err("the interval must be between 10ms and 1h".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Polls `check` every `interval` until it says done, at most 360 times (doctl's bound).
+/// A spinner shows on stderr only when it is a terminal.
+fn wait_for(what: &str, interval: Duration, mut check: impl FnMut() -> Result<bool>) -> Result<()> {
+    let tty = std::io::stderr().is_terminal();
+    let frames = ['|', '/', '-', '\\'];
+    for i in 0..360 {
+        if check()? {
+            if tty {
+                eprint!("\r\x1b[K");
+            }
+            return Ok(());
+        }
+        if tty {
+            eprint!("\r{} {what}", frames[i % frames.len()]);
+        }
+        std::thread::sleep(interval);
+    }
+    if tty {
+        eprintln!();
+    }
+    bail!("gave up {what} after 360 polls")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_interval;
+    use std::time::Duration;
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_interval("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_interval("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_interval("0s").is_err());
+        assert!(parse_interval("1h").is_err());
+        assert!(parse_interval("x").is_err());
+    }
+}

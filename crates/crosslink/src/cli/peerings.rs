@@ -1,0 +1,189 @@
+//! `crosslink vpcs peerings`: doctl's peering commands against `/v2/vpc_peerings`.
+
+use super::http::is_not_found;
+use super::table::{go_time, Column, View};
+use super::vpcs::segment;
+use super::{confirm_delete, parse_interval, wait_for, Ctx, ListFlags};
+use anyhow::{bail, Result};
+use clap::{Args, Subcommand};
+use crosslink_api_digitalocean::wire::{
+    VpcPeering, VpcPeeringCreateRequest, VpcPeeringRoot, VpcPeeringUpdateRequest, VpcPeeringsPage,
+};
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct PeeringsArgs {
+    #[command(subcommand)]
+    command: PeeringsCommand,
+}
+
+#[derive(Args)]
+struct Wait {
+    /// Block until the operation has finished.
+    #[arg(long)]
+    wait: bool,
+    /// How often `--wait` polls, e.g. 500ms, 2s.
+    #[arg(long, default_value = "1s", value_parser = parse_interval)]
+    wait_interval: Duration,
+}
+
+#[derive(Subcommand)]
+enum PeeringsCommand {
+    /// Show one VPC peering.
+    #[command(visible_alias = "g")]
+    Get {
+        peering_id: String,
+        #[command(flatten)]
+        list: ListFlags,
+    },
+    /// List VPC peerings (all pages), or only one VPC's with --vpc-id.
+    #[command(visible_alias = "ls")]
+    List {
+        /// Only the peerings of this VPC.
+        #[arg(long)]
+        vpc_id: Option<String>,
+        #[command(flatten)]
+        list: ListFlags,
+    },
+    /// Peer two VPCs.
+    #[command(visible_alias = "c")]
+    Create {
+        name: String,
+        /// The two VPC ids to peer, comma separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        vpc_ids: Vec<String>,
+        #[command(flatten)]
+        wait: Wait,
+    },
+    /// Rename a VPC peering.
+    #[command(visible_alias = "u")]
+    Update {
+        peering_id: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Delete a VPC peering.
+    #[command(visible_aliases = ["d", "rm"])]
+    Delete {
+        peering_id: String,
+        /// Do not ask for confirmation.
+        #[arg(short, long)]
+        force: bool,
+        #[command(flatten)]
+        wait: Wait,
+    },
+}
+
+const COLUMNS: &[Column<VpcPeering>] = &[
+    Column {
+        name: "ID",
+        header: "ID",
+        value: |p| p.id.clone(),
+    },
+    Column {
+        name: "Name",
+        header: "Name",
+        value: |p| p.name.clone(),
+    },
+    Column {
+        name: "VPCIDs",
+        header: "VPC IDs",
+        value: |p| p.vpc_ids.join(","),
+    },
+    Column {
+        name: "Status",
+        header: "Status",
+        value: |p| p.status.clone(),
+    },
+    Column {
+        name: "Created",
+        header: "Created At",
+        value: |p| go_time(&p.created_at),
+    },
+];
+
+fn peering_url(ctx: &Ctx, id: &str) -> String {
+    ctx.api.url(&format!("/v2/vpc_peerings/{}", segment(id)))
+}
+
+fn get(ctx: &Ctx, id: &str) -> Result<VpcPeering> {
+    let root: VpcPeeringRoot = ctx.api.json("GET", &peering_url(ctx, id), None::<&()>)?;
+    Ok(root.vpc_peering)
+}
+
+pub fn run(ctx: &Ctx, args: PeeringsArgs) -> Result<()> {
+    match args.command {
+        PeeringsCommand::Get { peering_id, list } => {
+            ctx.show(COLUMNS, &[get(ctx, &peering_id)?], &list.into())
+        }
+        PeeringsCommand::List { vpc_id, list } => {
+            // The per-VPC route also answers the spec's `peerings`; godo reads `vpc_peerings`.
+            let path = match vpc_id {
+                Some(id) => format!("/v2/vpcs/{}/peerings", segment(&id)),
+                None => "/v2/vpc_peerings".to_owned(),
+            };
+            let all = ctx.all_pages(&path, |p: VpcPeeringsPage| (p.vpc_peerings, p.links))?;
+            ctx.show(COLUMNS, &all, &list.into())
+        }
+        PeeringsCommand::Create {
+            name,
+            vpc_ids,
+            wait,
+        } => {
+            if vpc_ids.len() != 2 || vpc_ids.iter().any(|id| id.trim().is_empty()) {
+                bail!(
+                    "--vpc-ids needs exactly 2 VPC ids separated by a comma, got {}",
+                    vpc_ids.len()
+                );
+            }
+            let body = VpcPeeringCreateRequest { name, vpc_ids };
+            let url = ctx.api.url("/v2/vpc_peerings");
+            let mut peering = ctx.api.json::<VpcPeeringRoot>("POST", &url, Some(&body))?;
+            if wait.wait {
+                let id = peering.vpc_peering.id.clone();
+                wait_for(
+                    "waiting for the peering to become ACTIVE",
+                    wait.wait_interval,
+                    || {
+                        let p = get(ctx, &id)?;
+                        match p.status.as_str() {
+                            "ACTIVE" => {}
+                            "ERROR" => bail!("VPC peering {id} failed: status ERROR"),
+                            _ => return Ok(false),
+                        }
+                        peering.vpc_peering = p;
+                        Ok(true)
+                    },
+                )?;
+            }
+            ctx.show(COLUMNS, &[peering.vpc_peering], &View::default())
+        }
+        PeeringsCommand::Update { peering_id, name } => {
+            let body = VpcPeeringUpdateRequest { name };
+            let url = peering_url(ctx, &peering_id);
+            let root: VpcPeeringRoot = ctx.api.json("PATCH", &url, Some(&body))?;
+            ctx.show(COLUMNS, &[root.vpc_peering], &View::default())
+        }
+        PeeringsCommand::Delete {
+            peering_id,
+            force,
+            wait,
+        } => {
+            confirm_delete("VPC Peering", force)?;
+            ctx.api
+                .call("DELETE", &peering_url(ctx, &peering_id), None)?;
+            if wait.wait {
+                wait_for(
+                    "waiting for the peering to be deleted",
+                    wait.wait_interval,
+                    || match get(ctx, &peering_id) {
+                        Ok(p) => Ok(p.status == "DELETED"),
+                        Err(e) if is_not_found(&e) => Ok(true),
+                        Err(e) => Err(e),
+                    },
+                )?;
+            }
+            Ok(())
+        }
+    }
+}
