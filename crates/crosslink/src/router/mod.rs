@@ -2,11 +2,12 @@
 //! prints session and route changes as they happen.
 
 mod config;
+mod daemon;
 mod output;
 
 use std::path::PathBuf;
 
-pub use config::{plan, Flags, Plan};
+pub use config::{plan, Flags};
 
 /// Exit code for a configuration the router refuses to start with (as clap uses for bad flags).
 const EXIT_CONFIG: i32 = 2;
@@ -102,6 +103,5 @@ pub async fn run(args: RouterArgs) -> anyhow::Result<()> {
             std::process::exit(EXIT_CONFIG);
         }
     };
-    let _ = (plan, args.output, args.quiet_routes);
-    anyhow::bail!("crosslink router: the BGP speaker is not built yet")
+    daemon::run(plan, args.output, args.quiet_routes).await
 }

@@ -1,0 +1,351 @@
+//! Runs the planned router: starts the speaker, originates the prefixes, adds the neighbors,
+//! prints what happens until SIGINT/SIGTERM, then shuts down cleanly (Cease to every peer,
+//! kernel routes removed).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context as _;
+use crosslink_bgp::speaker::{
+    Announce, PeerConfig, Speaker, SpeakerConfig, SpeakerError, SpeakerEvent, State,
+};
+use ipnet::IpNet;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::config::{NeighborPlan, Plan};
+use super::output::{Line, Printer, RouteAction};
+use super::Output;
+
+/// Route-count lines in `--quiet-routes` mode come at most this often.
+const COUNT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Announcements in flight at once while loading a big table (the speaker batches what is
+/// queued, so several senders keep it busy instead of waiting on each reply).
+const ANNOUNCE_SENDERS: usize = 8;
+
+pub async fn run(plan: Plan, format: Output, quiet_routes: bool) -> anyhow::Result<()> {
+    let mut printer = Printer::new(format);
+    let speaker = Speaker::start(SpeakerConfig {
+        asn: plan.asn,
+        router_id: plan.router_id,
+        listen: plan.listen,
+        fib: plan.fib,
+    })
+    .await
+    .context("starting the BGP speaker")?;
+    let mut events = speaker.subscribe();
+    printer.print(&Line::Listening {
+        address: speaker.local_addr(),
+        asn: plan.asn,
+        router_id: plan.router_id,
+    });
+
+    announce_all(&speaker, &plan.announce).await?;
+    let asns: HashMap<IpAddr, u32> = plan
+        .neighbors
+        .iter()
+        .map(|n| (n.address, n.remote_asn))
+        .collect();
+    for n in &plan.neighbors {
+        if let Err(e) = speaker.add_peer(peer_config(plan.asn, n)).await {
+            speaker.shutdown().await;
+            return Err(e).with_context(|| format!("adding neighbor {}", n.address));
+        }
+    }
+
+    let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
+    let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+    let mut view = if quiet_routes {
+        View::Count(Counter::new(plan.announce.len()))
+    } else {
+        View::Routes(HashMap::new())
+    };
+    let mut last_down = HashMap::new();
+    loop {
+        let flush_at = match &view {
+            View::Count(c) => c.flush_at(),
+            View::Routes(_) => None,
+        };
+        tokio::select! {
+            _ = sigint.recv() => {
+                printer.print(&Line::Info("SIGINT: shutting down".into()));
+                break;
+            }
+            _ = sigterm.recv() => {
+                printer.print(&Line::Info("SIGTERM: shutting down".into()));
+                break;
+            }
+            _ = sleep_until(flush_at) => {
+                if let View::Count(c) = &mut view {
+                    c.flush(&mut printer);
+                }
+            }
+            event = events.recv() => match event {
+                Ok(event) => handle(&mut printer, &asns, &mut view, &mut last_down, event),
+                Err(RecvError::Lagged(lost)) => resync(&speaker, &mut printer, &mut view, lost).await,
+                Err(RecvError::Closed) => {
+                    printer.print(&Line::Info("BGP speaker stopped".into()));
+                    break;
+                }
+            },
+        }
+    }
+    speaker.shutdown().await;
+    if let View::Count(c) = &mut view {
+        c.flush(&mut printer);
+    }
+    printer.print(&Line::Info("stopped".into()));
+    Ok(())
+}
+
+fn peer_config(local_asn: u32, n: &NeighborPlan) -> PeerConfig {
+    let ebgp = n.remote_asn != local_asn;
+    PeerConfig {
+        address: n.address,
+        remote_asn: n.remote_asn,
+        local_address: n.local,
+        port: n.port,
+        password: n.password.clone(),
+        passive: n.passive,
+        hold_time: n.hold_time,
+        connect_retry: Duration::from_secs(n.connect_retry.into()),
+        // Directly connected eBGP by default; iBGP with the system's default TTL.
+        ttl: n.ttl.map(u32::from).or(ebgp.then_some(1)),
+        policy: n.policy.clone(),
+        enabled: n.enabled,
+    }
+}
+
+async fn announce_all(speaker: &Speaker, prefixes: &[IpNet]) -> anyhow::Result<()> {
+    if prefixes.len() < 64 {
+        for p in prefixes {
+            speaker.announce(*p, Announce::default()).await?;
+        }
+        return Ok(());
+    }
+    let chunk = prefixes.len().div_ceil(ANNOUNCE_SENDERS);
+    let mut tasks = tokio::task::JoinSet::new();
+    for part in prefixes.chunks(chunk) {
+        let (speaker, part) = (speaker.clone(), part.to_vec());
+        tasks.spawn(async move {
+            for p in part {
+                speaker.announce(p, Announce::default()).await?;
+            }
+            Ok::<(), SpeakerError>(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.context("announcing")??;
+    }
+    Ok(())
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What the router remembers about routes to print their changes.
+enum View {
+    /// Per-route lines: the best next hop and AS path of every prefix, to tell "added" from
+    /// "changed" and to re-synchronise after lost events.
+    Routes(HashMap<IpNet, (Option<IpAddr>, Vec<u32>)>),
+    /// `--quiet-routes`: only the number of paths, from the per-peer counts (no per-prefix state,
+    /// so a router with a million routes stays lean).
+    Count(Counter),
+}
+
+struct Counter {
+    local: usize,
+    accepted: HashMap<IpAddr, u64>,
+    printed: Option<usize>,
+    /// The latest count and when it was reached, not yet printed.
+    pending: Option<(usize, SystemTime)>,
+    last_print: Option<Instant>,
+}
+
+impl Counter {
+    fn new(local: usize) -> Self {
+        Counter {
+            local,
+            accepted: HashMap::new(),
+            printed: None,
+            pending: Some((local, SystemTime::now())),
+            last_print: None,
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.local + self.accepted.values().map(|&n| n as usize).sum::<usize>()
+    }
+
+    fn update(&mut self, peer: IpAddr, accepted: u64, printer: &mut Printer) {
+        self.accepted.insert(peer, accepted);
+        self.changed(printer);
+    }
+
+    fn changed(&mut self, printer: &mut Printer) {
+        let total = self.total();
+        if self.printed == Some(total) && self.pending.is_none() {
+            return;
+        }
+        self.pending = Some((total, SystemTime::now()));
+        if self
+            .last_print
+            .is_none_or(|t| t.elapsed() >= COUNT_INTERVAL)
+        {
+            self.flush(printer);
+        }
+    }
+
+    fn flush_at(&self) -> Option<Instant> {
+        self.pending?;
+        Some(
+            self.last_print
+                .map_or_else(Instant::now, |t| t + COUNT_INTERVAL),
+        )
+    }
+
+    /// Prints the pending count, stamped with the time it was reached.
+    fn flush(&mut self, printer: &mut Printer) {
+        if let Some((count, at)) = self.pending.take() {
+            if self.printed != Some(count) {
+                printer.print_at(at, &Line::Routes { count });
+                self.printed = Some(count);
+            }
+            self.last_print = Some(Instant::now());
+        }
+    }
+}
+
+fn handle(
+    printer: &mut Printer,
+    asns: &HashMap<IpAddr, u32>,
+    view: &mut View,
+    last_down: &mut HashMap<IpAddr, String>,
+    event: SpeakerEvent,
+) {
+    match event {
+        SpeakerEvent::PeerState {
+            peer,
+            from,
+            to,
+            error,
+        } => {
+            let asn = asns.get(&peer).copied().unwrap_or(0);
+            printer.print(&Line::Neighbor {
+                peer,
+                asn,
+                from: from.to_string(),
+                to: to.to_string(),
+                error: error.clone(),
+            });
+            // One `down:` line per distinct reason, not one per retry.
+            match (to, error) {
+                (State::Established, _) => {
+                    last_down.remove(&peer);
+                }
+                (_, Some(error)) if last_down.get(&peer) != Some(&error) => {
+                    printer.print(&Line::Down {
+                        peer,
+                        asn,
+                        error: error.clone(),
+                    });
+                    last_down.insert(peer, error);
+                }
+                _ => {}
+            }
+        }
+        SpeakerEvent::RouteBest { prefix, route } => {
+            if let View::Routes(known) = view {
+                let new = route.map(|r| (r.next_hop, r.as_path));
+                route_line(printer, known, prefix, new);
+            }
+        }
+        SpeakerEvent::PeerRoutes { peer, accepted, .. } => {
+            if let View::Count(c) = view {
+                c.update(peer, accepted, printer);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn route_line(
+    printer: &mut Printer,
+    known: &mut HashMap<IpNet, (Option<IpAddr>, Vec<u32>)>,
+    prefix: IpNet,
+    new: Option<(Option<IpAddr>, Vec<u32>)>,
+) {
+    let line = match new {
+        Some((next_hop, as_path)) => {
+            let action = match known.get(&prefix) {
+                None => RouteAction::Added,
+                Some(old) if old.0 == next_hop && old.1 == as_path => return,
+                Some(_) => RouteAction::Changed,
+            };
+            known.insert(prefix, (next_hop, as_path.clone()));
+            Line::Route {
+                prefix,
+                action,
+                next_hop,
+                as_path,
+            }
+        }
+        None => {
+            if known.remove(&prefix).is_none() {
+                return;
+            }
+            Line::Route {
+                prefix,
+                action: RouteAction::Withdrawn,
+                next_hop: None,
+                as_path: Vec::new(),
+            }
+        }
+    };
+    printer.print(&line);
+}
+
+/// Events were lost (the printer fell behind): rebuild from the speaker's tables and print the
+/// differences, so the output still ends up telling the truth.
+async fn resync(speaker: &Speaker, printer: &mut Printer, view: &mut View, lost: u64) {
+    match view {
+        View::Count(c) => {
+            c.accepted = speaker
+                .peers()
+                .await
+                .into_iter()
+                .map(|p| (p.address, p.prefixes_accepted))
+                .collect();
+            c.changed(printer);
+        }
+        View::Routes(known) => {
+            printer.print(&Line::Info(format!(
+                "{lost} events missed; re-reading the Loc-RIB"
+            )));
+            let best: HashMap<IpNet, (Option<IpAddr>, Vec<u32>)> = speaker
+                .loc_rib()
+                .await
+                .into_iter()
+                .filter(|r| r.best)
+                .map(|r| (r.prefix, (r.next_hop, r.as_path)))
+                .collect();
+            let gone: Vec<IpNet> = known
+                .keys()
+                .filter(|p| !best.contains_key(p))
+                .copied()
+                .collect();
+            for p in gone {
+                route_line(printer, known, p, None);
+            }
+            for (p, r) in best {
+                route_line(printer, known, p, Some(r));
+            }
+        }
+    }
+}
