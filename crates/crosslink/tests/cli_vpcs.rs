@@ -510,3 +510,60 @@ fn admin_tokens_create_under_strict_auth() {
         r.stderr
     );
 }
+
+/// The y/N prompt needs a terminal: `script` (util-linux) gives the client a pty.
+#[test]
+fn delete_prompts_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    }
+    let dir = tempdir();
+    let s = Server::start(&dir, &[]);
+    let c = Client::new(&s, "alice");
+    c.call(
+        "POST",
+        "/v2/vpcs",
+        Some(json!({"name": "a", "region": "nyc1"})),
+    );
+    let r = c.call(
+        "POST",
+        "/v2/vpcs",
+        Some(json!({"name": "b", "region": "nyc1"})),
+    );
+    let id = r.body["vpc"]["id"].as_str().unwrap().to_owned();
+    let at_terminal = |answer: &str| {
+        let cmd = format!(
+            "{} vpcs -t alice -u {} --http-retry-max 0 rm {id}; echo rc=$?",
+            env!("CARGO_BIN_EXE_crosslink"),
+            s.api
+        );
+        let mut child = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Answer only once the prompt is up, or the pty may swallow it.
+        std::thread::sleep(Duration::from_millis(500));
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        drop(stdin);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let out = at_terminal("n");
+    assert!(
+        out.contains("Warning: Are you sure you want to delete this VPC? (y/N) ?"),
+        "{out}"
+    );
+    assert!(
+        out.contains("operation aborted") && out.contains("rc=1"),
+        "{out}"
+    );
+    assert_eq!(c.get(&format!("/v2/vpcs/{id}")).status, 200);
+    let out = at_terminal("y");
+    assert!(out.contains("rc=0"), "{out}");
+    assert_eq!(c.get(&format!("/v2/vpcs/{id}")).status, 404);
+}
