@@ -1,10 +1,31 @@
-//! The speaker task (skeleton: answers every request with an error until implemented).
+//! The speaker task: owns the peer table and every RIB, and turns RIB changes into packed
+//! UPDATEs per peer.
+//!
+//! It drains whatever is queued (UPDATEs from sessions, API calls), marks the prefixes whose
+//! best path changed, and then flushes once: events, kernel routes, and per peer the
+//! difference between what the Loc-RIB now exports and the Adj-RIB-Out, encoded with
+//! attribute sets grouped by `Arc`. Queries flush first, so they see a settled state.
 
-use std::net::IpAddr;
+use std::collections::{HashMap, HashSet};
+use std::mem;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use tokio::net::TcpStream;
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
 
+use super::session::{self, Cmd, Local, Report, WriteItem, Writer};
 use super::*;
+use crate::fsm::{CeaseReason, Family};
+use crate::kernel::KernelRoutes;
+use crate::policy::MaxPrefixVerdict;
+use crate::rib::{self, ExportTarget, LocRib, Path, RouteAttrs, Source};
+use crate::transport::Listener;
+use crate::wire::{
+    self, Afi, AsPath, CodecContext, Ipv4Net, MpReach, MpUnreach, PathAttributes, Safi, Update,
+};
 
 type Reply<T> = oneshot::Sender<T>;
 
@@ -23,37 +44,957 @@ pub(super) enum Api {
 
 pub(super) enum Input {
     Api(Api),
+    Session {
+        peer: IpAddr,
+        sid: u64,
+        report: Report,
+    },
+    Inbound(TcpStream, SocketAddr),
 }
 
-pub(super) fn start(_cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
-    let (tx, mut rx) = mpsc::channel::<Input>(256);
-    let (events, _) = broadcast::channel(1024);
-    tokio::spawn(async move {
-        while let Some(Input::Api(api)) = rx.recv().await {
-            let todo = || Err(SpeakerError::Config("not implemented yet".into()));
-            match api {
-                Api::AddPeer(_, r) | Api::RemovePeer(_, r) | Api::UpdatePeer(_, r) => {
-                    let _ = r.send(todo());
-                }
-                Api::Announce(_, _, r) | Api::Withdraw(_, r) => {
-                    let _ = r.send(());
-                }
-                Api::Peers(r) => {
-                    let _ = r.send(Vec::new());
-                }
-                Api::LocRib(r) | Api::AdjRibIn(_, r) | Api::AdjRibOut(_, r) => {
-                    let _ = r.send(Vec::new());
-                }
-                Api::Shutdown(r) => {
-                    let _ = r.send(());
-                    return;
+/// Most queued inputs handled before the changes are flushed to peers.
+const BATCH: usize = 256;
+/// Events a subscriber may fall behind by before it sees `Lagged`.
+const EVENT_CAPACITY: usize = 4096;
+/// How long shutdown waits for sessions to send their Cease.
+const STOP_TIMEOUT: Duration = Duration::from_secs(3);
+
+pub(super) fn start(cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
+    if cfg.asn == 0 {
+        return Err(SpeakerError::Config(
+            "AS 0 is reserved and cannot be used (RFC 7607)".into(),
+        ));
+    }
+    if cfg.router_id.is_unspecified() {
+        return Err(SpeakerError::Config(
+            "router id must not be 0.0.0.0".into(),
+        ));
+    }
+    let listener = match cfg.listen {
+        Some(addr) => Some(Arc::new(
+            Listener::bind(addr).map_err(|e| SpeakerError::Io(e.to_string()))?,
+        )),
+        None => None,
+    };
+    let kernel = if cfg.fib {
+        let k = KernelRoutes::new().map_err(|e| SpeakerError::Io(e.to_string()))?;
+        Some(spawn_kernel(k).map_err(|e| SpeakerError::Io(e.to_string()))?)
+    } else {
+        None
+    };
+    let (tx, rx) = mpsc::channel::<Input>(BATCH);
+    let (events, _) = broadcast::channel(EVENT_CAPACITY);
+    let local_addr = listener.as_ref().map(|l| l.local_addr());
+    let accept = listener.clone().map(|l| {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            loop {
+                match l.accept().await {
+                    Ok((stream, peer)) => {
+                        if tx.send(Input::Inbound(stream, peer)).await.is_err() {
+                            return;
+                        }
+                    }
+                    // Out of descriptors and the like: back off instead of spinning.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
                 }
             }
-        }
+        })
     });
+    let actor = Actor {
+        local: Local {
+            asn: cfg.asn,
+            router_id: cfg.router_id,
+        },
+        rx,
+        tx: tx.clone(),
+        events: events.clone(),
+        listener,
+        accept,
+        kernel,
+        installed: HashSet::new(),
+        peers: HashMap::new(),
+        loc: LocRib::new(),
+        dirty: Vec::new(),
+        next_sid: 0,
+    };
+    tokio::spawn(actor.run());
     Ok(Speaker {
         tx,
         events,
-        local_addr: None,
+        local_addr,
     })
+}
+
+/// What the speaker knows of an Established session.
+struct Up {
+    out: Writer,
+    ctx: CodecContext,
+    source: Source,
+    target: ExportTarget,
+    families: Vec<Family>,
+    /// The peer understands ROUTE-REFRESH (RFC 2918).
+    route_refresh: bool,
+}
+
+struct Peer {
+    cfg: PeerConfig,
+    sid: u64,
+    cmd: mpsc::UnboundedSender<Cmd>,
+    task: JoinHandle<()>,
+    state: State,
+    since: Option<Instant>,
+    last_error: Option<String>,
+    established_count: u64,
+    remote_id: Option<Ipv4Addr>,
+    local_addr: Option<SocketAddr>,
+    up: Option<Up>,
+    /// Adj-RIB-In, after import policy.
+    rib_in: HashMap<IpNet, Arc<RouteAttrs>>,
+    /// Announced by the peer but refused (policy, loop, limit): counted as received.
+    rejected: HashSet<IpNet>,
+    rib_out: HashMap<IpNet, Arc<RouteAttrs>>,
+    counts_changed: bool,
+    /// A max-prefix Cease was sent in this session: ignore its further UPDATEs.
+    ceased: bool,
+}
+
+impl Peer {
+    fn status(&self) -> PeerStatus {
+        PeerStatus {
+            address: self.cfg.address,
+            remote_asn: self.cfg.remote_asn,
+            enabled: self.cfg.enabled,
+            state: self.state,
+            uptime: self.since.map(|t| t.elapsed()),
+            remote_id: self.remote_id,
+            local_addr: self.local_addr,
+            prefixes_received: (self.rib_in.len() + self.rejected.len()) as u64,
+            prefixes_accepted: self.rib_in.len() as u64,
+            prefixes_advertised: self.rib_out.len() as u64,
+            last_error: self.last_error.clone(),
+            established_count: self.established_count,
+        }
+    }
+}
+
+struct Actor {
+    local: Local,
+    rx: mpsc::Receiver<Input>,
+    tx: mpsc::Sender<Input>,
+    events: broadcast::Sender<SpeakerEvent>,
+    listener: Option<Arc<Listener>>,
+    accept: Option<JoinHandle<()>>,
+    kernel: Option<std::sync::mpsc::Sender<KernelOp>>,
+    /// Prefixes we installed in the kernel.
+    installed: HashSet<IpNet>,
+    peers: HashMap<IpAddr, Peer>,
+    loc: LocRib,
+    /// Prefixes whose best path changed since the last flush (may repeat).
+    dirty: Vec<IpNet>,
+    next_sid: u64,
+}
+
+impl Actor {
+    async fn run(mut self) {
+        while let Some(input) = self.rx.recv().await {
+            let mut stop = self.input(input);
+            for _ in 1..BATCH {
+                if stop.is_some() {
+                    break;
+                }
+                match self.rx.try_recv() {
+                    Ok(i) => stop = self.input(i),
+                    Err(_) => break,
+                }
+            }
+            if let Some(reply) = stop {
+                self.shutdown().await;
+                let _ = reply.send(());
+                return;
+            }
+            self.flush();
+        }
+    }
+
+    /// Handles one input; returns the reply channel when it asks to shut down.
+    fn input(&mut self, input: Input) -> Option<Reply<()>> {
+        match input {
+            Input::Api(Api::Shutdown(reply)) => return Some(reply),
+            Input::Api(api) => self.api(api),
+            Input::Session { peer, sid, report } => self.report(peer, sid, report),
+            Input::Inbound(stream, addr) => match self.peers.get(&addr.ip().to_canonical()) {
+                Some(p) => {
+                    let _ = p.cmd.send(Cmd::Inbound(stream));
+                }
+                None => drop(stream), // not a configured peer: close at once
+            },
+        }
+        None
+    }
+
+    fn api(&mut self, api: Api) {
+        match api {
+            Api::AddPeer(p, reply) => {
+                let _ = reply.send(self.add_peer(p));
+            }
+            Api::RemovePeer(addr, reply) => {
+                let _ = reply.send(self.remove_peer(addr.to_canonical()));
+            }
+            Api::UpdatePeer(p, reply) => {
+                let _ = reply.send(self.update_peer(p));
+            }
+            Api::Announce(prefix, a, reply) => {
+                let attrs = RouteAttrs {
+                    origin: Origin::Igp,
+                    as_path: AsPath::default(),
+                    next_hop: a.next_hop.map(|ip| ip.to_canonical()),
+                    med: a.med,
+                    local_pref: None,
+                    atomic_aggregate: false,
+                    aggregator: None,
+                    communities: a.communities,
+                    large_communities: a.large_communities,
+                    unknown: Vec::new(),
+                };
+                let path = Path {
+                    source: Source::local(self.local.router_id),
+                    attrs: Arc::new(attrs),
+                };
+                if self.loc.upsert(prefix, path) {
+                    self.dirty.push(prefix);
+                }
+                let _ = reply.send(());
+            }
+            Api::Withdraw(prefix, reply) => {
+                if self.loc.remove(&prefix, None) {
+                    self.dirty.push(prefix);
+                }
+                let _ = reply.send(());
+            }
+            Api::Peers(reply) => {
+                self.flush();
+                let mut v: Vec<PeerStatus> = self.peers.values().map(Peer::status).collect();
+                v.sort_by_key(|s| s.address);
+                let _ = reply.send(v);
+            }
+            Api::LocRib(reply) => {
+                self.flush();
+                let mut v = Vec::with_capacity(self.loc.len());
+                for (prefix, paths, best) in self.loc.iter_all() {
+                    for (i, p) in paths.iter().enumerate() {
+                        v.push(route(*prefix, &p.attrs, p.source.peer, i == best));
+                    }
+                }
+                v.sort_by(|a, b| {
+                    (a.prefix, !a.best, a.from_peer).cmp(&(b.prefix, !b.best, b.from_peer))
+                });
+                let _ = reply.send(v);
+            }
+            Api::AdjRibIn(addr, reply) => {
+                self.flush();
+                let addr = addr.to_canonical();
+                let v = self.peers.get(&addr).map_or_else(Vec::new, |p| {
+                    sorted(p.rib_in.iter().map(|(prefix, a)| {
+                        let best = self
+                            .loc
+                            .best(prefix)
+                            .is_some_and(|b| b.source.peer == Some(addr));
+                        route(*prefix, a, Some(addr), best)
+                    }))
+                });
+                let _ = reply.send(v);
+            }
+            Api::AdjRibOut(addr, reply) => {
+                self.flush();
+                let v = self
+                    .peers
+                    .get(&addr.to_canonical())
+                    .map_or_else(Vec::new, |p| {
+                        sorted(
+                            p.rib_out
+                                .iter()
+                                .map(|(prefix, a)| route(*prefix, a, None, true)),
+                        )
+                    });
+                let _ = reply.send(v);
+            }
+            Api::Shutdown(_) => unreachable!("handled by input()"),
+        }
+    }
+
+    fn check_peer(&self, p: &PeerConfig) -> Result<(), SpeakerError> {
+        session::fsm_config(self.local, p)
+            .validate()
+            .map_err(|e| SpeakerError::Config(e.to_string()))?;
+        if p.passive && self.listener.is_none() {
+            return Err(SpeakerError::Config(format!(
+                "peer {} is passive but the speaker has no listen address",
+                p.address
+            )));
+        }
+        if p.port == 0 && !p.passive {
+            return Err(SpeakerError::Config(format!(
+                "peer {}: port 0 cannot be connected to",
+                p.address
+            )));
+        }
+        if let Some(l) = p.local_address {
+            if l.is_ipv4() != p.address.is_ipv4() {
+                return Err(SpeakerError::Config(format!(
+                    "peer {}: local address {l} is of another IP family",
+                    p.address
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn set_listener_key(&self, p: &PeerConfig) -> Result<(), SpeakerError> {
+        match &self.listener {
+            Some(l) => l
+                .set_peer_key(p.address, p.password.as_ref())
+                .map_err(|e| SpeakerError::Io(e.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    fn add_peer(&mut self, mut p: PeerConfig) -> Result<(), SpeakerError> {
+        p.address = p.address.to_canonical();
+        if self.peers.contains_key(&p.address) {
+            return Err(SpeakerError::PeerExists(p.address));
+        }
+        self.check_peer(&p)?;
+        self.set_listener_key(&p)?;
+        self.next_sid += 1;
+        let sid = self.next_sid;
+        let (cmd, task) = session::spawn(self.local, p.clone(), sid, self.tx.clone())
+            .map_err(|e| SpeakerError::Config(e.to_string()))?;
+        let peer = Peer {
+            cfg: p,
+            sid,
+            cmd,
+            task,
+            state: State::Idle,
+            since: None,
+            last_error: None,
+            established_count: 0,
+            remote_id: None,
+            local_addr: None,
+            up: None,
+            rib_in: HashMap::new(),
+            rejected: HashSet::new(),
+            rib_out: HashMap::new(),
+            counts_changed: false,
+            ceased: false,
+        };
+        self.peers.insert(peer.cfg.address, peer);
+        Ok(())
+    }
+
+    fn remove_peer(&mut self, addr: IpAddr) -> Result<(), SpeakerError> {
+        let Some(mut peer) = self.peers.remove(&addr) else {
+            return Err(SpeakerError::UnknownPeer(addr));
+        };
+        let _ = peer.cmd.send(Cmd::Stop(CeaseReason::PeerDeconfigured));
+        self.drop_routes(&mut peer);
+        if let Some(l) = &self.listener {
+            let _ = l.set_peer_key(addr, None);
+        }
+        Ok(())
+    }
+
+    fn update_peer(&mut self, mut p: PeerConfig) -> Result<(), SpeakerError> {
+        p.address = p.address.to_canonical();
+        self.check_peer(&p)?;
+        let Some(old) = self.peers.get(&p.address).map(|x| x.cfg.clone()) else {
+            return Err(SpeakerError::UnknownPeer(p.address));
+        };
+        if old.password != p.password {
+            self.set_listener_key(&p)?;
+        }
+        let session_changed = old.remote_asn != p.remote_asn
+            || old.local_address != p.local_address
+            || old.port != p.port
+            || old.password != p.password
+            || old.passive != p.passive
+            || old.hold_time != p.hold_time
+            || old.connect_retry != p.connect_retry
+            || old.ttl != p.ttl;
+        let import_changed = old.policy.import != p.policy.import;
+        let export_changed = old.policy.export != p.policy.export;
+        let peer = self.peers.get_mut(&p.address).expect("checked above");
+        peer.cfg = p.clone();
+        if session_changed {
+            let _ = peer.cmd.send(Cmd::Reset(Box::new(p)));
+            return Ok(());
+        }
+        if old.enabled != p.enabled {
+            let _ = peer.cmd.send(Cmd::Enable(p.enabled));
+            return Ok(());
+        }
+        if peer.up.is_none() {
+            return Ok(());
+        }
+        if import_changed {
+            // Drop what the new policy refuses now; what it newly permits comes back with the
+            // peer's answer to a ROUTE-REFRESH, or after a reset if it cannot refresh.
+            let refused: Vec<IpNet> = peer
+                .rib_in
+                .keys()
+                .filter(|k| !p.policy.accepts(k))
+                .copied()
+                .collect();
+            for prefix in refused {
+                peer.rib_in.remove(&prefix);
+                peer.rejected.insert(prefix);
+                if self.loc.remove(&prefix, Some(p.address)) {
+                    self.dirty.push(prefix);
+                }
+            }
+            peer.counts_changed = true;
+            let up = peer.up.as_ref().expect("checked above");
+            if up.route_refresh {
+                request_refresh(up);
+            } else {
+                let _ = peer.cmd.send(Cmd::Reset(Box::new(p.clone())));
+                return Ok(());
+            }
+        }
+        if export_changed {
+            let keys: Vec<IpNet> = self
+                .loc
+                .iter_best()
+                .map(|(k, _)| *k)
+                .chain(peer.rib_out.keys().copied())
+                .collect();
+            sync_peer(&self.loc, peer, keys.iter(), false);
+        }
+        Ok(())
+    }
+
+    fn report(&mut self, addr: IpAddr, sid: u64, report: Report) {
+        let Some(peer) = self.peers.get_mut(&addr) else {
+            return;
+        };
+        if peer.sid != sid {
+            return;
+        }
+        match report {
+            Report::State {
+                from,
+                to,
+                error,
+                last_error,
+                established_count,
+            } => {
+                peer.state = to;
+                peer.last_error = last_error;
+                peer.established_count = established_count;
+                if to == State::Established {
+                    peer.since = Some(Instant::now());
+                } else if from == State::Established {
+                    peer.since = None;
+                }
+                let _ = self.events.send(SpeakerEvent::PeerState {
+                    peer: addr,
+                    from,
+                    to,
+                    error,
+                });
+            }
+            Report::Up {
+                out,
+                local,
+                negotiated,
+                ctx,
+            } => {
+                let ebgp = negotiated.peer_asn != self.local.asn;
+                let (self_v4, self_v6) = match local.ip().to_canonical() {
+                    IpAddr::V4(a) => (Some(a), None),
+                    IpAddr::V6(a) => (None, Some(a)),
+                };
+                peer.remote_id = Some(negotiated.peer_bgp_id);
+                peer.local_addr = Some(local);
+                peer.ceased = false;
+                peer.up = Some(Up {
+                    out,
+                    ctx,
+                    source: Source {
+                        peer: Some(addr),
+                        bgp_id: negotiated.peer_bgp_id,
+                        ebgp,
+                    },
+                    target: ExportTarget {
+                        local_asn: self.local.asn,
+                        peer: addr,
+                        ebgp,
+                        self_v4,
+                        self_v6,
+                    },
+                    families: negotiated.families.clone(),
+                    route_refresh: negotiated.route_refresh,
+                });
+                let keys: Vec<IpNet> = self.loc.iter_best().map(|(k, _)| *k).collect();
+                sync_peer(&self.loc, peer, keys.iter(), true);
+            }
+            Report::Update(u) => self.receive(addr, u),
+            Report::RouteRefresh => {
+                if let Some(up) = &peer.up {
+                    let mut batch = Batch::default();
+                    for (prefix, a) in &peer.rib_out {
+                        batch.announce(*prefix, a);
+                    }
+                    batch.send(up, false);
+                }
+            }
+            Report::Down => {
+                let mut peer = self.peers.remove(&addr).expect("looked up above");
+                self.drop_routes(&mut peer);
+                self.peers.insert(addr, peer);
+            }
+        }
+    }
+
+    /// Forgets what a session learned and advertised; its routes leave the Loc-RIB.
+    fn drop_routes(&mut self, peer: &mut Peer) {
+        let addr = peer.cfg.address;
+        peer.up = None;
+        peer.local_addr = None;
+        for (prefix, _) in mem::take(&mut peer.rib_in) {
+            if self.loc.remove(&prefix, Some(addr)) {
+                self.dirty.push(prefix);
+            }
+        }
+        peer.rejected = HashSet::new();
+        peer.rib_out = HashMap::new();
+        peer.counts_changed = true;
+    }
+
+    /// Applies an UPDATE from an Established peer to its Adj-RIB-In and the Loc-RIB.
+    fn receive(&mut self, addr: IpAddr, u: Update) {
+        let asn = self.local.asn;
+        let Some(peer) = self.peers.get_mut(&addr) else {
+            return;
+        };
+        let Some(up) = &peer.up else { return };
+        if peer.ceased {
+            return;
+        }
+        let source = up.source;
+        let mut rx = Receiving {
+            addr,
+            source,
+            peer,
+            loc: &mut self.loc,
+            dirty: &mut self.dirty,
+        };
+        for prefix in u.withdrawn_prefixes() {
+            rx.withdraw(prefix);
+        }
+        if !u.treat_as_withdraw() {
+            let looped = u
+                .attributes
+                .as_path
+                .as_ref()
+                .is_some_and(|p| rib::has_loop(p, asn));
+            if !u.nlri.is_empty() {
+                let nh = u.attributes.next_hop.map(IpAddr::V4);
+                let attrs = Arc::new(RouteAttrs::from_wire(&u.attributes, nh));
+                let refuse = looped || nh.is_none();
+                for p in &u.nlri {
+                    rx.announce(IpNet::V4(*p), &attrs, refuse);
+                }
+            }
+            if let Some(r) = &u.attributes.mp_reach {
+                let unicast = r.safi == Safi::Unicast && matches!(r.afi, Afi::Ipv4 | Afi::Ipv6);
+                if unicast && !r.nlri.is_empty() {
+                    let attrs = Arc::new(RouteAttrs::from_wire(&u.attributes, Some(r.next_hop)));
+                    for p in &r.nlri {
+                        let ok = p.addr().is_ipv4() == r.next_hop.is_ipv4();
+                        rx.announce(*p, &attrs, looped || !ok);
+                    }
+                }
+            }
+        }
+        let peer = rx.peer;
+        peer.counts_changed = true;
+        if peer.cfg.policy.check_count(peer.rib_in.len()) == MaxPrefixVerdict::Teardown {
+            let limit = peer.cfg.policy.max_prefix.map_or(0, |m| m.limit());
+            let family = if u.nlri.is_empty() && u.attributes.mp_reach.is_some() {
+                Family::IPV6_UNICAST
+            } else {
+                Family::IPV4_UNICAST
+            };
+            peer.ceased = true;
+            let _ = peer
+                .cmd
+                .send(Cmd::Cease(CeaseReason::MaxPrefix { family, limit }));
+        }
+    }
+
+    /// Sends what changed since the last flush: events, kernel routes, UPDATEs per peer.
+    fn flush(&mut self) {
+        if !self.dirty.is_empty() {
+            let mut dirty = mem::take(&mut self.dirty);
+            dirty.sort_unstable();
+            dirty.dedup();
+            let events = self.events.receiver_count() > 0;
+            let mut install = Vec::new();
+            let mut remove = Vec::new();
+            for prefix in &dirty {
+                let best = self.loc.best(prefix);
+                if events {
+                    let route = best.map(|b| route(*prefix, &b.attrs, b.source.peer, true));
+                    let _ = self.events.send(SpeakerEvent::RouteBest {
+                        prefix: *prefix,
+                        route,
+                    });
+                }
+                if self.kernel.is_some() {
+                    match best.and_then(|b| b.source.peer.and(b.attrs.next_hop)) {
+                        Some(nh) => {
+                            self.installed.insert(*prefix);
+                            install.push((*prefix, nh));
+                        }
+                        None => {
+                            if self.installed.remove(prefix) {
+                                remove.push(*prefix);
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(k) = &self.kernel {
+                if !install.is_empty() {
+                    let _ = k.send(KernelOp::Install(install));
+                }
+                if !remove.is_empty() {
+                    let _ = k.send(KernelOp::Remove(remove));
+                }
+            }
+            for peer in self.peers.values_mut() {
+                sync_peer(&self.loc, peer, dirty.iter(), false);
+            }
+            if dirty.capacity() > self.dirty.capacity() {
+                dirty.clear();
+                self.dirty = dirty;
+            }
+        }
+        for peer in self.peers.values_mut() {
+            if mem::take(&mut peer.counts_changed) {
+                let s = peer.status();
+                let _ = self.events.send(SpeakerEvent::PeerRoutes {
+                    peer: s.address,
+                    received: s.prefixes_received,
+                    accepted: s.prefixes_accepted,
+                    advertised: s.prefixes_advertised,
+                });
+            }
+        }
+    }
+
+    async fn shutdown(&mut self) {
+        // Sessions blocked on a full queue get an error instead of waiting for us.
+        self.rx.close();
+        if let Some(a) = self.accept.take() {
+            a.abort();
+        }
+        let mut tasks = Vec::new();
+        for (_, peer) in self.peers.drain() {
+            let _ = peer.cmd.send(Cmd::Stop(CeaseReason::AdminShutdown));
+            tasks.push(peer.task);
+        }
+        let _ = tokio::time::timeout(STOP_TIMEOUT, async {
+            for t in tasks {
+                let _ = t.await;
+            }
+        })
+        .await;
+        if let Some(k) = self.kernel.take() {
+            let (ack, done) = oneshot::channel();
+            if k.send(KernelOp::Finish(ack)).is_ok() {
+                let _ = tokio::time::timeout(STOP_TIMEOUT, done).await;
+            }
+        }
+    }
+}
+
+/// One UPDATE being applied to one peer's Adj-RIB-In and the Loc-RIB.
+struct Receiving<'a> {
+    addr: IpAddr,
+    source: Source,
+    peer: &'a mut Peer,
+    loc: &'a mut LocRib,
+    dirty: &'a mut Vec<IpNet>,
+}
+
+impl Receiving<'_> {
+    fn withdraw(&mut self, prefix: IpNet) {
+        if self.peer.rib_in.remove(&prefix).is_some() {
+            if self.loc.remove(&prefix, Some(self.addr)) {
+                self.dirty.push(prefix);
+            }
+        } else if !self.peer.rejected.is_empty() {
+            self.peer.rejected.remove(&prefix);
+        }
+    }
+
+    fn announce(&mut self, prefix: IpNet, attrs: &Arc<RouteAttrs>, refuse: bool) {
+        let policy = &self.peer.cfg.policy;
+        let over_limit = || {
+            policy.max_prefix.is_some_and(|m| {
+                !m.teardown()
+                    && self.peer.rib_in.len() >= m.limit() as usize
+                    && !self.peer.rib_in.contains_key(&prefix)
+            })
+        };
+        if refuse || !policy.accepts(&prefix) || over_limit() {
+            self.peer.rejected.insert(prefix);
+            self.withdraw_accepted(prefix);
+            return;
+        }
+        if !self.peer.rejected.is_empty() {
+            self.peer.rejected.remove(&prefix);
+        }
+        self.peer.rib_in.insert(prefix, attrs.clone());
+        let path = Path {
+            source: self.source,
+            attrs: attrs.clone(),
+        };
+        if self.loc.upsert(prefix, path) {
+            self.dirty.push(prefix);
+        }
+    }
+
+    fn withdraw_accepted(&mut self, prefix: IpNet) {
+        if self.peer.rib_in.remove(&prefix).is_some() && self.loc.remove(&prefix, Some(self.addr))
+        {
+            self.dirty.push(prefix);
+        }
+    }
+}
+
+/// Brings one peer's Adj-RIB-Out in line with the Loc-RIB for `prefixes` and sends the
+/// difference; `end_of_rib` follows it with End-of-RIB markers (after the initial dump).
+fn sync_peer<'a>(
+    loc: &LocRib,
+    peer: &mut Peer,
+    prefixes: impl Iterator<Item = &'a IpNet>,
+    end_of_rib: bool,
+) {
+    let Some(up) = &peer.up else { return };
+    let v4 = up.families.contains(&Family::IPV4_UNICAST);
+    let v6 = up.families.contains(&Family::IPV6_UNICAST);
+    // One exported attribute set per source set (and family: the next hop differs).
+    let mut cache: HashMap<(*const RouteAttrs, bool), Option<Arc<RouteAttrs>>> = HashMap::new();
+    let mut batch = Batch::default();
+    for prefix in prefixes {
+        let is_v4 = matches!(prefix, IpNet::V4(_));
+        let want = loc
+            .best(prefix)
+            .filter(|_| if is_v4 { v4 } else { v6 })
+            .filter(|_| peer.cfg.policy.announces(prefix))
+            .and_then(|path| {
+                cache
+                    .entry((Arc::as_ptr(&path.attrs), is_v4))
+                    .or_insert_with(|| rib::export(prefix, path, &up.target).map(Arc::new))
+                    .clone()
+            });
+        match (want, peer.rib_out.get(prefix)) {
+            (None, None) => {}
+            (None, Some(_)) => {
+                peer.rib_out.remove(prefix);
+                batch.withdraw(*prefix);
+            }
+            (Some(w), Some(old)) if Arc::ptr_eq(&w, old) || *w == **old => {}
+            (Some(w), _) => {
+                batch.announce(*prefix, &w);
+                peer.rib_out.insert(*prefix, w);
+            }
+        }
+    }
+    peer.counts_changed |= !batch.is_empty();
+    batch.send(up, end_of_rib);
+}
+
+/// Changes for one peer, announcements grouped by attribute set.
+#[derive(Default)]
+struct Batch {
+    withdraw_v4: Vec<Ipv4Net>,
+    withdraw_v6: Vec<IpNet>,
+    groups: Vec<(Arc<RouteAttrs>, Vec<Ipv4Net>, Vec<IpNet>)>,
+    index: HashMap<*const RouteAttrs, usize>,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.withdraw_v4.is_empty() && self.withdraw_v6.is_empty() && self.groups.is_empty()
+    }
+
+    fn withdraw(&mut self, prefix: IpNet) {
+        match prefix {
+            IpNet::V4(p) => self.withdraw_v4.push(p),
+            p => self.withdraw_v6.push(p),
+        }
+    }
+
+    fn announce(&mut self, prefix: IpNet, attrs: &Arc<RouteAttrs>) {
+        let i = *self.index.entry(Arc::as_ptr(attrs)).or_insert_with(|| {
+            self.groups.push((attrs.clone(), Vec::new(), Vec::new()));
+            self.groups.len() - 1
+        });
+        match prefix {
+            IpNet::V4(p) => self.groups[i].1.push(p),
+            p => self.groups[i].2.push(p),
+        }
+    }
+
+    fn send(self, up: &Up, end_of_rib: bool) {
+        let mut out = Vec::new();
+        if !self.withdraw_v4.is_empty() || !self.withdraw_v6.is_empty() {
+            let u = Update {
+                withdrawn: self.withdraw_v4,
+                attributes: PathAttributes {
+                    mp_unreach: (!self.withdraw_v6.is_empty()).then(|| MpUnreach {
+                        afi: Afi::Ipv6,
+                        safi: Safi::Unicast,
+                        withdrawn: self.withdraw_v6,
+                    }),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            let _ = wire::encode_update_packed(&u, &up.ctx, &mut out);
+        }
+        for (attrs, v4, v6) in self.groups {
+            let base = attrs.to_wire();
+            match attrs.next_hop {
+                Some(IpAddr::V4(nh)) if !v4.is_empty() => {
+                    let u = Update {
+                        nlri: v4,
+                        attributes: PathAttributes {
+                            next_hop: Some(nh),
+                            ..base
+                        },
+                        ..Default::default()
+                    };
+                    let _ = wire::encode_update_packed(&u, &up.ctx, &mut out);
+                }
+                Some(nh @ IpAddr::V6(_)) if !v6.is_empty() => {
+                    let u = Update {
+                        attributes: PathAttributes {
+                            mp_reach: Some(MpReach {
+                                afi: Afi::Ipv6,
+                                safi: Safi::Unicast,
+                                next_hop: nh,
+                                link_local_next_hop: None,
+                                nlri: v6,
+                            }),
+                            ..base
+                        },
+                        ..Default::default()
+                    };
+                    let _ = wire::encode_update_packed(&u, &up.ctx, &mut out);
+                }
+                _ => {}
+            }
+        }
+        if end_of_rib {
+            for f in &up.families {
+                let u = match *f {
+                    Family::IPV4_UNICAST => Update::default(),
+                    Family::IPV6_UNICAST => Update {
+                        attributes: PathAttributes {
+                            mp_unreach: Some(MpUnreach {
+                                afi: Afi::Ipv6,
+                                safi: Safi::Unicast,
+                                withdrawn: Vec::new(),
+                            }),
+                            ..Default::default()
+                        },
+                        ..Default::default()
+                    },
+                    _ => continue,
+                };
+                let _ = wire::encode(&wire::Message::Update(u), &up.ctx, &mut out);
+            }
+        }
+        if !out.is_empty() {
+            let _ = up.out.send(WriteItem::Bytes(out));
+        }
+    }
+}
+
+/// Asks the peer to send its routes again (RFC 2918), for every negotiated family.
+fn request_refresh(up: &Up) {
+    let mut out = Vec::new();
+    for f in &up.families {
+        let rr = wire::RouteRefresh {
+            afi: Afi::from(f.afi),
+            safi: Safi::from(f.safi),
+        };
+        let _ = wire::encode(&wire::Message::RouteRefresh(rr), &up.ctx, &mut out);
+    }
+    let _ = up.out.send(WriteItem::Bytes(out));
+}
+
+fn route(prefix: IpNet, a: &RouteAttrs, from_peer: Option<IpAddr>, best: bool) -> Route {
+    Route {
+        prefix,
+        next_hop: a.next_hop,
+        as_path: rib::flat_as_path(&a.as_path),
+        origin: a.origin,
+        med: a.med,
+        local_pref: a.local_pref,
+        communities: a.communities.clone(),
+        large_communities: a.large_communities.clone(),
+        from_peer,
+        best,
+    }
+}
+
+fn sorted(routes: impl Iterator<Item = Route>) -> Vec<Route> {
+    let mut v: Vec<Route> = routes.collect();
+    v.sort_by_key(|r| r.prefix);
+    v
+}
+
+enum KernelOp {
+    Install(Vec<(IpNet, IpAddr)>),
+    Remove(Vec<IpNet>),
+    /// Remove every route of ours, then stop.
+    Finish(oneshot::Sender<()>),
+}
+
+/// The kernel thread: blocking netlink calls, in order, off the async threads. Failures (e.g.
+/// a next hop not on a connected network) leave that one route out of the kernel.
+fn spawn_kernel(mut k: KernelRoutes) -> std::io::Result<std::sync::mpsc::Sender<KernelOp>> {
+    let (tx, rx) = std::sync::mpsc::channel::<KernelOp>();
+    std::thread::Builder::new()
+        .name("bgp-kernel".into())
+        .spawn(move || {
+            for op in rx.iter() {
+                match op {
+                    KernelOp::Install(routes) => {
+                        for (prefix, nh) in routes {
+                            let _ = k.install(prefix, nh);
+                        }
+                    }
+                    KernelOp::Remove(prefixes) => {
+                        for prefix in prefixes {
+                            let _ = k.remove(prefix);
+                        }
+                    }
+                    KernelOp::Finish(ack) => {
+                        let _ = k.remove_all();
+                        let _ = ack.send(());
+                        return;
+                    }
+                }
+            }
+            // Every handle is gone without a shutdown: still leave no routes behind.
+            let _ = k.remove_all();
+        })?;
+    Ok(tx)
 }

@@ -154,6 +154,7 @@ pub struct PeerStatus {
 /// What subscribers hear. Lagging receivers lose events (broadcast semantics); re-read
 /// [`Speaker::peers`] / [`Speaker::loc_rib`] after a `Lagged` error.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SpeakerEvent {
     PeerState {
         peer: IpAddr,

@@ -1,1 +1,549 @@
-//! One BGP session: the tokio adapter around the FSM (skeleton).
+//! One BGP session: the tokio task around the sans-IO FSM.
+//!
+//! The task owns the FSM, performs its actions, and sleeps until the FSM's earliest timer
+//! deadline (the FSM keeps the deadlines; stale expiries are ignored there). Each TCP
+//! connection gets a reader task (framing, decoding with the negotiated context) and a writer
+//! task (a queue of encoded bytes), so neither a slow peer nor a busy speaker task blocks the
+//! timers. Established sessions hand the writer queue to the speaker task, which writes its
+//! UPDATEs there directly.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::actor::Input;
+use super::PeerConfig;
+use crate::fsm::{
+    self, Action, CeaseReason, ConnId, ConnectFailure, Event, Family, Negotiated, PeerOpen,
+    Session, State, Timer,
+};
+use crate::transport;
+use crate::wire::{self, Capability, CodecContext, DecodeError, Message, Open};
+
+/// Commands from the speaker task.
+pub(super) enum Cmd {
+    /// An accepted connection from this peer's address.
+    Inbound(TcpStream),
+    /// Administrative start / stop (ManualStart / ManualStop with Cease 6/2).
+    Enable(bool),
+    /// New session parameters: Cease / Administrative Reset, then start over with them.
+    Reset(Box<PeerConfig>),
+    /// End the session with a Cease (max-prefix: it restarts after the idle hold time).
+    Cease(CeaseReason),
+    /// Cease, wait briefly for the NOTIFICATION to be written, and end the task.
+    Stop(CeaseReason),
+}
+
+/// An item for a connection's writer task.
+pub(super) enum WriteItem {
+    Bytes(Vec<u8>),
+    Close,
+}
+
+pub(super) type Writer = mpsc::UnboundedSender<WriteItem>;
+
+/// What a session tells the speaker task.
+pub(super) enum Report {
+    State {
+        from: State,
+        to: State,
+        error: Option<String>,
+        last_error: Option<String>,
+        established_count: u64,
+    },
+    Up {
+        out: Writer,
+        local: SocketAddr,
+        negotiated: Negotiated,
+        ctx: CodecContext,
+    },
+    Update(wire::Update),
+    RouteRefresh,
+    Down,
+}
+
+/// Speaker-wide facts a session needs.
+#[derive(Clone, Copy)]
+pub(super) struct Local {
+    pub asn: u32,
+    pub router_id: std::net::Ipv4Addr,
+}
+
+pub(super) fn fsm_config(local: Local, p: &PeerConfig) -> fsm::Config {
+    fsm::Config {
+        local_asn: local.asn,
+        remote_asn: p.remote_asn,
+        bgp_id: local.router_id,
+        hold_time: p.hold_time,
+        connect_retry_time: p.connect_retry,
+        idle_hold_time: p.connect_retry,
+        passive: p.passive,
+        families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
+    }
+}
+
+fn local_open(local: Local, p: &PeerConfig) -> Open {
+    use crate::wire::{Afi, Safi};
+    Open::new(
+        local.asn,
+        p.hold_time,
+        local.router_id,
+        vec![
+            Capability::Multiprotocol {
+                afi: Afi::Ipv4,
+                safi: Safi::Unicast,
+            },
+            Capability::Multiprotocol {
+                afi: Afi::Ipv6,
+                safi: Safi::Unicast,
+            },
+            Capability::RouteRefresh,
+        ],
+    )
+}
+
+/// Spawns the session task; it starts the FSM at once if the peer is enabled.
+pub(super) fn spawn(
+    local: Local,
+    cfg: PeerConfig,
+    sid: u64,
+    speaker: mpsc::Sender<Input>,
+) -> Result<(mpsc::UnboundedSender<Cmd>, JoinHandle<()>), fsm::ConfigError> {
+    let fsm = Session::new(fsm_config(local, &cfg))?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (itx, irx) = mpsc::channel(64);
+    let task = SessionTask {
+        open: local_open(local, &cfg),
+        local,
+        cfg,
+        fsm,
+        sid,
+        speaker,
+        conns: Vec::new(),
+        closing: Vec::new(),
+        next_conn: 0,
+        attempt: 0,
+        connecting: None,
+        itx,
+    };
+    let handle = tokio::spawn(task.run(rx, irx));
+    Ok((tx, handle))
+}
+
+/// Inputs from the task's own helpers (connect attempts, readers).
+enum Internal {
+    Connected(u64, io::Result<TcpStream>),
+    Msg(ConnId, Message),
+    DecodeErr(ConnId, DecodeError),
+    Closed(ConnId),
+}
+
+struct Conn {
+    id: ConnId,
+    out: Writer,
+    local: SocketAddr,
+    reader: JoinHandle<()>,
+    writer: JoinHandle<()>,
+}
+
+struct SessionTask {
+    local: Local,
+    cfg: PeerConfig,
+    open: Open,
+    fsm: Session,
+    sid: u64,
+    speaker: mpsc::Sender<Input>,
+    conns: Vec<Conn>,
+    /// Writers still flushing a final NOTIFICATION.
+    closing: Vec<JoinHandle<()>>,
+    next_conn: u64,
+    attempt: u64,
+    connecting: Option<JoinHandle<()>>,
+    itx: mpsc::Sender<Internal>,
+}
+
+const TIMERS: [Timer; 4] = [
+    Timer::ConnectRetry,
+    Timer::Hold,
+    Timer::Keepalive,
+    Timer::IdleHold,
+];
+
+/// How long a stopping session waits for its last NOTIFICATION to be written.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl SessionTask {
+    async fn run(
+        mut self,
+        mut cmds: mpsc::UnboundedReceiver<Cmd>,
+        mut internal: mpsc::Receiver<Internal>,
+    ) {
+        if self.cfg.enabled {
+            self.handle(Event::ManualStart, None).await;
+        }
+        loop {
+            let deadline = TIMERS
+                .iter()
+                .filter_map(|&t| self.fsm.timer_deadline(t))
+                .min()
+                .map(Instant::from_std);
+            tokio::select! {
+                cmd = cmds.recv() => match cmd {
+                    Some(Cmd::Stop(reason)) => {
+                        self.handle(Event::Cease(reason), None).await;
+                        break;
+                    }
+                    None => {
+                        self.handle(Event::Cease(CeaseReason::AdminShutdown), None).await;
+                        break;
+                    }
+                    Some(cmd) => self.command(cmd).await,
+                },
+                Some(i) = internal.recv() => self.internal(i).await,
+                _ = sleep_until(deadline), if deadline.is_some() => {
+                    let now = std::time::Instant::now();
+                    for t in TIMERS {
+                        if self.fsm.timer_deadline(t).is_some_and(|d| d <= now) {
+                            self.handle(Event::TimerExpired(t), None).await;
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(c) = self.connecting.take() {
+            c.abort();
+        }
+        for c in self.conns.drain(..) {
+            let _ = c.out.send(WriteItem::Close);
+            c.reader.abort();
+            self.closing.push(c.writer);
+        }
+        let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
+            for w in self.closing.drain(..) {
+                let _ = w.await;
+            }
+        })
+        .await;
+    }
+
+    async fn command(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Inbound(stream) => {
+                if let Some(ttl) = self.cfg.ttl {
+                    let _ = transport::set_stream_ttl(&stream, ttl);
+                }
+                match self.add_conn(stream) {
+                    Ok(id) => self.handle(Event::TcpConnectionConfirmed(id), None).await,
+                    Err(_) => {} // the socket died already
+                }
+            }
+            Cmd::Enable(true) => {
+                self.cfg.enabled = true;
+                self.handle(Event::ManualStart, None).await;
+            }
+            Cmd::Enable(false) => {
+                self.cfg.enabled = false;
+                self.handle(Event::ManualStop, None).await;
+            }
+            Cmd::Reset(cfg) => {
+                self.handle(Event::Cease(CeaseReason::AdminReset), None)
+                    .await;
+                // The speaker validated the config before sending it.
+                if let Ok(fsm) = Session::new(fsm_config(self.local, &cfg)) {
+                    self.fsm = fsm;
+                    self.open = local_open(self.local, &cfg);
+                    self.cfg = *cfg;
+                    if self.cfg.enabled {
+                        self.handle(Event::ManualStart, None).await;
+                    }
+                }
+            }
+            Cmd::Cease(reason) | Cmd::Stop(reason) => {
+                self.handle(Event::Cease(reason), None).await
+            }
+        }
+    }
+
+    async fn internal(&mut self, i: Internal) {
+        match i {
+            Internal::Connected(attempt, result) => {
+                if attempt != self.attempt || self.connecting.is_none() {
+                    return; // abandoned; dropping the stream closes it
+                }
+                self.connecting = None;
+                let event = match result {
+                    Ok(stream) => match self.add_conn(stream) {
+                        Ok(id) => Event::TcpCrAcked(id),
+                        Err(e) => Event::TcpConnectFailed(ConnectFailure::Other(e.to_string())),
+                    },
+                    Err(e) => Event::TcpConnectFailed(match e.kind() {
+                        io::ErrorKind::TimedOut => ConnectFailure::TimedOut,
+                        io::ErrorKind::ConnectionRefused => ConnectFailure::Refused,
+                        _ => ConnectFailure::Other(e.to_string()),
+                    }),
+                };
+                self.handle(event, None).await;
+            }
+            Internal::Msg(c, msg) => match msg {
+                Message::Open(o) => {
+                    let open = PeerOpen {
+                        version: o.version,
+                        asn: o.asn(),
+                        hold_time: o.hold_time,
+                        bgp_id: o.bgp_id,
+                        four_octet_as: o.four_octet_as().is_some(),
+                        route_refresh: o.route_refresh(),
+                        multiprotocol: o
+                            .capabilities
+                            .iter()
+                            .filter_map(|c| match c {
+                                Capability::Multiprotocol { afi, safi } => Some(Family {
+                                    afi: afi.code(),
+                                    safi: safi.code(),
+                                }),
+                                _ => None,
+                            })
+                            .collect(),
+                    };
+                    self.handle(Event::BgpOpen(c, open), None).await
+                }
+                Message::Update(u) => self.handle(Event::UpdateMsg(c), Some(u)).await,
+                Message::Notification(n) => {
+                    let n = fsm::Notification::new(n.code, n.subcode, n.data);
+                    self.handle(Event::NotifMsg(c, n), None).await
+                }
+                Message::Keepalive => self.handle(Event::KeepAliveMsg(c), None).await,
+                Message::RouteRefresh(_) => self.handle(Event::RouteRefreshMsg(c), None).await,
+            },
+            Internal::DecodeErr(c, e) => {
+                let n = e.notification;
+                let code = n.code;
+                let n = fsm::Notification::new(n.code, n.subcode, n.data);
+                let event = match code {
+                    wire::codes::OPEN_MESSAGE_ERROR => Event::BgpOpenMsgErr(c, n),
+                    wire::codes::UPDATE_MESSAGE_ERROR => Event::UpdateMsgErr(c, n),
+                    _ => Event::BgpHeaderErr(c, n),
+                };
+                self.handle(event, None).await
+            }
+            Internal::Closed(c) => self.handle(Event::TcpConnectionFails(c), None).await,
+        }
+    }
+
+    /// Feeds one event to the FSM and carries out its actions. `update` is the decoded UPDATE
+    /// behind an `UpdateMsg`, passed on only if the FSM says so.
+    async fn handle(&mut self, event: Event, mut update: Option<wire::Update>) {
+        let actions = self.fsm.handle(std::time::Instant::now(), event);
+        for action in actions {
+            match action {
+                Action::Connect => self.connect(),
+                Action::CancelConnect => {
+                    if let Some(c) = self.connecting.take() {
+                        c.abort();
+                    }
+                }
+                Action::SendOpen(c) => self.send(c, &Message::Open(self.open.clone())),
+                Action::SendKeepalive(c) => self.send(c, &Message::Keepalive),
+                Action::SendNotification(c, n) => {
+                    let n = wire::Notification::new(n.code, n.subcode, n.data);
+                    self.send(c, &Message::Notification(n))
+                }
+                Action::DeliverUpdate(_) => {
+                    if let Some(u) = update.take() {
+                        self.report(Report::Update(u)).await;
+                    }
+                }
+                Action::DeliverRouteRefresh(_) => self.report(Report::RouteRefresh).await,
+                Action::CloseConnection(c) => {
+                    if let Some(i) = self.conns.iter().position(|x| x.id == c) {
+                        let conn = self.conns.swap_remove(i);
+                        let _ = conn.out.send(WriteItem::Close);
+                        conn.reader.abort();
+                        self.closing.retain(|w| !w.is_finished());
+                        self.closing.push(conn.writer);
+                    }
+                }
+                Action::StartTimer(..) | Action::StopTimer(_) => {}
+                Action::StateChanged { from, to } => {
+                    let stats = self.fsm.stats();
+                    let last_error = stats.last_error.as_ref().map(ToString::to_string);
+                    let caused_by_error =
+                        to < from || (from == State::Connect && to == State::Active);
+                    let report = Report::State {
+                        from,
+                        to,
+                        error: last_error.clone().filter(|_| caused_by_error),
+                        last_error,
+                        established_count: stats.established_count,
+                    };
+                    self.report(report).await;
+                }
+                Action::SessionEstablished(negotiated) => {
+                    if let Some(conn) = self.conns.iter().find(|x| x.id == negotiated.conn) {
+                        let ctx = CodecContext {
+                            four_octet_as: negotiated.four_octet_as,
+                            ibgp: negotiated.peer_asn == self.local.asn,
+                        };
+                        let report = Report::Up {
+                            out: conn.out.clone(),
+                            local: conn.local,
+                            negotiated,
+                            ctx,
+                        };
+                        self.report(report).await;
+                    }
+                }
+                Action::SessionDown { .. } => self.report(Report::Down).await,
+            }
+        }
+    }
+
+    async fn report(&self, r: Report) {
+        // Fails only while the speaker shuts down.
+        let _ = self
+            .speaker
+            .send(Input::Session {
+                peer: self.cfg.address,
+                sid: self.sid,
+                report: r,
+            })
+            .await;
+    }
+
+    fn send(&self, c: ConnId, msg: &Message) {
+        let Some(conn) = self.conns.iter().find(|x| x.id == c) else {
+            return;
+        };
+        // Only OPEN, KEEPALIVE and NOTIFICATION come through here; none depends on the context.
+        if let Ok(bytes) = wire::encode_to_vec(msg, &CodecContext::default()) {
+            let _ = conn.out.send(WriteItem::Bytes(bytes));
+        }
+    }
+
+    fn connect(&mut self) {
+        if let Some(c) = self.connecting.take() {
+            c.abort();
+        }
+        self.attempt += 1;
+        let attempt = self.attempt;
+        let peer = SocketAddr::new(self.cfg.address, self.cfg.port);
+        let local = self.cfg.local_address.map(|ip| SocketAddr::new(ip, 0));
+        let key = self.cfg.password.clone();
+        let ttl = self.cfg.ttl;
+        let timeout = self.cfg.connect_retry;
+        let itx = self.itx.clone();
+        self.connecting = Some(tokio::spawn(async move {
+            let r = transport::connect(local, peer, key.as_ref(), ttl, timeout).await;
+            let _ = itx.send(Internal::Connected(attempt, r)).await;
+        }));
+    }
+
+    fn add_conn(&mut self, stream: TcpStream) -> io::Result<ConnId> {
+        let local = stream.local_addr()?;
+        self.next_conn += 1;
+        let id = ConnId(self.next_conn);
+        let (r, w) = stream.into_split();
+        let (out, out_rx) = mpsc::unbounded_channel();
+        let reader = tokio::spawn(read_loop(id, r, self.open.clone(), self.itx.clone()));
+        let writer = tokio::spawn(write_loop(w, out_rx));
+        self.conns.push(Conn {
+            id,
+            out,
+            local,
+            reader,
+            writer,
+        });
+        Ok(id)
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Initial read buffer; grown as messages need it and shrunk back when drained.
+const READ_CHUNK: usize = 4096;
+
+/// Frames and decodes messages; after the peer's OPEN it decodes with the negotiated context.
+async fn read_loop(id: ConnId, mut r: OwnedReadHalf, local: Open, to: mpsc::Sender<Internal>) {
+    let mut ctx = CodecContext::default();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut start = 0;
+    loop {
+        // Decode what is buffered.
+        loop {
+            match wire::decode(&buf[start..], &ctx) {
+                Ok(Some((msg, used))) => {
+                    start += used;
+                    if let Message::Open(o) = &msg {
+                        ctx = CodecContext::negotiated(&local, o);
+                    }
+                    if to.send(Internal::Msg(id, msg)).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = to.send(Internal::DecodeErr(id, e)).await;
+                    return;
+                }
+            }
+        }
+        buf.drain(..start);
+        start = 0;
+        if buf.is_empty() && buf.capacity() > 4 * READ_CHUNK {
+            buf = Vec::new(); // an idle session keeps no big buffer
+        }
+        let filled = buf.len();
+        let want = if buf.capacity() - filled >= READ_CHUNK {
+            buf.capacity() - filled
+        } else {
+            (READ_CHUNK * 4).max(buf.capacity())
+        };
+        buf.resize(filled + want, 0);
+        match r.read(&mut buf[filled..]).await {
+            Ok(0) | Err(_) => {
+                let _ = to.send(Internal::Closed(id)).await;
+                return;
+            }
+            Ok(n) => buf.truncate(filled + n),
+        }
+    }
+}
+
+/// Writes queued bytes, coalescing what is already queued into one write.
+async fn write_loop(mut w: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<WriteItem>) {
+    let mut buf = Vec::new();
+    while let Some(item) = rx.recv().await {
+        let mut close = false;
+        match item {
+            WriteItem::Bytes(b) => buf = b,
+            WriteItem::Close => close = true,
+        }
+        while !close && buf.len() < 256 * 1024 {
+            match rx.try_recv() {
+                Ok(WriteItem::Bytes(b)) => buf.extend_from_slice(&b),
+                Ok(WriteItem::Close) => close = true,
+                Err(_) => break,
+            }
+        }
+        if !buf.is_empty() && w.write_all(&buf).await.is_err() {
+            return;
+        }
+        buf = Vec::new();
+        if close {
+            let _ = w.shutdown().await;
+            return;
+        }
+    }
+}
