@@ -165,7 +165,8 @@ pub fn select_best(paths: &[Path]) -> Option<usize> {
         let snapshot = cand.clone();
         cand.retain(|&i| {
             !snapshot.iter().any(|&j| {
-                neighbour_as(&paths[j]) == neighbour_as(&paths[i]) && med(&paths[j]) < med(&paths[i])
+                neighbour_as(&paths[j]) == neighbour_as(&paths[i])
+                    && med(&paths[j]) < med(&paths[i])
             })
         });
     }
@@ -256,10 +257,12 @@ impl LocRib {
 
     /// Every path of `prefix`, with whether it is the best.
     pub fn paths(&self, prefix: &IpNet) -> impl Iterator<Item = (&Path, bool)> {
-        self.dests
-            .get(prefix)
-            .into_iter()
-            .flat_map(|d| d.paths.iter().enumerate().map(move |(i, p)| (p, i == d.best)))
+        self.dests.get(prefix).into_iter().flat_map(|d| {
+            d.paths
+                .iter()
+                .enumerate()
+                .map(move |(i, p)| (p, i == d.best))
+        })
     }
 
     /// Every prefix with its best path.
@@ -333,9 +336,9 @@ pub fn export(prefix: &IpNet, path: &Path, t: &ExportTarget) -> Option<RouteAttr
 
 /// Whether a received AS_PATH shows a loop through `asn` (RFC 4271 §9.1.2).
 pub fn has_loop(p: &AsPath, asn: u32) -> bool {
-    p.segments
-        .iter()
-        .any(|s| matches!(s.kind, SegmentKind::Sequence | SegmentKind::Set) && s.asns.contains(&asn))
+    p.segments.iter().any(|s| {
+        matches!(s.kind, SegmentKind::Sequence | SegmentKind::Set) && s.asns.contains(&asn)
+    })
 }
 
 #[cfg(test)]
@@ -477,10 +480,7 @@ mod tests {
 
     #[test]
     fn ebgp_over_ibgp_then_lowest_id_then_lowest_address() {
-        let paths = [
-            path(peer(1, false), |_| {}),
-            path(peer(2, true), |_| {}),
-        ];
+        let paths = [path(peer(1, false), |_| {}), path(peer(2, true), |_| {})];
         assert_eq!(select_best(&paths), Some(1));
         let ids = [path(peer(5, true), |_| {}), path(peer(4, true), |_| {})];
         assert_eq!(select_best(&ids), Some(1));

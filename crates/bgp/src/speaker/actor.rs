@@ -66,9 +66,7 @@ pub(super) fn start(cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
         ));
     }
     if cfg.router_id.is_unspecified() {
-        return Err(SpeakerError::Config(
-            "router id must not be 0.0.0.0".into(),
-        ));
+        return Err(SpeakerError::Config("router id must not be 0.0.0.0".into()));
     }
     let listener = match cfg.listen {
         Some(addr) => Some(Arc::new(
@@ -489,7 +487,10 @@ impl Actor {
                 established_count,
             } => {
                 peer.state = to;
-                peer.last_error = last_error;
+                // A reset starts a fresh FSM without history; the last error stays ours.
+                if last_error.is_some() {
+                    peer.last_error = last_error;
+                }
                 peer.established_count = established_count;
                 if to == State::Established {
                     peer.since = Some(Instant::now());
@@ -538,7 +539,16 @@ impl Actor {
                 let keys: Vec<IpNet> = self.loc.iter_best().map(|(k, _)| *k).collect();
                 sync_peer(&self.loc, peer, keys.iter(), true);
             }
-            Report::Update(u) => self.receive(addr, u),
+            Report::Error(e) => {
+                peer.last_error = Some(e.clone());
+                let _ = self.events.send(SpeakerEvent::PeerState {
+                    peer: addr,
+                    from: peer.state,
+                    to: peer.state,
+                    error: Some(e),
+                });
+            }
+            Report::Update(u) => self.receive(addr, *u),
             Report::RouteRefresh => {
                 if let Some(up) = &peer.up {
                     let mut batch = Batch::default();
@@ -768,8 +778,7 @@ impl Receiving<'_> {
     }
 
     fn withdraw_accepted(&mut self, prefix: IpNet) {
-        if self.peer.rib_in.remove(&prefix).is_some() && self.loc.remove(&prefix, Some(self.addr))
-        {
+        if self.peer.rib_in.remove(&prefix).is_some() && self.loc.remove(&prefix, Some(self.addr)) {
             self.dirty.push(prefix);
         }
     }
@@ -856,7 +865,7 @@ impl Batch {
             let u = Update {
                 withdrawn: self.withdraw_v4,
                 attributes: PathAttributes {
-                    mp_unreach: (!self.withdraw_v6.is_empty()).then(|| MpUnreach {
+                    mp_unreach: (!self.withdraw_v6.is_empty()).then_some(MpUnreach {
                         afi: Afi::Ipv6,
                         safi: Safi::Unicast,
                         withdrawn: self.withdraw_v6,

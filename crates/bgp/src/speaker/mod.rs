@@ -156,6 +156,8 @@ pub struct PeerStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SpeakerEvent {
+    /// A state change, or (`from == to`) a new error without one, e.g. another unanswered
+    /// connect while in Connect.
     PeerState {
         peer: IpAddr,
         from: State,
@@ -234,7 +236,8 @@ impl Speaker {
 
     /// Sends Cease / Peer De-configured (6/3) if up, drops the peer's routes.
     pub async fn remove_peer(&self, addr: IpAddr) -> Result<(), SpeakerError> {
-        self.call(|reply| actor::Api::RemovePeer(addr, reply)).await?
+        self.call(|reply| actor::Api::RemovePeer(addr, reply))
+            .await?
     }
 
     /// Applies a changed configuration for `p.address`. `enabled: false` brings the session

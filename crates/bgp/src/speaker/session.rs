@@ -64,7 +64,9 @@ pub(super) enum Report {
         negotiated: Negotiated,
         ctx: CodecContext,
     },
-    Update(wire::Update),
+    /// The last error changed without a state change (e.g. a retry while in Connect).
+    Error(String),
+    Update(Box<wire::Update>),
     RouteRefresh,
     Down,
 }
@@ -132,6 +134,8 @@ pub(super) fn spawn(
         attempt: 0,
         connecting: None,
         itx,
+        reported_error_at: None,
+        established_before: 0,
     };
     let handle = tokio::spawn(task.run(rx, irx));
     Ok((tx, handle))
@@ -140,7 +144,7 @@ pub(super) fn spawn(
 /// Inputs from the task's own helpers (connect attempts, readers).
 enum Internal {
     Connected(u64, io::Result<TcpStream>),
-    Msg(ConnId, Message),
+    Msg(ConnId, Box<Message>),
     DecodeErr(ConnId, DecodeError),
     Closed(ConnId),
 }
@@ -167,6 +171,10 @@ struct SessionTask {
     attempt: u64,
     connecting: Option<JoinHandle<()>>,
     itx: mpsc::Sender<Internal>,
+    /// When the last error we told the speaker about happened.
+    reported_error_at: Option<std::time::Instant>,
+    /// Established count of the FSMs replaced by resets.
+    established_before: u64,
 }
 
 const TIMERS: [Timer; 4] = [
@@ -239,9 +247,9 @@ impl SessionTask {
                 if let Some(ttl) = self.cfg.ttl {
                     let _ = transport::set_stream_ttl(&stream, ttl);
                 }
-                match self.add_conn(stream) {
-                    Ok(id) => self.handle(Event::TcpConnectionConfirmed(id), None).await,
-                    Err(_) => {} // the socket died already
+                // An error means the socket died already.
+                if let Ok(id) = self.add_conn(stream) {
+                    self.handle(Event::TcpConnectionConfirmed(id), None).await
                 }
             }
             Cmd::Enable(true) => {
@@ -257,6 +265,7 @@ impl SessionTask {
                     .await;
                 // The speaker validated the config before sending it.
                 if let Ok(fsm) = Session::new(fsm_config(self.local, &cfg)) {
+                    self.established_before += self.fsm.stats().established_count;
                     self.fsm = fsm;
                     self.open = local_open(self.local, &cfg);
                     self.cfg = *cfg;
@@ -265,9 +274,7 @@ impl SessionTask {
                     }
                 }
             }
-            Cmd::Cease(reason) | Cmd::Stop(reason) => {
-                self.handle(Event::Cease(reason), None).await
-            }
+            Cmd::Cease(reason) | Cmd::Stop(reason) => self.handle(Event::Cease(reason), None).await,
         }
     }
 
@@ -291,7 +298,7 @@ impl SessionTask {
                 };
                 self.handle(event, None).await;
             }
-            Internal::Msg(c, msg) => match msg {
+            Internal::Msg(c, msg) => match *msg {
                 Message::Open(o) => {
                     let open = PeerOpen {
                         version: o.version,
@@ -314,7 +321,7 @@ impl SessionTask {
                     };
                     self.handle(Event::BgpOpen(c, open), None).await
                 }
-                Message::Update(u) => self.handle(Event::UpdateMsg(c), Some(u)).await,
+                Message::Update(u) => self.handle(Event::UpdateMsg(c), Some(Box::new(u))).await,
                 Message::Notification(n) => {
                     let n = fsm::Notification::new(n.code, n.subcode, n.data);
                     self.handle(Event::NotifMsg(c, n), None).await
@@ -339,8 +346,18 @@ impl SessionTask {
 
     /// Feeds one event to the FSM and carries out its actions. `update` is the decoded UPDATE
     /// behind an `UpdateMsg`, passed on only if the FSM says so.
-    async fn handle(&mut self, event: Event, mut update: Option<wire::Update>) {
+    async fn handle(&mut self, event: Event, mut update: Option<Box<wire::Update>>) {
         let actions = self.fsm.handle(std::time::Instant::now(), event);
+        let state_changed = actions
+            .iter()
+            .any(|a| matches!(a, Action::StateChanged { .. }));
+        let error_at = self.fsm.stats().last_error_at;
+        if !state_changed && error_at.is_some() && error_at != self.reported_error_at {
+            if let Some(e) = &self.fsm.stats().last_error {
+                self.report(Report::Error(e.to_string())).await;
+            }
+        }
+        self.reported_error_at = error_at;
         for action in actions {
             match action {
                 Action::Connect => self.connect(),
@@ -381,7 +398,7 @@ impl SessionTask {
                         to,
                         error: last_error.clone().filter(|_| caused_by_error),
                         last_error,
-                        established_count: stats.established_count,
+                        established_count: self.established_before + stats.established_count,
                     };
                     self.report(report).await;
                 }
@@ -488,7 +505,7 @@ async fn read_loop(id: ConnId, mut r: OwnedReadHalf, local: Open, to: mpsc::Send
                     if let Message::Open(o) = &msg {
                         ctx = CodecContext::negotiated(&local, o);
                     }
-                    if to.send(Internal::Msg(id, msg)).await.is_err() {
+                    if to.send(Internal::Msg(id, Box::new(msg))).await.is_err() {
                         return;
                     }
                 }
