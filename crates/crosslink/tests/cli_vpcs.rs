@@ -567,3 +567,59 @@ fn delete_prompts_on_a_terminal() {
     assert!(out.contains("rc=0"), "{out}");
     assert_eq!(c.get(&format!("/v2/vpcs/{id}")).status, 404);
 }
+
+/// `-o json` failures are JSON on stdout as doctl prints them; a refused connection is not
+/// retried (only 429/5xx are), so a stopped server fails at once even with the default retries.
+#[test]
+fn json_errors_and_no_retry_on_refused_connections() {
+    let dir = tempdir();
+    let s = Server::start(&dir, &[]);
+    let r = vpcs_run(&s, "alice", &["get", "no-such-vpc", "-o", "json"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr, "");
+    let body: Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    let detail = body["errors"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with(&format!(
+            "GET {}/v2/vpcs/no-such-vpc: 404 (request \"",
+            s.api
+        )),
+        "{detail}"
+    );
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1);
+    // A local error too.
+    let r = vpcs_run(
+        &s,
+        "alice",
+        &["-o", "json", "peerings", "c", "p", "--vpc-ids", "x"],
+    );
+    assert_eq!(r.code, 1);
+    let body: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(body["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("exactly 2"));
+
+    // Find a port nobody listens on: bind, note it, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    let r = run(&["vpcs", "-t", "alice", "-u", &url, "ls"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .starts_with(&format!("Error: GET {url}/v2/vpcs?page=1&per_page=200: ")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "a refused connection was retried: {:?}",
+        started.elapsed()
+    );
+}

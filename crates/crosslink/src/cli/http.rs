@@ -86,10 +86,13 @@ impl Api {
                     Err(e) => eprintln!("trace: {method} {url} -> {e} ({ms} ms)"),
                 }
             }
+            // Only the server's "try again" answers are retried: a refused or dropped
+            // connection fails at once (a POST may already have landed, and a stopped server
+            // should not cost half a minute of backoff).
             let retry_after = match &result {
                 Ok(r) if r.status == 429 || r.status >= 500 => r.retry_after,
                 Ok(_) => break result?,
-                Err(_) => None,
+                Err(_) => break result.with_context(|| format!("{method} {url}"))?,
             };
             if attempt >= self.retry_max {
                 break result.with_context(|| format!("{method} {url}"))?;

@@ -18,7 +18,21 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 pub use tokens::{run as admin, AdminArgs};
-pub use vpcs::{run as vpcs, VpcsArgs};
+pub use vpcs::VpcsArgs;
+
+/// Under `-o json` doctl reports a failure as `{"errors":[{"detail":...}]}` on stdout (exit 1),
+/// so a script reading JSON always gets JSON; text mode leaves the `Error: ...` line to main.
+pub fn vpcs(args: VpcsArgs) -> Result<()> {
+    let output = args.output();
+    match vpcs::run(args) {
+        Err(err) if output == Output::Json => {
+            let body = serde_json::json!({"errors": [{"detail": format!("{err:#}")}]});
+            println!("{body}");
+            std::process::exit(1);
+        }
+        result => result,
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Output {
@@ -142,7 +156,7 @@ fn confirm_delete(what: &str, force: bool) -> Result<()> {
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     match answer.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" => Ok(()),
+        "y" | "ye" | "yes" => Ok(()),
         _ => bail!("operation aborted"),
     }
 }

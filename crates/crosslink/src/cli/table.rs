@@ -1,7 +1,7 @@
 //! doctl's output: a borderless table aligned like Go's tabwriter (4 spaces of padding, the last
 //! column unpadded), `--format` picking columns by doctl's names, or `-o json`.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 pub struct Column<T> {
@@ -21,13 +21,16 @@ pub struct View {
 }
 
 /// Picks `format`'s columns (case-insensitive); an unknown name is an error naming the valid ones.
+/// As in doctl, whitespace and empty entries are ignored, and a format naming nothing (`""`)
+/// means every column.
 fn select<'a, T>(columns: &'a [Column<T>], format: Option<&str>) -> Result<Vec<&'a Column<T>>> {
-    let Some(format) = format else {
+    let format: String = format.unwrap_or_default().split_whitespace().collect();
+    let wanted: Vec<&str> = format.split(',').filter(|c| !c.is_empty()).collect();
+    if wanted.is_empty() {
         return Ok(columns.iter().collect());
-    };
-    format
-        .split(',')
-        .map(str::trim)
+    }
+    wanted
+        .into_iter()
         .map(|want| {
             columns
                 .iter()
@@ -45,9 +48,6 @@ fn select<'a, T>(columns: &'a [Column<T>], format: Option<&str>) -> Result<Vec<&
 
 pub fn render<T>(columns: &[Column<T>], items: &[T], view: &View) -> Result<String> {
     let picked = select(columns, view.format.as_deref())?;
-    if picked.is_empty() {
-        bail!("--format names no columns");
-    }
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(items.len() + 1);
     if !view.no_header {
         rows.push(picked.iter().map(|c| c.header.to_owned()).collect());
@@ -148,6 +148,23 @@ mod tests {
         };
         let err = render(&cols(), &items, &bad).unwrap_err().to_string();
         assert!(err.contains("\"Nope\"") && err.contains("IPRange"), "{err}");
+        // doctl's leniency: spaces and empty entries are dropped, an empty format is all.
+        let sloppy = View {
+            format: Some(" IP Range ,, id ".into()),
+            no_header: true,
+        };
+        assert_eq!(
+            render(&cols(), &items, &sloppy).unwrap(),
+            "10.0.0.0/20    a\n"
+        );
+        let empty = View {
+            format: Some(" ".into()),
+            no_header: false,
+        };
+        assert_eq!(
+            render(&cols(), &items, &empty).unwrap(),
+            render(&cols(), &items, &View::default()).unwrap()
+        );
     }
 
     #[test]

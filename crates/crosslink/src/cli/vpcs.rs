@@ -1,7 +1,7 @@
 //! `crosslink vpcs`: doctl's `vpcs` commands against `/v2/vpcs`.
 
 use super::table::{go_time, Column, View};
-use super::{confirm_delete, peerings, Ctx, Global, ListFlags};
+use super::{confirm_delete, peerings, Ctx, Global, ListFlags, Output};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use crosslink_api_digitalocean::wire::{
@@ -14,6 +14,12 @@ pub struct VpcsArgs {
     global: Global,
     #[command(subcommand)]
     command: VpcsCommand,
+}
+
+impl VpcsArgs {
+    pub(super) fn output(&self) -> Output {
+        self.global.output
+    }
 }
 
 #[derive(Subcommand)]
