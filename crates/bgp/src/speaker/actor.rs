@@ -33,8 +33,8 @@ pub(super) enum Api {
     AddPeer(PeerConfig, Reply<Result<(), SpeakerError>>),
     RemovePeer(IpAddr, Reply<Result<(), SpeakerError>>),
     UpdatePeer(PeerConfig, Reply<Result<(), SpeakerError>>),
-    Announce(IpNet, Announce, Reply<()>),
-    Withdraw(IpNet, Reply<()>),
+    Announce(Vec<IpNet>, Announce, Reply<()>),
+    Withdraw(Vec<IpNet>, Reply<()>),
     Peers(Reply<Vec<PeerStatus>>),
     LocRib(Reply<Vec<Route>>),
     AdjRibIn(IpAddr, Reply<Vec<Route>>),
@@ -242,7 +242,7 @@ impl Actor {
             Api::UpdatePeer(p, reply) => {
                 let _ = reply.send(self.update_peer(p));
             }
-            Api::Announce(prefix, a, reply) => {
+            Api::Announce(prefixes, a, reply) => {
                 let attrs = RouteAttrs {
                     origin: Origin::Igp,
                     as_path: AsPath::default(),
@@ -259,14 +259,20 @@ impl Actor {
                     source: Source::local(self.local.router_id),
                     attrs: Arc::new(attrs),
                 };
-                if self.loc.upsert(prefix, path) {
-                    self.dirty.push(prefix);
+                for prefix in prefixes {
+                    let prefix = prefix.trunc();
+                    if self.loc.upsert(prefix, path.clone()) {
+                        self.dirty.push(prefix);
+                    }
                 }
                 let _ = reply.send(());
             }
-            Api::Withdraw(prefix, reply) => {
-                if self.loc.remove(&prefix, None) {
-                    self.dirty.push(prefix);
+            Api::Withdraw(prefixes, reply) => {
+                for prefix in prefixes {
+                    let prefix = prefix.trunc();
+                    if self.loc.remove(&prefix, None) {
+                        self.dirty.push(prefix);
+                    }
                 }
                 let _ = reply.send(());
             }

@@ -251,13 +251,27 @@ impl Speaker {
     /// Originates (or changes) a local route; it wins over learned ones and goes to all peers
     /// whose export policy permits it.
     pub async fn announce(&self, prefix: IpNet, attrs: Announce) -> Result<(), SpeakerError> {
-        self.call(|reply| actor::Api::Announce(prefix.trunc(), attrs, reply))
+        self.announce_many(vec![prefix], attrs).await
+    }
+
+    /// [`Speaker::announce`] for many prefixes with the same attributes, in one message to the
+    /// speaker task and with one shared attribute set (cheap for large tables).
+    pub async fn announce_many(
+        &self,
+        prefixes: Vec<IpNet>,
+        attrs: Announce,
+    ) -> Result<(), SpeakerError> {
+        self.call(|reply| actor::Api::Announce(prefixes, attrs, reply))
             .await
     }
 
     /// Stops originating `prefix` (not an error when it was not announced).
     pub async fn withdraw(&self, prefix: IpNet) -> Result<(), SpeakerError> {
-        self.call(|reply| actor::Api::Withdraw(prefix.trunc(), reply))
+        self.withdraw_many(vec![prefix]).await
+    }
+
+    pub async fn withdraw_many(&self, prefixes: Vec<IpNet>) -> Result<(), SpeakerError> {
+        self.call(|reply| actor::Api::Withdraw(prefixes, reply))
             .await
     }
 
