@@ -607,6 +607,13 @@ fn json_errors_and_no_retry_on_refused_connections() {
         .local_addr()
         .unwrap()
         .port();
+    // As with godo, a path in the API URL is dropped.
+    let r = run(&["vpcs", "-t", "alice", "-u", &format!("{}/v2/", s.api), "ls"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["vpcs", "-t", "alice", "-u", "http:///v2", "ls"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("names no host"), "{}", r.stderr);
+
     let url = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
     let r = run(&["vpcs", "-t", "alice", "-u", &url, "ls"]);

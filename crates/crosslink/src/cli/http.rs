@@ -51,9 +51,14 @@ struct Reply {
 }
 
 impl Api {
+    /// Like godo, any path in `base` is dropped: every request path is absolute (`/v2/...`).
     pub fn new(base: &str, token: Option<String>, retry_max: u32, trace: bool) -> Result<Api> {
-        if !base.starts_with("http://") {
+        let Some(rest) = base.strip_prefix("http://") else {
             bail!("API URL {base:?} is not supported: this client speaks plain http:// only");
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if authority.is_empty() {
+            bail!("API URL {base:?} names no host: expected http://HOST[:PORT]");
         }
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -62,7 +67,7 @@ impl Api {
             .build();
         Ok(Api {
             agent: config.into(),
-            base: base.trim_end_matches('/').to_owned(),
+            base: format!("http://{authority}"),
             token,
             retry_max,
             trace,

@@ -13,7 +13,6 @@ use clap::{Args, ValueEnum};
 use crosslink_api_digitalocean::wire::Links;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
@@ -106,23 +105,24 @@ impl Ctx {
         })
     }
 
-    /// Every page of a collection: doctl's `per_page=200`, then `links.pages.next` until absent.
+    /// Every page of a collection with doctl's `per_page=200`. Pages are asked for by number
+    /// on the configured URL, as doctl does, never by following the server's absolute links:
+    /// those name whatever Host the server saw, and the token must not go anywhere else.
     fn all_pages<P: DeserializeOwned, T>(
         &self,
         path: &str,
         split: impl Fn(P) -> (Vec<T>, Links),
     ) -> Result<Vec<T>> {
         let mut items = Vec::new();
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let mut next = Some(self.api.url(&format!("{path}{sep}page=1&per_page=200")));
-        let mut seen = HashSet::new();
-        while let Some(url) = next.take() {
-            if !seen.insert(url.clone()) {
-                bail!("the server's next-page links loop back to {url}");
+        for page in 1u64.. {
+            let url = self.api.url(&format!("{path}?page={page}&per_page=200"));
+            let (chunk, links) = split(self.api.json("GET", &url, None::<&()>)?);
+            // An empty page that still claims a next one would never end.
+            let more = !chunk.is_empty() && links.pages.is_some_and(|p| p.next.is_some());
+            items.extend(chunk);
+            if !more {
+                break;
             }
-            let (page, links) = split(self.api.json("GET", &url, None::<&()>)?);
-            items.extend(page);
-            next = links.pages.and_then(|p| p.next);
         }
         Ok(items)
     }
