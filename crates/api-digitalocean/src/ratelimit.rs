@@ -29,6 +29,7 @@ struct Window {
 }
 
 const MINUTE_MS: u64 = 60_000;
+const NOMINAL_PER_HOUR: u32 = 5000;
 const HOUR_MS: u64 = 3_600_000;
 
 fn expire(q: &mut VecDeque<u64>, now: u64, span: u64) {
@@ -47,11 +48,13 @@ impl RateLimiter {
     }
 
     /// The figure `ratelimit-limit` reports: the hourly limit, else the per-minute one.
+    /// With both limits off it reports DigitalOcean's nominal hourly figure, never a 0 a
+    /// client would read as "stop".
     pub fn limit(&self) -> u32 {
-        if self.per_hour > 0 {
-            self.per_hour
-        } else {
-            self.per_minute
+        match (self.per_hour, self.per_minute) {
+            (0, 0) => NOMINAL_PER_HOUR,
+            (0, m) => m,
+            (h, _) => h,
         }
     }
 
@@ -143,5 +146,7 @@ mod tests {
         assert!(!v.allowed && v.retry_after == 3595 && v.reset == 3600);
         let off = RateLimiter::new(0, 0);
         assert!((0..10_000).all(|t| off.check("a", t).allowed));
+        let v = off.check("a", 10_000);
+        assert_eq!((v.limit, v.remaining), (5000, 5000));
     }
 }

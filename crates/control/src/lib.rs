@@ -156,7 +156,16 @@ impl Control {
         let p = self
             .store
             .create_peering(team, name, vpc_ids, Uuid::new_v4(), now, due)
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // The request addressed the collection (or a VPC already found); an unknown id
+                // inside the body is a bad value, not a missing resource.
+                StoreError::Domain(DomainError::NotFound(_)) => ControlError::Domain(DomainError::invalid(format!(
+                    "vpc_ids: {} and {} must both be VPCs of this team; at least one does not exist",
+                    vpc_ids[0], vpc_ids[1]
+                ))),
+                other => other.into(),
+            })?;
         self.wake.notify_one();
         Ok(p)
     }

@@ -265,7 +265,7 @@ fn peering_lifecycle_and_per_vpc_routes() {
         (json!({"name": "dots.no", "vpc_ids": [a, blr]}), 422),
         (
             json!({"name": "ghost", "vpc_ids": [a, uuid::Uuid::new_v4()]}),
-            404,
+            422,
         ),
     ] {
         let r = c.call("POST", "/v2/vpc_peerings", Some(body.clone()));
