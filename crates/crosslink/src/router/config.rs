@@ -278,7 +278,7 @@ pub fn plan(flags: &Flags) -> Result<Plan, ConfigError> {
     if let Some(path) = announce_file {
         announce.extend(read_prefix_file(&path)?);
     }
-    let mut seen = BTreeSet::new();
+    let mut seen = std::collections::HashSet::with_capacity(announce.len());
     announce.retain(|p| seen.insert(*p));
 
     // Neighbors: the file's, then the flags' replacing by address.
