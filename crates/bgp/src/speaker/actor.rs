@@ -42,6 +42,29 @@ pub(super) enum Api {
     Shutdown(Reply<()>),
 }
 
+/// The event channel, created by the first subscriber: its buffer is allocated up front, and
+/// speakers nobody listens to (many per process) should not pay for it.
+#[derive(Clone, Default)]
+pub(super) struct Events(Arc<std::sync::OnceLock<broadcast::Sender<SpeakerEvent>>>);
+
+impl Events {
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<SpeakerEvent> {
+        self.0
+            .get_or_init(|| broadcast::channel(EVENT_CAPACITY).0)
+            .subscribe()
+    }
+
+    fn send(&self, e: SpeakerEvent) {
+        if let Some(tx) = self.0.get() {
+            let _ = tx.send(e);
+        }
+    }
+
+    fn listened(&self) -> bool {
+        self.0.get().is_some_and(|tx| tx.receiver_count() > 0)
+    }
+}
+
 pub(super) enum Input {
     Api(Api),
     Session {
@@ -55,7 +78,7 @@ pub(super) enum Input {
 /// Most queued inputs handled before the changes are flushed to peers.
 const BATCH: usize = 256;
 /// Events a subscriber may fall behind by before it sees `Lagged`.
-const EVENT_CAPACITY: usize = 4096;
+const EVENT_CAPACITY: usize = 1024;
 /// How long shutdown waits for sessions to send their Cease.
 const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -81,7 +104,7 @@ pub(super) fn start(cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
         None
     };
     let (tx, rx) = mpsc::channel::<Input>(BATCH);
-    let (events, _) = broadcast::channel(EVENT_CAPACITY);
+    let events = Events::default();
     let local_addr = listener.as_ref().map(|l| l.local_addr());
     let accept = listener.clone().map(|l| {
         let tx = tx.clone();
@@ -180,7 +203,7 @@ struct Actor {
     local: Local,
     rx: mpsc::Receiver<Input>,
     tx: mpsc::Sender<Input>,
-    events: broadcast::Sender<SpeakerEvent>,
+    events: Events,
     listener: Option<Arc<Listener>>,
     accept: Option<JoinHandle<()>>,
     kernel: Option<std::sync::mpsc::Sender<KernelOp>>,
@@ -503,7 +526,7 @@ impl Actor {
                 } else if from == State::Established {
                     peer.since = None;
                 }
-                let _ = self.events.send(SpeakerEvent::PeerState {
+                self.events.send(SpeakerEvent::PeerState {
                     peer: addr,
                     from,
                     to,
@@ -547,7 +570,7 @@ impl Actor {
             }
             Report::Error(e) => {
                 peer.last_error = Some(e.clone());
-                let _ = self.events.send(SpeakerEvent::PeerState {
+                self.events.send(SpeakerEvent::PeerState {
                     peer: addr,
                     from: peer.state,
                     to: peer.state,
@@ -655,14 +678,14 @@ impl Actor {
             let mut dirty = mem::take(&mut self.dirty);
             dirty.sort_unstable();
             dirty.dedup();
-            let events = self.events.receiver_count() > 0;
+            let events = self.events.listened();
             let mut install = Vec::new();
             let mut remove = Vec::new();
             for prefix in &dirty {
                 let best = self.loc.best(prefix);
                 if events {
                     let route = best.map(|b| route(*prefix, &b.attrs, b.source.peer, true));
-                    let _ = self.events.send(SpeakerEvent::RouteBest {
+                    self.events.send(SpeakerEvent::RouteBest {
                         prefix: *prefix,
                         route,
                     });
@@ -700,7 +723,7 @@ impl Actor {
         for peer in self.peers.values_mut() {
             if mem::take(&mut peer.counts_changed) {
                 let s = peer.status();
-                let _ = self.events.send(SpeakerEvent::PeerRoutes {
+                self.events.send(SpeakerEvent::PeerRoutes {
                     peer: s.address,
                     received: s.prefixes_received,
                     accepted: s.prefixes_accepted,

@@ -206,7 +206,7 @@ impl std::error::Error for SpeakerError {}
 #[derive(Clone)]
 pub struct Speaker {
     tx: mpsc::Sender<actor::Input>,
-    events: broadcast::Sender<SpeakerEvent>,
+    events: actor::Events,
     local_addr: Option<SocketAddr>,
 }
 

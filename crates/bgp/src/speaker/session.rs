@@ -11,7 +11,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -488,16 +488,45 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// Initial read buffer; grown as messages need it and shrunk back when drained.
+/// Read size; a read that fills the buffer grows it (up to [`READ_MAX`]) for bulk transfers.
 const READ_CHUNK: usize = 4096;
+const READ_MAX: usize = 256 * 1024;
 
 /// Frames and decodes messages; after the peer's OPEN it decodes with the negotiated context.
-async fn read_loop(id: ConnId, mut r: OwnedReadHalf, local: Open, to: mpsc::Sender<Internal>) {
+/// Waits for readability without holding a buffer, so an idle session keeps none.
+async fn read_loop(id: ConnId, r: OwnedReadHalf, local: Open, to: mpsc::Sender<Internal>) {
     let mut ctx = CodecContext::default();
     let mut buf: Vec<u8> = Vec::new();
-    let mut start = 0;
+    let mut chunk = READ_CHUNK;
     loop {
-        // Decode what is buffered.
+        if r.readable().await.is_err() {
+            let _ = to.send(Internal::Closed(id)).await;
+            return;
+        }
+        let filled = buf.len();
+        buf.resize(filled + chunk, 0);
+        let n = match r.try_read(&mut buf[filled..]) {
+            Ok(0) => {
+                let _ = to.send(Internal::Closed(id)).await;
+                return;
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                buf.truncate(filled);
+                continue;
+            }
+            Err(_) => {
+                let _ = to.send(Internal::Closed(id)).await;
+                return;
+            }
+        };
+        buf.truncate(filled + n);
+        chunk = if n == chunk {
+            (chunk * 2).min(READ_MAX)
+        } else {
+            READ_CHUNK
+        };
+        let mut start = 0;
         loop {
             match wire::decode(&buf[start..], &ctx) {
                 Ok(Some((msg, used))) => {
@@ -516,24 +545,10 @@ async fn read_loop(id: ConnId, mut r: OwnedReadHalf, local: Open, to: mpsc::Send
                 }
             }
         }
-        buf.drain(..start);
-        start = 0;
-        if buf.is_empty() && buf.capacity() > 4 * READ_CHUNK {
-            buf = Vec::new(); // an idle session keeps no big buffer
-        }
-        let filled = buf.len();
-        let want = if buf.capacity() - filled >= READ_CHUNK {
-            buf.capacity() - filled
+        if start == buf.len() && chunk == READ_CHUNK {
+            buf = Vec::new(); // drained and quiet: keep nothing while idle
         } else {
-            (READ_CHUNK * 4).max(buf.capacity())
-        };
-        buf.resize(filled + want, 0);
-        match r.read(&mut buf[filled..]).await {
-            Ok(0) | Err(_) => {
-                let _ = to.send(Internal::Closed(id)).await;
-                return;
-            }
-            Ok(n) => buf.truncate(filled + n),
+            buf.drain(..start);
         }
     }
 }
