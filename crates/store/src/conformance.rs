@@ -37,7 +37,9 @@ fn assert_domain(
 }
 
 /// Runs every check on `store`, which must start empty.
-pub async fn run_all<S: Store>(store: &S) {
+pub async fn run_all<S: Store + Clone>(store: &S) {
+    concurrent_writes(store).await;
+    store.reset().await.unwrap();
     vpc_rules(store).await;
     store.reset().await.unwrap();
     peering_lifecycle(store).await;
@@ -352,6 +354,59 @@ async fn tenancy_and_paging<S: Store>(s: &S) {
         .unwrap();
     assert!(page9.is_empty());
     assert_eq!(s.list_vpcs(&t2, ALL).await.unwrap().1, 1);
+}
+
+/// Many writes at once (a backend may batch them into one commit): each one that a rule
+/// refuses fails alone, every other one lands, and the rules still hold across the batch.
+async fn concurrent_writes<S: Store + Clone>(s: &S) {
+    let t = team("t1");
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        let (s, t) = (s.clone(), t.clone());
+        // Every name twice, and every third request asks for the same range.
+        let range = (i % 3 == 0).then_some("10.99.0.0/24");
+        tasks.spawn(async move {
+            s.create_vpc(
+                &t,
+                create(&format!("n{}", i / 2), "nyc1", range),
+                Uuid::new_v4(),
+                i,
+            )
+            .await
+        });
+    }
+    let mut ok = 0;
+    while let Some(r) = tasks.join_next().await {
+        match r.unwrap() {
+            Ok(_) => ok += 1,
+            Err(StoreError::Domain(DomainError::Conflict(_))) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    let (vpcs, total) = s.list_vpcs(&t, ALL).await.unwrap();
+    assert_eq!(
+        total, ok,
+        "every acknowledged write, and only those, is stored"
+    );
+    let mut names: Vec<_> = vpcs.iter().map(|v| v.name.clone()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len() as u64, total, "no duplicate names");
+    assert_eq!(
+        vpcs.iter()
+            .filter(|v| v.ip_range.to_string() == "10.99.0.0/24")
+            .count(),
+        1
+    );
+    assert_eq!(
+        vpcs.iter().filter(|v| v.default).count(),
+        1,
+        "one default per region"
+    );
+    assert!(
+        total >= 20,
+        "at least one of each name pair that did not ask for the taken range"
+    );
 }
 
 async fn tokens<S: Store>(s: &S) {

@@ -1,6 +1,10 @@
-//! SQLite in WAL mode: one writer connection (SQLite has one writer anyway; taking it up front
-//! with `BEGIN IMMEDIATE` avoids busy-retry storms) and a small pool of readers. rusqlite runs
-//! synchronously on tokio's blocking pool; see docs/architecture.md for why not sqlx here.
+//! SQLite in WAL mode: one writer thread with group commit, and a small pool of readers.
+//!
+//! SQLite has one writer anyway, so every write goes to a dedicated thread. It takes whatever
+//! writes are queued, runs them in one `BEGIN IMMEDIATE` transaction, each inside its own
+//! savepoint (a refused write rolls back alone), commits once, and only then answers each
+//! caller: an acknowledged write is committed, and a burst of writes shares one commit. Reads
+//! run on tokio's blocking pool; see docs/architecture.md for why rusqlite and not sqlx here.
 
 use crate::{
     ApiToken, DueTransition, Event, PageRequest, PeeringFilter, Result, Store, StoreError,
@@ -11,14 +15,21 @@ use crosslink_domain::time::Millis;
 use crosslink_domain::vpc::{self, Vpc, VpcCreate, VpcUpdate};
 use crosslink_domain::{DomainError, ResourceType, TeamId};
 use ipnet::Ipv4Net;
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use uuid::Uuid;
 
 const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
 const READERS: usize = 4;
+/// Most writes one commit carries; bounds the latency of the first write in a burst.
+const MAX_BATCH: usize = 256;
+
+/// A queued write: run against the writer connection (or told the transaction could not
+/// start), it returns what to do once the commit's outcome is known.
+type Job = Box<dyn FnOnce(std::result::Result<&Connection, String>) -> Finish + Send>;
+type Finish = Box<dyn FnOnce(Option<String>) + Send>;
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -26,7 +37,7 @@ pub struct SqliteStore {
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
+    writer: mpsc::Sender<Job>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
 }
@@ -59,12 +70,17 @@ impl SqliteStore {
         let path = dir.join("crosslink.sqlite3");
         let mut writer = open(&path)?;
         migrate(&mut writer)?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || group_commit(writer, queue))
+            .map_err(backend)?;
         let readers = (0..READERS)
             .map(|_| open(&path).map(Mutex::new))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
+                writer: jobs,
                 readers,
                 next_reader: AtomicUsize::new(0),
             }),
@@ -73,18 +89,25 @@ impl SqliteStore {
 
     async fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
-        .map_err(backend)?
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let outcome = conn.map_err(backend).and_then(|c| in_savepoint(c, f));
+            Box::new(move |commit_error| {
+                let _ = reply.send(match commit_error {
+                    Some(e) if outcome.is_ok() => Err(backend(e)),
+                    _ => outcome,
+                });
+            })
+        });
+        self.inner
+            .writer
+            .send(job)
+            .map_err(|_| backend("the writer thread stopped"))?;
+        answer
+            .await
+            .map_err(|_| backend("the writer thread stopped"))?
     }
 
     async fn read<T: Send + 'static>(
@@ -107,6 +130,52 @@ impl SqliteStore {
         })
         .await
         .map_err(backend)?
+    }
+}
+
+/// Runs one write in its own savepoint, so a refused write leaves the batch untouched.
+fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    conn.execute_batch("SAVEPOINT write")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.execute_batch("RELEASE write")?;
+            Ok(v)
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO write; RELEASE write")?;
+            Err(e)
+        }
+    }
+}
+
+/// The writer thread: one transaction and one commit per batch of queued writes.
+fn group_commit(conn: Connection, queue: mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let finishes: Vec<Finish> = match conn.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => batch.into_iter().map(|job| job(Ok(&conn))).collect(),
+            Err(e) => batch
+                .into_iter()
+                .map(|job| job(Err(e.to_string())))
+                .collect(),
+        };
+        let commit_error = if conn.is_autocommit() {
+            None
+        } else {
+            conn.execute_batch("COMMIT").err().map(|e| {
+                let _ = conn.execute_batch("ROLLBACK");
+                e.to_string()
+            })
+        };
+        for finish in finishes {
+            finish(commit_error.clone());
+        }
     }
 }
 
