@@ -1,0 +1,244 @@
+//! Our speaker against real routers in network namespaces, on the production addresses
+//! (169.254.0.1/29 ↔ 169.254.0.6/29) with TCP-MD5, and with its best routes in the kernel.
+//! Root only, with CROSSLINK_NETNS_TESTS=1 (see `support::netns_tests_enabled`).
+
+mod support;
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use crosslink_bgp::kernel::ROUTE_PROTOCOL;
+use crosslink_bgp::speaker::{Announce, IpNet, Md5Key, PeerConfig, Speaker, SpeakerConfig, State};
+use support::{Bird, BirdConfig, GoBgp, GoBgpConfig, Netns, RouterPair};
+
+const DO_AS: u32 = 64532;
+const MCR_AS: u32 = 133937;
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+/// A runtime whose threads live in the namespace of the calling thread (threads inherit it).
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Our speaker at the DO end (169.254.0.1, AS 64532) with the kernel FIB on.
+fn start_do_end(rt: &tokio::runtime::Runtime, password: &str) -> Speaker {
+    rt.block_on(async {
+        let s = Speaker::start(SpeakerConfig {
+            asn: DO_AS,
+            router_id: "169.254.0.1".parse().unwrap(),
+            listen: Some(SocketAddr::new(ip(RouterPair::A_IP), 179)),
+            fib: true,
+        })
+        .await
+        .unwrap();
+        s.add_peer(PeerConfig {
+            local_address: Some(ip(RouterPair::A_IP)),
+            password: Some(Md5Key::new(password).unwrap()),
+            hold_time: 9,
+            connect_retry: Duration::from_secs(1),
+            ..PeerConfig::new(ip(RouterPair::B_IP), MCR_AS)
+        })
+        .await
+        .unwrap();
+        s.announce("10.10.0.0/24".parse().unwrap(), Announce::default())
+            .await
+            .unwrap();
+        s
+    })
+}
+
+fn wait_established(rt: &tokio::runtime::Runtime, s: &Speaker) {
+    support::wait_for(TIMEOUT, "our session Established", || {
+        let p = rt.block_on(s.peers()).remove(0);
+        if p.state == State::Established {
+            Ok(())
+        } else {
+            Err(format!("{:?}: {:?}", p.state, p.last_error))
+        }
+    });
+}
+
+fn kernel_routes(ns: &Netns) -> String {
+    ns.ip(&["route", "show", "proto", &ROUTE_PROTOCOL.to_string()])
+}
+
+fn ping(ns: &Netns, target: &str) -> bool {
+    ns.command("ping")
+        .args(["-c", "1", "-W", "1", target])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// We reach Established with BIRD over TCP-MD5, exchange prefixes both ways, install BIRD's
+/// prefix in the kernel so traffic flows, and take it out again on shutdown.
+#[test]
+fn speaker_with_bird_md5_routes_and_kernel() {
+    if !support::netns_tests_enabled() {
+        return;
+    }
+    support::require_tool("ping", "iputils-ping");
+    let pair = RouterPair::new("spb");
+    pair.b.add_lo_address("10.20.0.1/32");
+    let mut bird = Bird::start(
+        &pair.b,
+        &BirdConfig::new(
+            "169.254.0.6".parse().unwrap(),
+            MCR_AS,
+            ip(RouterPair::A_IP),
+            DO_AS,
+        )
+        .local_address(ip(RouterPair::B_IP))
+        .password("speaker-md5-pw")
+        .announce("10.20.0.0/24")
+        .export_to_kernel(),
+    );
+    pair.a.enter(|| {
+        let rt = runtime();
+        let s = start_do_end(&rt, "speaker-md5-pw");
+        wait_established(&rt, &s);
+        bird.wait_established(TIMEOUT);
+
+        let r = bird.wait_route("10.10.0.0/24", TIMEOUT);
+        assert!(r.contains("via 169.254.0.1"), "{r}");
+        assert!(r.contains(&format!("BGP.as_path: {DO_AS}")), "{r}");
+
+        let want: IpNet = "10.20.0.0/24".parse().unwrap();
+        let route = support::wait_for(TIMEOUT, "BIRD's route in our Loc-RIB", || {
+            let rib = rt.block_on(s.loc_rib());
+            rib.into_iter()
+                .find(|r| r.prefix == want)
+                .ok_or_else(|| "not yet".to_string())
+        });
+        assert_eq!(route.as_path, vec![MCR_AS]);
+        assert_eq!(route.next_hop, Some(ip(RouterPair::B_IP)));
+        support::wait_for(TIMEOUT, "our kernel route", || {
+            let r = kernel_routes(&pair.a);
+            if r.contains("10.20.0.0/24 via 169.254.0.6") {
+                Ok(())
+            } else {
+                Err(r)
+            }
+        });
+        assert!(
+            ping(&pair.a, "10.20.0.1"),
+            "traffic follows the installed route"
+        );
+
+        // BIRD withdraws: the kernel route goes.
+        bird.birdc("disable announced");
+        support::wait_for(TIMEOUT, "kernel route removed after withdraw", || {
+            let r = kernel_routes(&pair.a);
+            if r.trim().is_empty() {
+                Ok(())
+            } else {
+                Err(r)
+            }
+        });
+        bird.birdc("enable announced");
+        support::wait_for(TIMEOUT, "kernel route back", || {
+            let r = kernel_routes(&pair.a);
+            if r.contains("10.20.0.0/24") {
+                Ok(())
+            } else {
+                Err(r)
+            }
+        });
+
+        rt.block_on(s.shutdown());
+        assert_eq!(
+            kernel_routes(&pair.a).trim(),
+            "",
+            "shutdown removes our routes"
+        );
+        support::wait_for(TIMEOUT, "BIRD session down", || {
+            let state = bird.bgp_state();
+            if state != "Established" {
+                Ok(())
+            } else {
+                Err(state)
+            }
+        });
+    });
+}
+
+/// A wrong password against BIRD: never Established, classified as "no TCP answer".
+#[test]
+fn speaker_with_bird_wrong_password_is_no_tcp_answer() {
+    if !support::netns_tests_enabled() {
+        return;
+    }
+    let pair = RouterPair::new("spw");
+    let mut bird = Bird::start(
+        &pair.b,
+        &BirdConfig::new(
+            "169.254.0.6".parse().unwrap(),
+            MCR_AS,
+            ip(RouterPair::A_IP),
+            DO_AS,
+        )
+        .local_address(ip(RouterPair::B_IP))
+        .password("the-right-one"),
+    );
+    pair.a.enter(|| {
+        let rt = runtime();
+        let s = start_do_end(&rt, "a-wrong-one");
+        let p = support::wait_for(TIMEOUT, "a classified error", || {
+            let p = rt.block_on(s.peers()).remove(0);
+            match &p.last_error {
+                Some(e) if e.contains("no answer to TCP connect") => Ok(p),
+                _ => Err(format!("{p:?}")),
+            }
+        });
+        assert_eq!(p.established_count, 0);
+        assert_ne!(bird.bgp_state(), "Established");
+        rt.block_on(s.shutdown());
+    });
+}
+
+/// GoBGP (strict RFC 7606 checks) at the MCR end accepts our UPDATEs and we accept its.
+#[test]
+fn speaker_with_gobgp_md5_exchange() {
+    if !support::netns_tests_enabled() {
+        return;
+    }
+    let pair = RouterPair::new("spg");
+    let mut gobgp = GoBgp::start(
+        &pair.b,
+        &GoBgpConfig::new(
+            "169.254.0.6".parse().unwrap(),
+            MCR_AS,
+            ip(RouterPair::A_IP),
+            DO_AS,
+        )
+        .local_address(ip(RouterPair::B_IP))
+        .password("gobgp-md5-pw")
+        .announce("10.20.0.0/24"),
+    );
+    pair.a.enter(|| {
+        let rt = runtime();
+        let s = start_do_end(&rt, "gobgp-md5-pw");
+        wait_established(&rt, &s);
+        gobgp.wait_established(TIMEOUT);
+        let next_hop = gobgp.wait_route("10.10.0.0/24", TIMEOUT);
+        assert_eq!(next_hop, RouterPair::A_IP);
+        let want: IpNet = "10.20.0.0/24".parse().unwrap();
+        let route = support::wait_for(TIMEOUT, "GoBGP's route in our Loc-RIB", || {
+            rt.block_on(s.loc_rib())
+                .into_iter()
+                .find(|r| r.prefix == want)
+                .ok_or_else(|| "not yet".to_string())
+        });
+        assert_eq!(route.as_path, vec![MCR_AS]);
+        rt.block_on(s.shutdown());
+    });
+}
