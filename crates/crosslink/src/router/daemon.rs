@@ -7,9 +7,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context as _;
-use crosslink_bgp::speaker::{
-    Announce, PeerConfig, Speaker, SpeakerConfig, SpeakerError, SpeakerEvent, State,
-};
+use crosslink_bgp::speaker::{Announce, PeerConfig, Speaker, SpeakerConfig, SpeakerEvent, State};
 use ipnet::IpNet;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::broadcast::error::RecvError;
@@ -20,10 +18,6 @@ use super::Output;
 
 /// Route-count lines in `--quiet-routes` mode come at most this often.
 const COUNT_INTERVAL: Duration = Duration::from_millis(100);
-
-/// Announcements in flight at once while loading a big table (the speaker batches what is
-/// queued, so several senders keep it busy instead of waiting on each reply).
-const ANNOUNCE_SENDERS: usize = 8;
 
 pub async fn run(plan: Plan, format: Output, quiet_routes: bool) -> anyhow::Result<()> {
     let mut printer = Printer::new(format);
@@ -119,25 +113,11 @@ fn peer_config(local_asn: u32, n: &NeighborPlan) -> PeerConfig {
 }
 
 async fn announce_all(speaker: &Speaker, prefixes: &[IpNet]) -> anyhow::Result<()> {
-    if prefixes.len() < 64 {
-        for p in prefixes {
-            speaker.announce(*p, Announce::default()).await?;
-        }
-        return Ok(());
-    }
-    let chunk = prefixes.len().div_ceil(ANNOUNCE_SENDERS);
-    let mut tasks = tokio::task::JoinSet::new();
-    for part in prefixes.chunks(chunk) {
-        let (speaker, part) = (speaker.clone(), part.to_vec());
-        tasks.spawn(async move {
-            for p in part {
-                speaker.announce(p, Announce::default()).await?;
-            }
-            Ok::<(), SpeakerError>(())
-        });
-    }
-    while let Some(done) = tasks.join_next().await {
-        done.context("announcing")??;
+    if !prefixes.is_empty() {
+        speaker
+            .announce_many(prefixes.to_vec(), Announce::default())
+            .await
+            .context("announcing")?;
     }
     Ok(())
 }
