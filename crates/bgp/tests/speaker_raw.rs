@@ -1,0 +1,283 @@
+//! The speaker against peers driven message by message through the wire codec, for behaviour
+//! a well-behaved speaker never shows: unknown attributes, AS_PATH loops, silence (hold timer),
+//! malformed attributes, explicit ROUTE-REFRESH.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crosslink_bgp::speaker::{PeerConfig, PeerStatus, Speaker, SpeakerConfig, State};
+use crosslink_bgp::transport;
+use crosslink_bgp::wire::{
+    self, flags, Afi, AsPath, Capability, CodecContext, Ipv4Net, Message, Open, Origin,
+    PathAttributes, RawAttribute, RouteRefresh, Safi, Update,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const WAIT: Duration = Duration::from_secs(10);
+const SPEAKER_AS: u32 = 65000;
+
+struct RawPeer {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    ctx: CodecContext,
+}
+
+impl RawPeer {
+    /// Connects from `addr`, exchanges OPEN and KEEPALIVE with `hold` seconds.
+    async fn establish(addr: Ipv4Addr, asn: u32, to: SocketAddr, hold: u16) -> RawPeer {
+        let stream = transport::connect(
+            Some(SocketAddr::new(IpAddr::V4(addr), 0)),
+            to,
+            None,
+            None,
+            WAIT,
+        )
+        .await
+        .unwrap();
+        let open = Open::new(
+            asn,
+            hold,
+            addr,
+            vec![
+                Capability::Multiprotocol {
+                    afi: Afi::Ipv4,
+                    safi: Safi::Unicast,
+                },
+                Capability::RouteRefresh,
+            ],
+        );
+        let mut p = RawPeer {
+            stream,
+            buf: Vec::new(),
+            ctx: CodecContext::default(),
+        };
+        p.send(&Message::Open(open.clone())).await;
+        let Message::Open(theirs) = p.recv().await else {
+            panic!("expected OPEN")
+        };
+        p.ctx = CodecContext::negotiated(&open, &theirs);
+        p.send(&Message::Keepalive).await;
+        assert_eq!(p.recv().await, Message::Keepalive);
+        p
+    }
+
+    async fn send(&mut self, m: &Message) {
+        let bytes = wire::encode_to_vec(m, &self.ctx).unwrap();
+        self.stream.write_all(&bytes).await.unwrap();
+    }
+
+    async fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.unwrap();
+    }
+
+    async fn recv(&mut self) -> Message {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                if let Some((m, used)) = wire::decode(&self.buf, &self.ctx).unwrap() {
+                    self.buf.drain(..used);
+                    return m;
+                }
+                let mut chunk = [0u8; 4096];
+                let n = self.stream.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "speaker closed the connection");
+                self.buf.extend_from_slice(&chunk[..n]);
+            }
+        })
+        .await
+        .expect("no message from the speaker in time")
+    }
+
+    /// The next UPDATE that carries routes (keepalives and End-of-RIB skipped).
+    async fn recv_routes(&mut self) -> Update {
+        loop {
+            if let Message::Update(u) = self.recv().await {
+                if u.end_of_rib().is_none() {
+                    return u;
+                }
+            }
+        }
+    }
+}
+
+fn update(prefix: &str, as_path: Vec<u32>, next_hop: Ipv4Addr) -> Update {
+    Update {
+        nlri: vec![prefix.parse::<Ipv4Net>().unwrap()],
+        attributes: PathAttributes {
+            origin: Some(Origin::Igp),
+            as_path: Some(AsPath::sequence(as_path)),
+            next_hop: Some(next_hop),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+async fn speaker(addr: Ipv4Addr, peers: &[(Ipv4Addr, u32)]) -> Speaker {
+    let s = Speaker::start(SpeakerConfig {
+        asn: SPEAKER_AS,
+        router_id: addr,
+        listen: Some(SocketAddr::new(IpAddr::V4(addr), 0)),
+        fib: false,
+    })
+    .await
+    .unwrap();
+    for &(a, asn) in peers {
+        s.add_peer(PeerConfig {
+            passive: true,
+            ..PeerConfig::new(IpAddr::V4(a), asn)
+        })
+        .await
+        .unwrap();
+    }
+    s
+}
+
+async fn status_until(
+    s: &Speaker,
+    peer: Ipv4Addr,
+    what: &str,
+    cond: impl Fn(&PeerStatus) -> bool,
+) -> PeerStatus {
+    let mut events = s.subscribe();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let st = s
+            .peers()
+            .await
+            .into_iter()
+            .find(|p| p.address == IpAddr::V4(peer))
+            .unwrap();
+        if cond(&st) {
+            return st;
+        }
+        if tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .is_err()
+        {
+            panic!("timed out waiting for {what}: {st:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn unknown_transitive_attribute_passes_with_partial_bit() {
+    let (s_ip, a_ip, b_ip) = (
+        Ipv4Addr::new(127, 0, 20, 6),
+        Ipv4Addr::new(127, 0, 20, 1),
+        Ipv4Addr::new(127, 0, 20, 2),
+    );
+    let s = speaker(s_ip, &[(a_ip, 65001), (b_ip, 65002)]).await;
+    let to = s.local_addr().unwrap();
+    let mut a = RawPeer::establish(a_ip, 65001, to, 90).await;
+    let mut b = RawPeer::establish(b_ip, 65002, to, 90).await;
+    let mut u = update("10.50.0.0/24", vec![65001], a_ip);
+    u.attributes.unknown = vec![RawAttribute {
+        flags: flags::OPTIONAL | flags::TRANSITIVE,
+        type_code: 99,
+        value: vec![1, 2, 3],
+    }];
+    a.send(&Message::Update(u)).await;
+    let got = b.recv_routes().await;
+    assert_eq!(got.nlri, vec!["10.50.0.0/24".parse::<Ipv4Net>().unwrap()]);
+    assert_eq!(
+        got.attributes.as_path,
+        Some(AsPath::sequence(vec![SPEAKER_AS, 65001]))
+    );
+    assert_eq!(got.attributes.next_hop, Some(s_ip));
+    let unknown = &got.attributes.unknown;
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert_eq!(unknown[0].type_code, 99);
+    assert_eq!(unknown[0].value, vec![1, 2, 3]);
+    assert_ne!(
+        unknown[0].flags & flags::PARTIAL,
+        0,
+        "Partial bit set on pass-through"
+    );
+
+    // B asks for a refresh and gets the same route again.
+    b.send(&Message::RouteRefresh(RouteRefresh {
+        afi: Afi::Ipv4,
+        safi: Safi::Unicast,
+    }))
+    .await;
+    let again = b.recv_routes().await;
+    assert_eq!(again.nlri, got.nlri);
+    assert_eq!(again.attributes, got.attributes);
+
+    // A's withdrawal reaches B.
+    a.send(&Message::Update(Update {
+        withdrawn: got.nlri.clone(),
+        ..Default::default()
+    }))
+    .await;
+    let w = b.recv_routes().await;
+    assert_eq!(w.withdrawn, got.nlri);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn routes_with_our_as_in_the_path_are_dropped() {
+    let (s_ip, a_ip) = (Ipv4Addr::new(127, 0, 21, 6), Ipv4Addr::new(127, 0, 21, 1));
+    let s = speaker(s_ip, &[(a_ip, 65001)]).await;
+    let mut a = RawPeer::establish(a_ip, 65001, s.local_addr().unwrap(), 90).await;
+    a.send(&Message::Update(update(
+        "10.51.0.0/24",
+        vec![65001, SPEAKER_AS, 65009],
+        a_ip,
+    )))
+    .await;
+    a.send(&Message::Update(update("10.52.0.0/24", vec![65001], a_ip)))
+        .await;
+    let st = status_until(&s, a_ip, "two received", |p| p.prefixes_received == 2).await;
+    assert_eq!(st.prefixes_accepted, 1);
+    let rib = s.loc_rib().await;
+    assert_eq!(
+        rib.iter().map(|r| r.prefix.to_string()).collect::<Vec<_>>(),
+        vec!["10.52.0.0/24"]
+    );
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn silent_peer_hits_the_hold_timer() {
+    let (s_ip, a_ip) = (Ipv4Addr::new(127, 0, 22, 6), Ipv4Addr::new(127, 0, 22, 1));
+    let s = speaker(s_ip, &[(a_ip, 65001)]).await;
+    let mut a = RawPeer::establish(a_ip, 65001, s.local_addr().unwrap(), 3).await;
+    status_until(&s, a_ip, "Established", |p| p.state == State::Established).await;
+    // Say nothing: after 3 s the speaker gives up with a NOTIFICATION.
+    let n = loop {
+        match a.recv().await {
+            Message::Keepalive | Message::Update(_) => continue,
+            Message::Notification(n) => break n,
+            m => panic!("unexpected {m:?}"),
+        }
+    };
+    assert_eq!(n.code, wire::codes::HOLD_TIMER_EXPIRED);
+    let st = status_until(&s, a_ip, "hold timer error", |p| p.last_error.is_some()).await;
+    assert_eq!(st.last_error.as_deref(), Some("hold timer expired"));
+    assert_ne!(st.state, State::Established);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn malformed_origin_is_treated_as_withdraw_and_the_session_stays() {
+    let (s_ip, a_ip) = (Ipv4Addr::new(127, 0, 23, 6), Ipv4Addr::new(127, 0, 23, 1));
+    let s = speaker(s_ip, &[(a_ip, 65001)]).await;
+    let mut a = RawPeer::establish(a_ip, 65001, s.local_addr().unwrap(), 90).await;
+    let good = update("10.53.0.0/24", vec![65001], a_ip);
+    a.send(&Message::Update(good.clone())).await;
+    status_until(&s, a_ip, "accepted", |p| p.prefixes_accepted == 1).await;
+    // The same UPDATE with ORIGIN 7 (RFC 7606 §7.1: treat-as-withdraw).
+    let mut bytes = wire::encode_to_vec(&Message::Update(good), &a.ctx).unwrap();
+    let at = bytes
+        .windows(4)
+        .position(|w| w == [flags::TRANSITIVE, wire::attr::ORIGIN, 1, 0])
+        .expect("ORIGIN attribute in the encoding");
+    bytes[at + 3] = 7;
+    a.send_raw(&bytes).await;
+    let st = status_until(&s, a_ip, "withdrawn", |p| p.prefixes_received == 0).await;
+    assert_eq!(st.state, State::Established, "no session reset for it");
+    assert!(s.loc_rib().await.is_empty());
+    s.shutdown().await;
+}
