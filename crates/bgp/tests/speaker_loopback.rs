@@ -517,3 +517,25 @@ async fn three_speakers_through_an_mcr() {
     mcr.shutdown().await;
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn dropping_every_handle_shuts_the_speaker_down() {
+    let (a, b) = pair(15, None, None).await;
+    established(&b, &a).await;
+    let a_ip = a.local_addr().unwrap().ip();
+    let a2 = a.clone();
+    drop(a);
+    // A clone still holds it up.
+    assert_eq!(a2.peers().await.len(), 1);
+    drop(a2);
+    let s = until(&b, "A gone", |peers, _| {
+        let s = peers.iter().find(|p| p.address == a_ip).unwrap();
+        s.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("administrative shutdown"))
+            .then(|| s.clone())
+    })
+    .await;
+    assert_ne!(s.state, State::Established);
+    b.shutdown().await;
+}

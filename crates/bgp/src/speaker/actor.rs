@@ -141,6 +141,7 @@ pub(super) fn start(cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
     };
     tokio::spawn(actor.run());
     Ok(Speaker {
+        _last: Arc::new(super::LastHandle(tx.clone())),
         tx,
         events,
         local_addr,

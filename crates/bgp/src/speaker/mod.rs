@@ -203,11 +203,30 @@ impl fmt::Display for SpeakerError {
 impl std::error::Error for SpeakerError {}
 
 /// Handle to a running speaker: cheap to clone, every clone talks to the same speaker task.
+/// When the last clone is dropped the speaker shuts down as with [`Speaker::shutdown`] (without
+/// waiting for it).
 #[derive(Clone)]
 pub struct Speaker {
     tx: mpsc::Sender<actor::Input>,
     events: actor::Events,
     local_addr: Option<SocketAddr>,
+    _last: std::sync::Arc<LastHandle>,
+}
+
+/// Shared by all clones of a handle; dropped with the last one.
+struct LastHandle(mpsc::Sender<actor::Input>);
+
+impl Drop for LastHandle {
+    fn drop(&mut self) {
+        let bye = || actor::Input::Api(actor::Api::Shutdown(oneshot::channel().0));
+        // Otherwise it was sent, or the speaker is stopped already.
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.0.try_send(bye()) {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let tx = self.0.clone();
+                rt.spawn(async move { tx.send(bye()).await });
+            }
+        }
+    }
 }
 
 impl fmt::Debug for Speaker {
