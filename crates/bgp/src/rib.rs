@@ -112,10 +112,16 @@ impl Source {
     }
 }
 
-/// One candidate route for a prefix.
+/// A [`Source`] registered in a [`LocRib`]; paths carry this small id instead of the source.
+pub type SourceId = u32;
+
+/// The source of locally announced routes, registered by [`LocRib::new`].
+pub const LOCAL: SourceId = 0;
+
+/// One candidate route for a prefix: 16 bytes, so a million of them stay small.
 #[derive(Clone, Debug)]
 pub struct Path {
-    pub source: Source,
+    pub source: SourceId,
     pub attrs: Arc<RouteAttrs>,
 }
 
@@ -131,12 +137,11 @@ fn med(p: &Path) -> u32 {
 }
 
 /// The tie-breaks after MED: eBGP over iBGP, lowest BGP identifier, lowest peer address.
-fn tie_break(a: &Path, b: &Path) -> Ordering {
-    b.source
-        .ebgp
-        .cmp(&a.source.ebgp)
-        .then(u32::from(a.source.bgp_id).cmp(&u32::from(b.source.bgp_id)))
-        .then(a.source.peer.cmp(&b.source.peer))
+fn tie_break(a: &Source, b: &Source) -> Ordering {
+    b.ebgp
+        .cmp(&a.ebgp)
+        .then(u32::from(a.bgp_id).cmp(&u32::from(b.bgp_id)))
+        .then(a.peer.cmp(&b.peer))
 }
 
 /// The index of the best path (RFC 4271 §9.1.2): a local route if there is one, then highest
@@ -144,19 +149,19 @@ fn tie_break(a: &Path, b: &Path) -> Ordering {
 /// neighbouring AS, eBGP over iBGP, lowest BGP identifier, lowest peer address. MED is not
 /// comparable across neighbouring ASes, so its step removes every path beaten by one from the
 /// same AS (the RFC's elimination procedure) instead of sorting.
-pub fn select_best(paths: &[Path]) -> Option<usize> {
+pub fn select_best(paths: &[&Path], source: impl Fn(SourceId) -> Source) -> Option<usize> {
     match paths.len() {
         0 => return None,
         1 => return Some(0),
         _ => {}
     }
-    if let Some(i) = paths.iter().position(|p| p.source.is_local()) {
+    if let Some(i) = paths.iter().position(|p| p.source == LOCAL) {
         return Some(i);
     }
     let mut cand: Vec<usize> = (0..paths.len()).collect();
     let keep_max = |cand: &mut Vec<usize>, key: &dyn Fn(&Path) -> i64| {
-        let best = cand.iter().map(|&i| key(&paths[i])).max().unwrap_or(0);
-        cand.retain(|&i| key(&paths[i]) == best);
+        let best = cand.iter().map(|&i| key(paths[i])).max().unwrap_or(0);
+        cand.retain(|&i| key(paths[i]) == best);
     };
     keep_max(&mut cand, &|p| i64::from(p.attrs.local_pref_or_default()));
     keep_max(&mut cand, &|p| -(p.attrs.as_path.len() as i64));
@@ -165,39 +170,131 @@ pub fn select_best(paths: &[Path]) -> Option<usize> {
         let snapshot = cand.clone();
         cand.retain(|&i| {
             !snapshot.iter().any(|&j| {
-                neighbour_as(&paths[j]) == neighbour_as(&paths[i])
-                    && med(&paths[j]) < med(&paths[i])
+                neighbour_as(paths[j]) == neighbour_as(paths[i]) && med(paths[j]) < med(paths[i])
             })
         });
     }
     cand.into_iter()
-        .min_by(|&a, &b| tie_break(&paths[a], &paths[b]))
+        .min_by(|&a, &b| tie_break(&source(paths[a].source), &source(paths[b].source)))
 }
 
-/// All paths of one prefix and the chosen one.
+/// All paths of one prefix, the best one first. The others sit in a boxed slice, which costs
+/// nothing while empty (the common case: one path per prefix).
 #[derive(Clone, Debug)]
 struct Dest {
-    paths: Vec<Path>,
-    best: usize,
+    best: Path,
+    others: Box<[Path]>,
 }
 
-/// The Loc-RIB: every accepted path per prefix, with the best one selected.
-#[derive(Debug, Default)]
+impl Dest {
+    fn all(&self) -> impl Iterator<Item = &Path> {
+        std::iter::once(&self.best).chain(self.others.iter())
+    }
+
+    /// Moves the winner of the decision process to the front.
+    fn reselect(&mut self, sources: &[Option<Source>]) {
+        if self.others.is_empty() {
+            return;
+        }
+        let all: Vec<&Path> = self.all().collect();
+        let i = select_best(&all, |id| source_of(sources, id)).unwrap_or(0);
+        if i > 0 {
+            std::mem::swap(&mut self.best, &mut self.others[i - 1]);
+        }
+    }
+
+    fn id(&self) -> (SourceId, *const RouteAttrs) {
+        (self.best.source, Arc::as_ptr(&self.best.attrs))
+    }
+}
+
+fn source_of(sources: &[Option<Source>], id: SourceId) -> Source {
+    sources
+        .get(id as usize)
+        .copied()
+        .flatten()
+        .unwrap_or(Source {
+            peer: None,
+            bgp_id: Ipv4Addr::BROADCAST,
+            ebgp: false,
+        })
+}
+
+/// What [`LocRib::upsert`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Upserted {
+    /// The source had no path for the prefix before.
+    pub new: bool,
+    /// The best path changed (a new best, or new attributes on the best).
+    pub best_changed: bool,
+}
+
+/// The Loc-RIB: every accepted path per prefix with the best one selected. A peer's paths
+/// here are its Adj-RIB-In (after import policy); they are stored once.
+#[derive(Debug)]
 pub struct LocRib {
     dests: HashMap<IpNet, Dest>,
-}
-
-/// Identity of the best path, to tell whether an operation changed it.
-fn best_id(d: Option<&Dest>) -> Option<(Option<IpAddr>, *const RouteAttrs)> {
-    d.map(|d| {
-        let p = &d.paths[d.best];
-        (p.source.peer, Arc::as_ptr(&p.attrs))
-    })
+    /// Indexed by [`SourceId`]; `None` marks a free id.
+    sources: Vec<Option<Source>>,
 }
 
 impl LocRib {
-    pub fn new() -> LocRib {
-        LocRib::default()
+    /// A Loc-RIB whose local routes carry `router_id` as their BGP identifier.
+    pub fn new(router_id: Ipv4Addr) -> LocRib {
+        LocRib {
+            dests: HashMap::new(),
+            sources: vec![Some(Source::local(router_id))],
+        }
+    }
+
+    /// Registers a source (a peer for one Established session).
+    pub fn add_source(&mut self, s: Source) -> SourceId {
+        match self.sources.iter().skip(1).position(Option::is_none) {
+            Some(i) => {
+                self.sources[i + 1] = Some(s);
+                (i + 1) as SourceId
+            }
+            None => {
+                self.sources.push(Some(s));
+                (self.sources.len() - 1) as SourceId
+            }
+        }
+    }
+
+    pub fn source(&self, id: SourceId) -> Source {
+        source_of(&self.sources, id)
+    }
+
+    /// Removes every path of `id` and frees the id; the prefixes whose best path changed are
+    /// appended to `changed`.
+    pub fn remove_source(&mut self, id: SourceId, changed: &mut Vec<IpNet>) {
+        if id == LOCAL {
+            return;
+        }
+        let sources = &self.sources;
+        self.dests.retain(|prefix, d| {
+            if d.best.source == id {
+                changed.push(*prefix);
+                if d.others.is_empty() {
+                    return false;
+                }
+                let mut others = std::mem::take(&mut d.others).into_vec();
+                d.best = others.swap_remove(0);
+                d.others = others.into_boxed_slice();
+                d.reselect(sources);
+            } else if d.others.iter().any(|p| p.source == id) {
+                let others: Vec<Path> = std::mem::take(&mut d.others)
+                    .into_vec()
+                    .into_iter()
+                    .filter(|p| p.source != id)
+                    .collect();
+                d.others = others.into_boxed_slice();
+            }
+            true
+        });
+        if let Some(slot) = self.sources.get_mut(id as usize) {
+            *slot = None;
+        }
     }
 
     /// Number of prefixes with at least one path.
@@ -209,72 +306,97 @@ impl LocRib {
         self.dests.is_empty()
     }
 
-    /// Adds `path`, replacing the earlier path from the same source. Returns whether the best
-    /// path of `prefix` changed (a new best, or new attributes on the best).
-    pub fn upsert(&mut self, prefix: IpNet, path: Path) -> bool {
-        let dest = self.dests.entry(prefix).or_insert_with(|| Dest {
-            paths: Vec::new(),
-            best: usize::MAX,
-        });
-        let before = (dest.best != usize::MAX).then(|| {
-            let p = &dest.paths[dest.best];
-            (p.source.peer, Arc::as_ptr(&p.attrs))
-        });
-        match dest
-            .paths
-            .iter_mut()
-            .find(|p| p.source.peer == path.source.peer)
-        {
-            Some(p) => *p = path,
-            None => dest.paths.push(path),
+    /// Adds `path`, replacing the earlier path from the same source.
+    pub fn upsert(&mut self, prefix: IpNet, path: Path) -> Upserted {
+        use std::collections::hash_map::Entry;
+        let d = match self.dests.entry(prefix) {
+            Entry::Vacant(v) => {
+                v.insert(Dest {
+                    best: path,
+                    others: Box::new([]),
+                });
+                return Upserted {
+                    new: true,
+                    best_changed: true,
+                };
+            }
+            Entry::Occupied(o) => o.into_mut(),
+        };
+        let before = d.id();
+        let mut new = false;
+        if d.best.source == path.source {
+            d.best = path;
+        } else if let Some(p) = d.others.iter_mut().find(|p| p.source == path.source) {
+            *p = path;
+        } else {
+            let mut others = std::mem::take(&mut d.others).into_vec();
+            others.push(path);
+            d.others = others.into_boxed_slice();
+            new = true;
         }
-        dest.best = select_best(&dest.paths).unwrap_or(0);
-        before != best_id(Some(dest))
+        d.reselect(&self.sources);
+        Upserted {
+            new,
+            best_changed: before != d.id(),
+        }
     }
 
-    /// Removes the path of `peer` (`None`: the local one). Returns whether the best path
-    /// changed (including: no path left).
-    pub fn remove(&mut self, prefix: &IpNet, peer: Option<IpAddr>) -> bool {
-        let Some(dest) = self.dests.get_mut(prefix) else {
-            return false;
-        };
-        let Some(i) = dest.paths.iter().position(|p| p.source.peer == peer) else {
-            return false;
-        };
-        let before = best_id(Some(dest));
-        dest.paths.swap_remove(i);
-        if dest.paths.is_empty() {
-            self.dests.remove(prefix);
-            return true;
+    /// Removes the path of `source` for `prefix`: `None` if there was none, else whether the
+    /// best path changed (including: no path left).
+    pub fn remove(&mut self, prefix: &IpNet, source: SourceId) -> Option<bool> {
+        let d = self.dests.get_mut(prefix)?;
+        if d.best.source == source {
+            if d.others.is_empty() {
+                self.dests.remove(prefix);
+                return Some(true);
+            }
+            let mut others = std::mem::take(&mut d.others).into_vec();
+            d.best = others.swap_remove(0);
+            d.others = others.into_boxed_slice();
+            d.reselect(&self.sources);
+            return Some(true);
         }
-        dest.best = select_best(&dest.paths).unwrap_or(0);
-        before != best_id(Some(dest))
+        let i = d.others.iter().position(|p| p.source == source)?;
+        let mut others = std::mem::take(&mut d.others).into_vec();
+        others.swap_remove(i);
+        d.others = others.into_boxed_slice();
+        Some(false)
     }
 
     pub fn best(&self, prefix: &IpNet) -> Option<&Path> {
-        self.dests.get(prefix).map(|d| &d.paths[d.best])
+        self.dests.get(prefix).map(|d| &d.best)
+    }
+
+    /// The path of `source` for `prefix`, if any.
+    pub fn path_of(&self, prefix: &IpNet, source: SourceId) -> Option<&Path> {
+        self.dests
+            .get(prefix)
+            .and_then(|d| d.all().find(|p| p.source == source))
     }
 
     /// Every path of `prefix`, with whether it is the best.
     pub fn paths(&self, prefix: &IpNet) -> impl Iterator<Item = (&Path, bool)> {
-        self.dests.get(prefix).into_iter().flat_map(|d| {
-            d.paths
-                .iter()
-                .enumerate()
-                .map(move |(i, p)| (p, i == d.best))
-        })
+        self.dests
+            .get(prefix)
+            .into_iter()
+            .flat_map(|d| d.all().enumerate().map(|(i, p)| (p, i == 0)))
     }
 
     /// Every prefix with its best path.
     pub fn iter_best(&self) -> impl Iterator<Item = (&IpNet, &Path)> {
-        self.dests.iter().map(|(k, d)| (k, &d.paths[d.best]))
+        self.dests.iter().map(|(k, d)| (k, &d.best))
     }
 
-    /// Every prefix with all its paths and the best's index.
-    pub fn iter_all(&self) -> impl Iterator<Item = (&IpNet, &[Path], usize)> {
+    /// Every path of every prefix, with whether it is the best.
+    pub fn iter_all(&self) -> impl Iterator<Item = (&IpNet, &Path, bool)> {
         self.dests
             .iter()
-            .map(|(k, d)| (k, d.paths.as_slice(), d.best))
+            .flat_map(|(k, d)| d.all().enumerate().map(move |(i, p)| (k, p, i == 0)))
+    }
+
+    /// The paths of one source (its Adj-RIB-In), with whether each is the best.
+    pub fn iter_source(&self, id: SourceId) -> impl Iterator<Item = (&IpNet, &Path, bool)> {
+        self.iter_all().filter(move |(_, p, _)| p.source == id)
     }
 }
 
@@ -305,8 +427,7 @@ impl ExportTarget {
 /// Toward eBGP: our AS prepended, next hop self (or the local route's override), no
 /// LOCAL_PREF, MED only on our own routes (RFC 4271 §5.1.4). Toward iBGP: LOCAL_PREF set,
 /// learned next hops kept. Prefix-list policy is the caller's job.
-pub fn export(prefix: &IpNet, path: &Path, t: &ExportTarget) -> Option<RouteAttrs> {
-    let src = &path.source;
+pub fn export(prefix: &IpNet, path: &Path, src: &Source, t: &ExportTarget) -> Option<RouteAttrs> {
     if src.peer == Some(t.peer) || (!t.ebgp && !src.ebgp && !src.is_local()) {
         return None;
     }
@@ -363,6 +484,7 @@ mod tests {
         Arc::new(a)
     }
 
+    /// Peer `n` at 10.0.0.n with BGP id 10.0.0.n.
     fn peer(n: u8, ebgp: bool) -> Source {
         Source {
             peer: Some(IpAddr::from([10, 0, 0, n])),
@@ -371,10 +493,37 @@ mod tests {
         }
     }
 
-    fn path(src: Source, f: impl FnOnce(&mut RouteAttrs)) -> Path {
-        Path {
-            source: src,
-            attrs: attrs(f),
+    /// Candidates for the decision process: source id = index + 1 into `sources`.
+    struct Candidates {
+        sources: Vec<Source>,
+        paths: Vec<Path>,
+    }
+
+    impl Candidates {
+        fn new() -> Self {
+            Candidates {
+                sources: vec![Source::local(Ipv4Addr::new(9, 9, 9, 9))],
+                paths: vec![],
+            }
+        }
+
+        fn add(mut self, src: Source, f: impl FnOnce(&mut RouteAttrs)) -> Self {
+            let id = if src.is_local() {
+                LOCAL
+            } else {
+                self.sources.push(src);
+                (self.sources.len() - 1) as SourceId
+            };
+            self.paths.push(Path {
+                source: id,
+                attrs: attrs(f),
+            });
+            self
+        }
+
+        fn best(&self) -> Option<usize> {
+            let refs: Vec<&Path> = self.paths.iter().collect();
+            select_best(&refs, |id| self.sources[id as usize])
         }
     }
 
@@ -384,45 +533,41 @@ mod tests {
 
     #[test]
     fn local_route_wins_over_everything() {
-        let paths = [
-            path(peer(1, true), |a| {
+        let c = Candidates::new()
+            .add(peer(1, true), |a| {
                 a.local_pref = Some(1000);
                 a.as_path = AsPath::default();
-            }),
-            path(Source::local(Ipv4Addr::new(9, 9, 9, 9)), |a| {
+            })
+            .add(Source::local(Ipv4Addr::new(9, 9, 9, 9)), |a| {
                 a.as_path = AsPath::sequence(vec![1, 2, 3, 4]);
-            }),
-        ];
-        assert_eq!(select_best(&paths), Some(1));
+            });
+        assert_eq!(c.best(), Some(1));
     }
 
     #[test]
     fn highest_local_pref_then_shortest_path_then_origin() {
-        let lp = [
-            path(peer(1, false), |a| a.local_pref = Some(100)),
-            path(peer(2, false), |a| {
+        let lp = Candidates::new()
+            .add(peer(1, false), |a| a.local_pref = Some(100))
+            .add(peer(2, false), |a| {
                 a.local_pref = Some(200);
                 a.as_path = AsPath::sequence(vec![1, 2, 3]);
-            }),
-        ];
-        assert_eq!(select_best(&lp), Some(1));
-        let len = [
-            path(peer(1, true), |a| a.as_path = AsPath::sequence(vec![1, 2])),
-            path(peer(2, true), |a| a.as_path = AsPath::sequence(vec![3])),
-        ];
-        assert_eq!(select_best(&len), Some(1));
-        let origin = [
-            path(peer(1, true), |a| a.origin = Origin::Incomplete),
-            path(peer(2, true), |a| a.origin = Origin::Egp),
-        ];
-        assert_eq!(select_best(&origin), Some(1));
+            });
+        assert_eq!(lp.best(), Some(1));
+        let len = Candidates::new()
+            .add(peer(1, true), |a| a.as_path = AsPath::sequence(vec![1, 2]))
+            .add(peer(2, true), |a| a.as_path = AsPath::sequence(vec![3]));
+        assert_eq!(len.best(), Some(1));
+        let origin = Candidates::new()
+            .add(peer(1, true), |a| a.origin = Origin::Incomplete)
+            .add(peer(2, true), |a| a.origin = Origin::Egp);
+        assert_eq!(origin.best(), Some(1));
     }
 
     #[test]
     fn as_set_counts_one() {
-        let paths = [
-            path(peer(1, true), |a| a.as_path = AsPath::sequence(vec![1, 2])),
-            path(peer(2, true), |a| {
+        let c = Candidates::new()
+            .add(peer(1, true), |a| a.as_path = AsPath::sequence(vec![1, 2]))
+            .add(peer(2, true), |a| {
                 a.as_path = AsPath {
                     segments: vec![
                         AsPathSegment {
@@ -435,84 +580,123 @@ mod tests {
                         },
                     ],
                 }
-            }),
-        ];
+            });
         // Both length 2: the tie-break (lower id) picks the first.
-        assert_eq!(select_best(&paths), Some(0));
+        assert_eq!(c.best(), Some(0));
     }
 
     #[test]
     fn med_only_within_the_same_neighbour_as() {
         // Same neighbour AS: the lower MED wins even though its router id is higher.
-        let same = [
-            path(peer(1, true), |a| a.med = Some(50)),
-            path(peer(2, true), |a| a.med = Some(10)),
-        ];
-        assert_eq!(select_best(&same), Some(1));
+        let same = Candidates::new()
+            .add(peer(1, true), |a| a.med = Some(50))
+            .add(peer(2, true), |a| a.med = Some(10));
+        assert_eq!(same.best(), Some(1));
         // Different neighbour ASes: MED is ignored, the lower router id wins.
-        let diff = [
-            path(peer(1, true), |a| a.med = Some(50)),
-            path(peer(2, true), |a| {
+        let diff = Candidates::new()
+            .add(peer(1, true), |a| a.med = Some(50))
+            .add(peer(2, true), |a| {
                 a.med = Some(10);
                 a.as_path = AsPath::sequence(vec![65002]);
-            }),
-        ];
-        assert_eq!(select_best(&diff), Some(0));
+            });
+        assert_eq!(diff.best(), Some(0));
         // Missing MED is the lowest.
-        let missing = [
-            path(peer(1, true), |a| a.med = Some(1)),
-            path(peer(2, true), |a| a.med = None),
-        ];
-        assert_eq!(select_best(&missing), Some(1));
+        let missing = Candidates::new()
+            .add(peer(1, true), |a| a.med = Some(1))
+            .add(peer(2, true), |a| a.med = None);
+        assert_eq!(missing.best(), Some(1));
     }
 
     #[test]
     fn med_elimination_is_not_a_sort() {
-        // A (AS1, MED 10, id 3), B (AS1, MED 20, id 1), C (AS2, id 2): B is eliminated by A,
-        // then C (id 2) beats A (id 3). A pairwise sort could pick B via B<C<... cycles.
-        let paths = [
-            path(peer(3, true), |a| a.med = Some(10)),
-            path(peer(1, true), |a| a.med = Some(20)),
-            path(peer(2, true), |a| a.as_path = AsPath::sequence(vec![65002])),
-        ];
-        assert_eq!(select_best(&paths), Some(2));
+        // A (AS1, MED 10, id 3), B (AS1, MED 20, id 1), C (AS2, id 2): A eliminates B, then
+        // C (id 2) beats A (id 3); B, the lowest id, must not come back.
+        let c = Candidates::new()
+            .add(peer(3, true), |a| a.med = Some(10))
+            .add(peer(1, true), |a| a.med = Some(20))
+            .add(peer(2, true), |a| a.as_path = AsPath::sequence(vec![65002]));
+        assert_eq!(c.best(), Some(2));
     }
 
     #[test]
     fn ebgp_over_ibgp_then_lowest_id_then_lowest_address() {
-        let paths = [path(peer(1, false), |_| {}), path(peer(2, true), |_| {})];
-        assert_eq!(select_best(&paths), Some(1));
-        let ids = [path(peer(5, true), |_| {}), path(peer(4, true), |_| {})];
-        assert_eq!(select_best(&ids), Some(1));
-        let mut same_id = [path(peer(5, true), |_| {}), path(peer(4, true), |_| {})];
-        same_id[1].source.bgp_id = same_id[0].source.bgp_id;
-        same_id[0].source.peer = Some("10.0.0.9".parse().unwrap());
-        assert_eq!(select_best(&same_id), Some(1));
+        let c = Candidates::new()
+            .add(peer(1, false), |_| {})
+            .add(peer(2, true), |_| {});
+        assert_eq!(c.best(), Some(1));
+        let ids = Candidates::new()
+            .add(peer(5, true), |_| {})
+            .add(peer(4, true), |_| {});
+        assert_eq!(ids.best(), Some(1));
+        let mut same_id = Candidates::new()
+            .add(peer(5, true), |_| {})
+            .add(peer(4, true), |_| {});
+        same_id.sources[2].bgp_id = same_id.sources[1].bgp_id;
+        same_id.sources[1].peer = Some("10.0.0.9".parse().unwrap());
+        assert_eq!(same_id.best(), Some(1));
     }
 
     #[test]
     fn loc_rib_reports_best_changes() {
-        let mut rib = LocRib::new();
+        let mut rib = LocRib::new(Ipv4Addr::new(9, 9, 9, 9));
+        let (s1, s2, s3) = (
+            rib.add_source(peer(1, true)),
+            rib.add_source(peer(2, true)),
+            rib.add_source(peer(3, true)),
+        );
+        let path = |source, f: fn(&mut RouteAttrs)| Path {
+            source,
+            attrs: attrs(f),
+        };
         let p = net("10.1.0.0/16");
-        assert!(rib.upsert(p, path(peer(2, true), |_| {})));
+        let up = rib.upsert(p, path(s2, |_| {}));
+        assert!(up.new && up.best_changed);
         // A worse path does not change the best.
-        assert!(!rib.upsert(
-            p,
-            path(peer(1, true), |a| a.as_path = AsPath::sequence(vec![1, 2]))
-        ));
+        let up = rib.upsert(p, path(s1, |a| a.as_path = AsPath::sequence(vec![1, 2])));
+        assert!(up.new && !up.best_changed);
         assert_eq!(rib.paths(&p).count(), 2);
         // Replacing the worse path with a better one does.
-        assert!(rib.upsert(p, path(peer(1, true), |_| {})));
-        assert_eq!(rib.best(&p).unwrap().source.peer, peer(1, true).peer);
+        let up = rib.upsert(p, path(s1, |_| {}));
+        assert!(!up.new && up.best_changed);
+        assert_eq!(rib.best(&p).unwrap().source, s1);
         // New attributes on the best path are a change.
-        assert!(rib.upsert(p, path(peer(1, true), |a| a.communities = vec![5])));
-        // Removing a non-best path is not.
-        assert!(!rib.remove(&p, peer(3, true).peer));
-        assert!(rib.remove(&p, peer(1, true).peer));
-        assert_eq!(rib.best(&p).unwrap().source.peer, peer(2, true).peer);
-        assert!(rib.remove(&p, peer(2, true).peer));
+        assert!(
+            rib.upsert(p, path(s1, |a| a.communities = vec![5]))
+                .best_changed
+        );
+        assert_eq!(rib.path_of(&p, s2).unwrap().source, s2);
+        assert!(rib.path_of(&p, s3).is_none());
+        // Removing a path that is not there, or not the best.
+        assert_eq!(rib.remove(&p, s3), None);
+        assert_eq!(rib.iter_source(s2).count(), 1);
+        assert_eq!(rib.remove(&p, s1), Some(true));
+        assert_eq!(rib.best(&p).unwrap().source, s2);
+        assert_eq!(rib.remove(&p, s2), Some(true));
         assert!(rib.is_empty());
-        assert!(!rib.remove(&p, peer(2, true).peer));
+        assert_eq!(rib.remove(&p, s2), None);
+    }
+
+    #[test]
+    fn removing_a_source_drops_its_paths_and_reuses_the_id() {
+        let mut rib = LocRib::new(Ipv4Addr::new(9, 9, 9, 9));
+        let (s1, s2) = (rib.add_source(peer(1, true)), rib.add_source(peer(2, true)));
+        let path = |source| Path {
+            source,
+            attrs: attrs(|_| {}),
+        };
+        rib.upsert(net("10.1.0.0/16"), path(s1));
+        rib.upsert(net("10.2.0.0/16"), path(s1));
+        rib.upsert(net("10.2.0.0/16"), path(s2));
+        rib.upsert(net("10.3.0.0/16"), path(s2));
+        let mut changed = Vec::new();
+        rib.remove_source(s1, &mut changed);
+        changed.sort();
+        // 10.1 is gone, 10.2 falls back to s2; 10.3 never involved s1.
+        assert_eq!(changed, vec![net("10.1.0.0/16"), net("10.2.0.0/16")]);
+        assert_eq!(rib.len(), 2);
+        assert_eq!(rib.best(&net("10.2.0.0/16")).unwrap().source, s2);
+        assert_eq!(rib.add_source(peer(7, true)), s1);
+        assert_eq!(rib.source(s1).peer, peer(7, true).peer);
     }
 
     fn target(ebgp: bool) -> ExportTarget {
@@ -525,14 +709,21 @@ mod tests {
         }
     }
 
+    fn learned(f: impl FnOnce(&mut RouteAttrs)) -> Path {
+        Path {
+            source: 1,
+            attrs: attrs(f),
+        }
+    }
+
     #[test]
     fn export_to_ebgp_prepends_sets_next_hop_self_strips_local_pref_and_med() {
-        let p = path(peer(1, true), |a| {
+        let p = learned(|a| {
             a.local_pref = Some(300);
             a.med = Some(7);
             a.communities = vec![0xfde8_0001];
         });
-        let out = export(&net("10.1.0.0/16"), &p, &target(true)).unwrap();
+        let out = export(&net("10.1.0.0/16"), &p, &peer(1, true), &target(true)).unwrap();
         assert_eq!(flat_as_path(&out.as_path), vec![4200000001, 65001]);
         assert_eq!(out.next_hop, Some("169.254.0.6".parse().unwrap()));
         assert_eq!(out.local_pref, None);
@@ -542,33 +733,36 @@ mod tests {
 
     #[test]
     fn export_local_route_keeps_med_and_override() {
-        let mut p = path(Source::local(Ipv4Addr::new(1, 1, 1, 1)), |a| {
-            a.as_path = AsPath::default();
-            a.med = Some(7);
-            a.next_hop = Some("192.0.2.55".parse().unwrap());
-        });
-        let out = export(&net("10.1.0.0/16"), &p, &target(true)).unwrap();
+        let local = Source::local(Ipv4Addr::new(1, 1, 1, 1));
+        let mut p = Path {
+            source: LOCAL,
+            attrs: attrs(|a| {
+                a.as_path = AsPath::default();
+                a.med = Some(7);
+                a.next_hop = Some("192.0.2.55".parse().unwrap());
+            }),
+        };
+        let out = export(&net("10.1.0.0/16"), &p, &local, &target(true)).unwrap();
         assert_eq!(flat_as_path(&out.as_path), vec![4200000001]);
         assert_eq!(out.med, Some(7));
         assert_eq!(out.next_hop, Some("192.0.2.55".parse().unwrap()));
         // Without override: self.
         p.attrs = attrs(|a| a.next_hop = None);
-        let out = export(&net("10.1.0.0/16"), &p, &target(true)).unwrap();
+        let out = export(&net("10.1.0.0/16"), &p, &local, &target(true)).unwrap();
         assert_eq!(out.next_hop, Some("169.254.0.6".parse().unwrap()));
         // An IPv6 prefix with no IPv6 next hop on the session cannot be exported.
-        assert!(export(&net("2001:db8::/32"), &p, &target(true)).is_none());
+        assert!(export(&net("2001:db8::/32"), &p, &local, &target(true)).is_none());
     }
 
     #[test]
     fn export_never_back_to_the_source_nor_ibgp_to_ibgp() {
         let t = target(true);
-        let mut back = path(peer(7, true), |_| {});
-        back.source.peer = Some(t.peer);
-        assert!(export(&net("10.1.0.0/16"), &back, &t).is_none());
-        let ibgp_learned = path(peer(1, false), |_| {});
-        assert!(export(&net("10.1.0.0/16"), &ibgp_learned, &target(false)).is_none());
-        let ebgp_learned = path(peer(1, true), |_| {});
-        let out = export(&net("10.1.0.0/16"), &ebgp_learned, &target(false)).unwrap();
+        let mut back = peer(7, true);
+        back.peer = Some(t.peer);
+        let p = learned(|_| {});
+        assert!(export(&net("10.1.0.0/16"), &p, &back, &t).is_none());
+        assert!(export(&net("10.1.0.0/16"), &p, &peer(1, false), &target(false)).is_none());
+        let out = export(&net("10.1.0.0/16"), &p, &peer(1, true), &target(false)).unwrap();
         assert_eq!(out.local_pref, Some(DEFAULT_LOCAL_PREF));
         assert_eq!(out.next_hop, Some("192.0.2.1".parse().unwrap()));
         assert_eq!(flat_as_path(&out.as_path), vec![65001]);

@@ -21,7 +21,7 @@ use super::*;
 use crate::fsm::{CeaseReason, Family};
 use crate::kernel::KernelRoutes;
 use crate::policy::MaxPrefixVerdict;
-use crate::rib::{self, ExportTarget, LocRib, Path, RouteAttrs, Source};
+use crate::rib::{self, ExportTarget, LocRib, Path, RouteAttrs, Source, SourceId, LOCAL};
 use crate::transport::Listener;
 use crate::wire::{
     self, Afi, AsPath, CodecContext, Ipv4Net, MpReach, MpUnreach, PathAttributes, Safi, Update,
@@ -135,7 +135,7 @@ pub(super) fn start(cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
         kernel,
         installed: HashSet::new(),
         peers: HashMap::new(),
-        loc: LocRib::new(),
+        loc: LocRib::new(cfg.router_id),
         dirty: Vec::new(),
         next_sid: 0,
     };
@@ -152,7 +152,6 @@ pub(super) fn start(cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
 struct Up {
     out: Writer,
     ctx: CodecContext,
-    source: Source,
     target: ExportTarget,
     families: Vec<Family>,
     /// The peer understands ROUTE-REFRESH (RFC 2918).
@@ -171,8 +170,10 @@ struct Peer {
     remote_id: Option<Ipv4Addr>,
     local_addr: Option<SocketAddr>,
     up: Option<Up>,
-    /// Adj-RIB-In, after import policy.
-    rib_in: HashMap<IpNet, Arc<RouteAttrs>>,
+    /// The session's paths in the Loc-RIB (its Adj-RIB-In, after import policy).
+    source: Option<SourceId>,
+    /// How many paths `source` has in the Loc-RIB.
+    accepted: usize,
     /// Announced by the peer but refused (policy, loop, limit): counted as received.
     rejected: HashSet<IpNet>,
     rib_out: HashMap<IpNet, Arc<RouteAttrs>>,
@@ -191,8 +192,8 @@ impl Peer {
             uptime: self.since.map(|t| t.elapsed()),
             remote_id: self.remote_id,
             local_addr: self.local_addr,
-            prefixes_received: (self.rib_in.len() + self.rejected.len()) as u64,
-            prefixes_accepted: self.rib_in.len() as u64,
+            prefixes_received: (self.accepted + self.rejected.len()) as u64,
+            prefixes_accepted: self.accepted as u64,
             prefixes_advertised: self.rib_out.len() as u64,
             last_error: self.last_error.clone(),
             established_count: self.established_count,
@@ -280,12 +281,12 @@ impl Actor {
                     unknown: Vec::new(),
                 };
                 let path = Path {
-                    source: Source::local(self.local.router_id),
+                    source: LOCAL,
                     attrs: Arc::new(attrs),
                 };
                 for prefix in prefixes {
                     let prefix = prefix.trunc();
-                    if self.loc.upsert(prefix, path.clone()) {
+                    if self.loc.upsert(prefix, path.clone()).best_changed {
                         self.dirty.push(prefix);
                     }
                 }
@@ -294,7 +295,7 @@ impl Actor {
             Api::Withdraw(prefixes, reply) => {
                 for prefix in prefixes {
                     let prefix = prefix.trunc();
-                    if self.loc.remove(&prefix, None) {
+                    if self.loc.remove(&prefix, LOCAL) == Some(true) {
                         self.dirty.push(prefix);
                     }
                 }
@@ -309,10 +310,9 @@ impl Actor {
             Api::LocRib(reply) => {
                 self.flush();
                 let mut v = Vec::with_capacity(self.loc.len());
-                for (prefix, paths, best) in self.loc.iter_all() {
-                    for (i, p) in paths.iter().enumerate() {
-                        v.push(route(*prefix, &p.attrs, p.source.peer, i == best));
-                    }
+                for (prefix, p, best) in self.loc.iter_all() {
+                    let from = self.loc.source(p.source).peer;
+                    v.push(route(*prefix, &p.attrs, from, best));
                 }
                 v.sort_by(|a, b| {
                     (a.prefix, !a.best, a.from_peer).cmp(&(b.prefix, !b.best, b.from_peer))
@@ -322,15 +322,14 @@ impl Actor {
             Api::AdjRibIn(addr, reply) => {
                 self.flush();
                 let addr = addr.to_canonical();
-                let v = self.peers.get(&addr).map_or_else(Vec::new, |p| {
-                    sorted(p.rib_in.iter().map(|(prefix, a)| {
-                        let best = self
-                            .loc
-                            .best(prefix)
-                            .is_some_and(|b| b.source.peer == Some(addr));
-                        route(*prefix, a, Some(addr), best)
-                    }))
-                });
+                let v = match self.peers.get(&addr).and_then(|p| p.source) {
+                    Some(src) => sorted(
+                        self.loc
+                            .iter_source(src)
+                            .map(|(prefix, p, best)| route(*prefix, &p.attrs, Some(addr), best)),
+                    ),
+                    None => Vec::new(),
+                };
                 let _ = reply.send(v);
             }
             Api::AdjRibOut(addr, reply) => {
@@ -410,7 +409,8 @@ impl Actor {
             remote_id: None,
             local_addr: None,
             up: None,
-            rib_in: HashMap::new(),
+            source: None,
+            accepted: 0,
             rejected: HashSet::new(),
             rib_out: HashMap::new(),
             counts_changed: false,
@@ -467,17 +467,21 @@ impl Actor {
         if import_changed {
             // Drop what the new policy refuses now; what it newly permits comes back with the
             // peer's answer to a ROUTE-REFRESH, or after a reset if it cannot refresh.
-            let refused: Vec<IpNet> = peer
-                .rib_in
-                .keys()
-                .filter(|k| !p.policy.accepts(k))
-                .copied()
-                .collect();
-            for prefix in refused {
-                peer.rib_in.remove(&prefix);
-                peer.rejected.insert(prefix);
-                if self.loc.remove(&prefix, Some(p.address)) {
-                    self.dirty.push(prefix);
+            if let Some(src) = peer.source {
+                let refused: Vec<IpNet> = self
+                    .loc
+                    .iter_source(src)
+                    .map(|(k, _, _)| *k)
+                    .filter(|k| !p.policy.accepts(k))
+                    .collect();
+                for prefix in refused {
+                    peer.rejected.insert(prefix);
+                    if let Some(changed) = self.loc.remove(&prefix, src) {
+                        peer.accepted -= 1;
+                        if changed {
+                            self.dirty.push(prefix);
+                        }
+                    }
                 }
             }
             peer.counts_changed = true;
@@ -540,6 +544,13 @@ impl Actor {
                 negotiated,
                 ctx,
             } => {
+                if peer.source.is_some() {
+                    // A new session without word that the old one ended: forget the old one.
+                    let mut old = self.peers.remove(&addr).expect("looked up above");
+                    self.drop_routes(&mut old);
+                    self.peers.insert(addr, old);
+                }
+                let peer = self.peers.get_mut(&addr).expect("looked up above");
                 let ebgp = negotiated.peer_asn != self.local.asn;
                 let (self_v4, self_v6) = match local.ip().to_canonical() {
                     IpAddr::V4(a) => (Some(a), None),
@@ -548,14 +559,14 @@ impl Actor {
                 peer.remote_id = Some(negotiated.peer_bgp_id);
                 peer.local_addr = Some(local);
                 peer.ceased = false;
+                peer.source = Some(self.loc.add_source(Source {
+                    peer: Some(addr),
+                    bgp_id: negotiated.peer_bgp_id,
+                    ebgp,
+                }));
                 peer.up = Some(Up {
                     out,
                     ctx,
-                    source: Source {
-                        peer: Some(addr),
-                        bgp_id: negotiated.peer_bgp_id,
-                        ebgp,
-                    },
                     target: ExportTarget {
                         local_asn: self.local.asn,
                         peer: addr,
@@ -598,14 +609,12 @@ impl Actor {
 
     /// Forgets what a session learned and advertised; its routes leave the Loc-RIB.
     fn drop_routes(&mut self, peer: &mut Peer) {
-        let addr = peer.cfg.address;
         peer.up = None;
         peer.local_addr = None;
-        for (prefix, _) in mem::take(&mut peer.rib_in) {
-            if self.loc.remove(&prefix, Some(addr)) {
-                self.dirty.push(prefix);
-            }
+        if let Some(src) = peer.source.take() {
+            self.loc.remove_source(src, &mut self.dirty);
         }
+        peer.accepted = 0;
         peer.rejected = HashSet::new();
         peer.rib_out = HashMap::new();
         peer.counts_changed = true;
@@ -617,13 +626,10 @@ impl Actor {
         let Some(peer) = self.peers.get_mut(&addr) else {
             return;
         };
-        let Some(up) = &peer.up else { return };
-        if peer.ceased {
+        let (Some(source), false) = (peer.source, peer.ceased) else {
             return;
-        }
-        let source = up.source;
+        };
         let mut rx = Receiving {
-            addr,
             source,
             peer,
             loc: &mut self.loc,
@@ -659,7 +665,7 @@ impl Actor {
         }
         let peer = rx.peer;
         peer.counts_changed = true;
-        if peer.cfg.policy.check_count(peer.rib_in.len()) == MaxPrefixVerdict::Teardown {
+        if peer.cfg.policy.check_count(peer.accepted) == MaxPrefixVerdict::Teardown {
             let limit = peer.cfg.policy.max_prefix.map_or(0, |m| m.limit());
             let family = if u.nlri.is_empty() && u.attributes.mp_reach.is_some() {
                 Family::IPV6_UNICAST
@@ -685,14 +691,18 @@ impl Actor {
             for prefix in &dirty {
                 let best = self.loc.best(prefix);
                 if events {
-                    let route = best.map(|b| route(*prefix, &b.attrs, b.source.peer, true));
+                    let route = best
+                        .map(|b| route(*prefix, &b.attrs, self.loc.source(b.source).peer, true));
                     self.events.send(SpeakerEvent::RouteBest {
                         prefix: *prefix,
                         route,
                     });
                 }
                 if self.kernel.is_some() {
-                    match best.and_then(|b| b.source.peer.and(b.attrs.next_hop)) {
+                    match best
+                        .filter(|b| b.source != LOCAL)
+                        .and_then(|b| b.attrs.next_hop)
+                    {
                         Some(nh) => {
                             self.installed.insert(*prefix);
                             install.push((*prefix, nh));
@@ -760,10 +770,9 @@ impl Actor {
     }
 }
 
-/// One UPDATE being applied to one peer's Adj-RIB-In and the Loc-RIB.
+/// One UPDATE being applied to one peer's Adj-RIB-In (its paths in the Loc-RIB).
 struct Receiving<'a> {
-    addr: IpAddr,
-    source: Source,
+    source: SourceId,
     peer: &'a mut Peer,
     loc: &'a mut LocRib,
     dirty: &'a mut Vec<IpNet>,
@@ -771,11 +780,7 @@ struct Receiving<'a> {
 
 impl Receiving<'_> {
     fn withdraw(&mut self, prefix: IpNet) {
-        if self.peer.rib_in.remove(&prefix).is_some() {
-            if self.loc.remove(&prefix, Some(self.addr)) {
-                self.dirty.push(prefix);
-            }
-        } else if !self.peer.rejected.is_empty() {
+        if !self.withdraw_accepted(prefix) && !self.peer.rejected.is_empty() {
             self.peer.rejected.remove(&prefix);
         }
     }
@@ -785,8 +790,8 @@ impl Receiving<'_> {
         let over_limit = || {
             policy.max_prefix.is_some_and(|m| {
                 !m.teardown()
-                    && self.peer.rib_in.len() >= m.limit() as usize
-                    && !self.peer.rib_in.contains_key(&prefix)
+                    && self.peer.accepted >= m.limit() as usize
+                    && self.loc.path_of(&prefix, self.source).is_none()
             })
         };
         if refuse || !policy.accepts(&prefix) || over_limit() {
@@ -797,19 +802,30 @@ impl Receiving<'_> {
         if !self.peer.rejected.is_empty() {
             self.peer.rejected.remove(&prefix);
         }
-        self.peer.rib_in.insert(prefix, attrs.clone());
         let path = Path {
             source: self.source,
             attrs: attrs.clone(),
         };
-        if self.loc.upsert(prefix, path) {
+        let up = self.loc.upsert(prefix, path);
+        if up.new {
+            self.peer.accepted += 1;
+        }
+        if up.best_changed {
             self.dirty.push(prefix);
         }
     }
 
-    fn withdraw_accepted(&mut self, prefix: IpNet) {
-        if self.peer.rib_in.remove(&prefix).is_some() && self.loc.remove(&prefix, Some(self.addr)) {
-            self.dirty.push(prefix);
+    /// Takes the peer's accepted path for `prefix` away; false if it had none.
+    fn withdraw_accepted(&mut self, prefix: IpNet) -> bool {
+        match self.loc.remove(&prefix, self.source) {
+            Some(changed) => {
+                self.peer.accepted -= 1;
+                if changed {
+                    self.dirty.push(prefix);
+                }
+                true
+            }
+            None => false,
         }
     }
 }
@@ -837,7 +853,10 @@ fn sync_peer<'a>(
             .and_then(|path| {
                 cache
                     .entry((Arc::as_ptr(&path.attrs), is_v4))
-                    .or_insert_with(|| rib::export(prefix, path, &up.target).map(Arc::new))
+                    .or_insert_with(|| {
+                        let src = loc.source(path.source);
+                        rib::export(prefix, path, &src, &up.target).map(Arc::new)
+                    })
                     .clone()
             });
         match (want, peer.rib_out.get(prefix)) {
