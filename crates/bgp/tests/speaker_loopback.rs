@@ -539,3 +539,42 @@ async fn dropping_every_handle_shuts_the_speaker_down() {
     assert_ne!(s.state, State::Established);
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn status_subscribers_get_states_and_counts_but_no_route_events() {
+    use crosslink_bgp::speaker::SpeakerEvent;
+    let a = speaker(65001, "127.0.16.1").await;
+    let b = speaker(65002, "127.0.16.2").await;
+    let mut status = b.subscribe_status();
+    let mut all = b.subscribe();
+    a.add_peer(peer(&a, &b, 65002)).await.unwrap();
+    b.add_peer(passive(peer(&b, &a, 65001))).await.unwrap();
+    a.announce(net("10.16.0.0/16"), Announce::default())
+        .await
+        .unwrap();
+    // The full stream shows the route...
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match tokio::time::timeout_at(deadline, all.recv()).await {
+            Ok(Ok(SpeakerEvent::RouteBest { prefix, route })) => {
+                assert_eq!(prefix, net("10.16.0.0/16"));
+                assert_eq!(route.unwrap().as_path, vec![65001]);
+                break;
+            }
+            Ok(_) => {}
+            Err(_) => panic!("no RouteBest event"),
+        }
+    }
+    // ...the status stream saw Established and the count, and never a route.
+    let (mut established, mut counted) = (false, false);
+    while !(established && counted) {
+        match tokio::time::timeout_at(deadline, status.recv()).await {
+            Ok(Ok(SpeakerEvent::PeerState { to, .. })) => established |= to == State::Established,
+            Ok(Ok(SpeakerEvent::PeerRoutes { accepted, .. })) => counted |= accepted == 1,
+            Ok(other) => panic!("unexpected on the status stream: {other:?}"),
+            Err(_) => panic!("status stream: established {established}, counted {counted}"),
+        }
+    }
+    a.shutdown().await;
+    b.shutdown().await;
+}

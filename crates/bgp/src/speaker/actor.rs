@@ -42,26 +42,47 @@ pub(super) enum Api {
     Shutdown(Reply<()>),
 }
 
-/// The event channel, created by the first subscriber: its buffer is allocated up front, and
-/// speakers nobody listens to (many per process) should not pay for it.
+/// The event channels, each created by its first subscriber: a buffer is allocated up front,
+/// and speakers nobody listens to (many per process) should not pay for it. `status` carries
+/// no per-route events, so route events are built only while someone wants them.
 #[derive(Clone, Default)]
-pub(super) struct Events(Arc<std::sync::OnceLock<broadcast::Sender<SpeakerEvent>>>);
+pub(super) struct Events {
+    all: Arc<std::sync::OnceLock<broadcast::Sender<SpeakerEvent>>>,
+    status: Arc<std::sync::OnceLock<broadcast::Sender<SpeakerEvent>>>,
+}
+
+fn channel() -> broadcast::Sender<SpeakerEvent> {
+    broadcast::channel(EVENT_CAPACITY).0
+}
 
 impl Events {
     pub(super) fn subscribe(&self) -> broadcast::Receiver<SpeakerEvent> {
-        self.0
-            .get_or_init(|| broadcast::channel(EVENT_CAPACITY).0)
-            .subscribe()
+        self.all.get_or_init(channel).subscribe()
     }
 
+    pub(super) fn subscribe_status(&self) -> broadcast::Receiver<SpeakerEvent> {
+        self.status.get_or_init(channel).subscribe()
+    }
+
+    /// A peer state or count event: to every subscriber.
     fn send(&self, e: SpeakerEvent) {
-        if let Some(tx) = self.0.get() {
+        if let Some(tx) = self.status.get() {
+            let _ = tx.send(e.clone());
+        }
+        if let Some(tx) = self.all.get() {
             let _ = tx.send(e);
         }
     }
 
-    fn listened(&self) -> bool {
-        self.0.get().is_some_and(|tx| tx.receiver_count() > 0)
+    /// Whether route events have a receiver.
+    fn routes_listened(&self) -> bool {
+        self.all.get().is_some_and(|tx| tx.receiver_count() > 0)
+    }
+
+    fn send_route(&self, e: SpeakerEvent) {
+        if let Some(tx) = self.all.get() {
+            let _ = tx.send(e);
+        }
     }
 }
 
@@ -477,7 +498,7 @@ impl Actor {
                 for prefix in refused {
                     peer.rejected.insert(prefix);
                     if let Some(changed) = self.loc.remove(&prefix, src) {
-                        peer.accepted -= 1;
+                        peer.accepted = peer.accepted.saturating_sub(1);
                         if changed {
                             self.dirty.push(prefix);
                         }
@@ -685,7 +706,7 @@ impl Actor {
             let mut dirty = mem::take(&mut self.dirty);
             dirty.sort_unstable();
             dirty.dedup();
-            let events = self.events.listened();
+            let events = self.events.routes_listened();
             let mut install = Vec::new();
             let mut remove = Vec::new();
             for prefix in &dirty {
@@ -693,7 +714,7 @@ impl Actor {
                 if events {
                     let route = best
                         .map(|b| route(*prefix, &b.attrs, self.loc.source(b.source).peer, true));
-                    self.events.send(SpeakerEvent::RouteBest {
+                    self.events.send_route(SpeakerEvent::RouteBest {
                         prefix: *prefix,
                         route,
                     });
@@ -819,7 +840,7 @@ impl Receiving<'_> {
     fn withdraw_accepted(&mut self, prefix: IpNet) -> bool {
         match self.loc.remove(&prefix, self.source) {
             Some(changed) => {
-                self.peer.accepted -= 1;
+                self.peer.accepted = self.peer.accepted.saturating_sub(1);
                 if changed {
                     self.dirty.push(prefix);
                 }

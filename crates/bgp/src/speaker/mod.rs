@@ -318,8 +318,16 @@ impl Speaker {
             .unwrap_or_default()
     }
 
+    /// Every event, including one [`SpeakerEvent::RouteBest`] per changed prefix (a million
+    /// for a full table: prefer [`Speaker::subscribe_status`] unless you need them).
     pub fn subscribe(&self) -> broadcast::Receiver<SpeakerEvent> {
         self.events.subscribe()
+    }
+
+    /// Peer state changes and route counts only ([`SpeakerEvent::PeerState`],
+    /// [`SpeakerEvent::PeerRoutes`]); cheap however large the tables.
+    pub fn subscribe_status(&self) -> broadcast::Receiver<SpeakerEvent> {
+        self.events.subscribe_status()
     }
 
     /// Cease / Administrative Shutdown to every peer, kernel routes removed, tasks stopped.
