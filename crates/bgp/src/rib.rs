@@ -1,11 +1,11 @@
 //! RIBs and the decision process, as plain data (no IO), owned by the speaker task.
 //!
 //! - A route's attributes live once in an `Arc<RouteAttrs>` shared by every prefix of the
-//!   UPDATE that carried them, by the Adj-RIB-In and by the Loc-RIB. Export creates one
-//!   transformed `Arc` per (attribute set, peer), so the Adj-RIB-Out groups prefixes by pointer
-//!   and packs them into few UPDATEs.
-//! - [`LocRib`] holds every accepted path per prefix and the best one, chosen by
-//!   [`select_best`] (RFC 4271 §9.1.2, with local routes first).
+//!   UPDATE that carried them. Export creates one transformed `Arc` per (attribute set, peer),
+//!   so the Adj-RIB-Out groups prefixes by pointer and packs them into few UPDATEs.
+//! - [`LocRib`] holds every accepted path per prefix (a source id and that `Arc`, 16 bytes),
+//!   the best one first, chosen by [`select_best`] (RFC 4271 §9.1.2, local routes first). A
+//!   peer's paths there are its Adj-RIB-In after import policy: stored once, not twice.
 //! - [`export`] applies the RFC 4271 advertisement rules toward one peer.
 
 use std::cmp::Ordering;

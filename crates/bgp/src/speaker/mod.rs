@@ -2,27 +2,39 @@
 //! ([`crate::rib`]) and a cheap-to-clone [`Speaker`] handle for the rest of crosslink.
 //!
 //! Shape (actor style, no global state, so one process can run many speakers):
-//! - one **speaker task** owns the Loc-RIB, every Adj-RIB-In/Out and the peer table. The
-//!   handle, the listener and the session tasks talk to it over one channel. It drains what is
-//!   queued, runs the decision process, then encodes the resulting changes per peer in packed
-//!   UPDATEs grouped by shared attributes (`Arc`), so 1M prefixes cost ~1k messages, not 1M.
+//! - one **speaker task** owns the peer table, the Loc-RIB (which also holds each peer's
+//!   Adj-RIB-In, post import policy) and every Adj-RIB-Out. The handle, the listener and the
+//!   session tasks talk to it over one channel. It drains what is queued, runs the decision
+//!   process, then encodes the changes per peer in packed UPDATEs grouped by shared attributes
+//!   (`Arc`), so 1M prefixes cost ~1k messages, not 1M.
 //! - one **session task** per configured peer drives its FSM: connects (TCP-MD5, TTL, local
 //!   address), feeds decoded messages in, performs the FSM's actions, and sleeps until the
 //!   FSM's earliest timer deadline. Each TCP connection has a reader and a writer task, so a
-//!   slow peer never blocks the FSM or the RIB.
+//!   slow peer never blocks the FSM or the RIB. Once Established, the speaker task writes its
+//!   UPDATEs straight into the connection's write queue.
 //! - one **listener task** (if `listen` is set) accepts, matches the source address to a
 //!   configured peer (unknown peers are closed at once) and hands the stream to its session;
-//!   collisions are the FSM's job. The peer's MD5 key is installed on the listener per peer.
+//!   collisions are the FSM's job. Each peer's MD5 key is installed on the listener.
 //! - with `fib: true`, a **kernel thread** installs/removes best routes learned from peers
-//!   through [`crate::kernel::KernelRoutes`] (blocking netlink off the async threads).
+//!   through [`crate::kernel::KernelRoutes`] (blocking netlink off the async threads); all our
+//!   routes are removed on shutdown.
+//!
+//! Export: see [`crate::rib::export`] (eBGP: our AS prepended, next hop self, no LOCAL_PREF,
+//! MED only on our own routes; never back to the source peer). Import: routes with our AS in
+//! the AS_PATH are refused; prefix lists and max-prefix from [`SessionPolicy`]. Local routes
+//! win over learned ones. IPv4 and IPv6 unicast are both negotiated; a prefix goes to a peer
+//! only with a next hop of its own family (an IPv6 prefix over an IPv4 session needs
+//! [`Announce::next_hop`] or an IPv6-learned next hop).
+//!
+//! Events: [`Speaker::subscribe_status`] for peer states and counts (cheap),
+//! [`Speaker::subscribe`] for those plus one event per best-route change.
 //!
 //! Sockets are created by the threads that run the tasks: to run a speaker inside a network
-//! namespace, start it on a runtime whose threads are in that namespace (a current-thread
-//! runtime on a thread that entered it). The listener and the kernel socket are opened in
-//! [`Speaker::start`] itself, on the calling thread.
+//! namespace, start it on a runtime whose threads are in that namespace (threads inherit the
+//! namespace of the thread that creates them, so build the runtime on a thread that entered
+//! it). The listener and the kernel socket are opened in [`Speaker::start`] itself.
 //!
-//! Policy and export rules: see [`crate::rib`]. Passwords are never logged or printed
-//! ([`Md5Key`] redacts itself).
+//! Passwords are never logged or printed ([`Md5Key`] redacts itself).
 
 mod actor;
 mod session;
