@@ -578,3 +578,48 @@ async fn status_subscribers_get_states_and_counts_but_no_route_events() {
     a.shutdown().await;
     b.shutdown().await;
 }
+
+/// iBGP: no prepend, LOCAL_PREF carried, learned next hops kept, and no route learned over
+/// iBGP goes to another iBGP peer (no route reflection). A–B–C all in AS 65030, in a line.
+#[tokio::test]
+async fn ibgp_keeps_local_pref_and_does_not_reflect() {
+    let a = speaker(65030, "127.0.17.1").await;
+    let b = speaker(65030, "127.0.17.2").await;
+    let c = speaker(65030, "127.0.17.3").await;
+    let ibgp = |p: PeerConfig| PeerConfig { ttl: None, ..p };
+    a.add_peer(ibgp(peer(&a, &b, 65030))).await.unwrap();
+    b.add_peer(ibgp(passive(peer(&b, &a, 65030))))
+        .await
+        .unwrap();
+    b.add_peer(ibgp(passive(peer(&b, &c, 65030))))
+        .await
+        .unwrap();
+    c.add_peer(ibgp(peer(&c, &b, 65030))).await.unwrap();
+    established(&a, &b).await;
+    established(&c, &b).await;
+    a.announce(net("10.17.0.0/16"), Announce::default())
+        .await
+        .unwrap();
+    let r = route_to(&b, "10.17.0.0/16").await;
+    assert_eq!(r.as_path, Vec::<u32>::new());
+    assert_eq!(r.local_pref, Some(100));
+    assert_eq!(r.next_hop, Some(a.local_addr().unwrap().ip()));
+    // B learned it over iBGP: C must not get it. B's own route does reach C.
+    b.announce(net("10.18.0.0/16"), Announce::default())
+        .await
+        .unwrap();
+    route_to(&c, "10.18.0.0/16").await;
+    assert!(c
+        .loc_rib()
+        .await
+        .iter()
+        .all(|r| r.prefix != net("10.17.0.0/16")));
+    assert!(b
+        .adj_rib_out(c.local_addr().unwrap().ip())
+        .await
+        .iter()
+        .all(|r| r.prefix != net("10.17.0.0/16")));
+    for s in [a, b, c] {
+        s.shutdown().await;
+    }
+}
