@@ -297,6 +297,11 @@ impl LocRib {
         }
     }
 
+    /// Gives memory back after most prefixes went away (tables keep their peak size).
+    pub fn shrink_if_sparse(&mut self) {
+        shrink_if_sparse(&mut self.dests);
+    }
+
     /// Number of prefixes with at least one path.
     pub fn len(&self) -> usize {
         self.dests.len()
@@ -397,6 +402,13 @@ impl LocRib {
     /// The paths of one source (its Adj-RIB-In), with whether each is the best.
     pub fn iter_source(&self, id: SourceId) -> impl Iterator<Item = (&IpNet, &Path, bool)> {
         self.iter_all().filter(move |(_, p, _)| p.source == id)
+    }
+}
+
+/// Shrinks a table holding less than a quarter of its capacity (and more than a trifle).
+pub fn shrink_if_sparse<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>) {
+    if map.capacity() > 4096 && map.len() < map.capacity() / 4 {
+        map.shrink_to_fit();
     }
 }
 

@@ -747,7 +747,9 @@ impl Actor {
             for peer in self.peers.values_mut() {
                 sync_peer(&self.loc, peer, dirty.iter(), false);
             }
-            if dirty.capacity() > self.dirty.capacity() {
+            self.loc.shrink_if_sparse();
+            // Recycle the buffer unless a big burst grew it: an idle speaker keeps little.
+            if dirty.capacity() <= 4096 {
                 dirty.clear();
                 self.dirty = dirty;
             }
@@ -895,6 +897,7 @@ fn sync_peer<'a>(
     }
     peer.counts_changed |= !batch.is_empty();
     batch.send(up, end_of_rib);
+    rib::shrink_if_sparse(&mut peer.rib_out);
 }
 
 /// Changes for one peer, announcements grouped by attribute set.
