@@ -423,6 +423,13 @@ async fn bad_config_is_refused_with_words() {
     a.add_peer(PeerConfig::new(ip("127.0.11.2"), 65002))
         .await
         .unwrap();
+    // An IPv6 peer next to an IPv4 listener is fine without a password...
+    a.add_peer(PeerConfig::new(ip("::1"), 65003)).await.unwrap();
+    // ...but its key cannot go on that listener: said so, not ignored.
+    let mut p = PeerConfig::new(ip("::2"), 65003);
+    p.password = Some(Md5Key::new("k").unwrap());
+    let e = a.add_peer(p).await.unwrap_err().to_string();
+    assert!(e.contains("IPv6 peer"), "{e}");
     let e = a
         .add_peer(PeerConfig::new(ip("127.0.11.2"), 65002))
         .await

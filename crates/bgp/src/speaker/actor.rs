@@ -413,7 +413,9 @@ impl Actor {
             return Err(SpeakerError::PeerExists(p.address));
         }
         self.check_peer(&p)?;
-        self.set_listener_key(&p)?;
+        if p.password.is_some() {
+            self.set_listener_key(&p)?;
+        }
         self.next_sid += 1;
         let sid = self.next_sid;
         let (cmd, task) = session::spawn(self.local, p.clone(), sid, self.tx.clone())
