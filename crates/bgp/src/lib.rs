@@ -1,8 +1,8 @@
 //! crosslink-bgp
 pub mod fsm;
-pub mod wire;
-pub mod transport;
-pub mod policy;
 pub mod kernel;
+pub mod policy;
 pub mod rib;
 pub mod speaker;
+pub mod transport;
+pub mod wire;
