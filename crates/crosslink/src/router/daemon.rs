@@ -10,7 +10,8 @@ use anyhow::Context as _;
 use crosslink_bgp::speaker::{Announce, PeerConfig, Speaker, SpeakerConfig, SpeakerEvent, State};
 use ipnet::IpNet;
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::config::{NeighborPlan, Plan};
 use super::output::{Line, Printer, RouteAction};
@@ -36,12 +37,8 @@ pub async fn run(plan: Plan, format: Output, quiet_routes: bool) -> anyhow::Resu
         router_id: plan.router_id,
     });
 
+    printer.flush();
     announce_all(&speaker, &plan.announce).await?;
-    let asns: HashMap<IpAddr, u32> = plan
-        .neighbors
-        .iter()
-        .map(|n| (n.address, n.remote_asn))
-        .collect();
     for n in &plan.neighbors {
         if let Err(e) = speaker.add_peer(peer_config(plan.asn, n)).await {
             speaker.shutdown().await;
@@ -51,46 +48,64 @@ pub async fn run(plan: Plan, format: Output, quiet_routes: bool) -> anyhow::Resu
 
     let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
     let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
-    let mut view = if quiet_routes {
-        View::Count(Counter::new(plan.announce.len()))
-    } else {
-        View::Routes(HashMap::new())
+    let mut reporter = Reporter {
+        printer,
+        asns: plan
+            .neighbors
+            .iter()
+            .map(|n| (n.address, n.remote_asn))
+            .collect(),
+        states: plan
+            .neighbors
+            .iter()
+            .map(|n| (n.address, State::Idle))
+            .collect(),
+        last_down: HashMap::new(),
+        view: if quiet_routes {
+            View::Count(Counter::new(plan.announce.len()))
+        } else {
+            View::Routes(HashMap::new())
+        },
     };
-    let mut last_down = HashMap::new();
     loop {
-        let flush_at = match &view {
+        if events.is_empty() {
+            reporter.printer.flush();
+        }
+        let flush_at = match &reporter.view {
             View::Count(c) => c.flush_at(),
             View::Routes(_) => None,
         };
         tokio::select! {
             _ = sigint.recv() => {
-                printer.print(&Line::Info("SIGINT: shutting down".into()));
+                reporter.printer.print(&Line::Info("SIGINT: shutting down".into()));
                 break;
             }
             _ = sigterm.recv() => {
-                printer.print(&Line::Info("SIGTERM: shutting down".into()));
+                reporter.printer.print(&Line::Info("SIGTERM: shutting down".into()));
                 break;
             }
             _ = sleep_until(flush_at) => {
-                if let View::Count(c) = &mut view {
-                    c.flush(&mut printer);
+                if let View::Count(c) = &mut reporter.view {
+                    c.flush(&mut reporter.printer);
                 }
             }
             event = events.recv() => match event {
-                Ok(event) => handle(&mut printer, &asns, &mut view, &mut last_down, event),
-                Err(RecvError::Lagged(lost)) => resync(&speaker, &mut printer, &mut view, lost).await,
+                Ok(event) => reporter.handle(event),
+                Err(RecvError::Lagged(lost)) => reporter.resync(&speaker, &mut events, lost).await,
                 Err(RecvError::Closed) => {
-                    printer.print(&Line::Info("BGP speaker stopped".into()));
+                    reporter.printer.print(&Line::Info("BGP speaker stopped".into()));
                     break;
                 }
             },
         }
     }
+    reporter.printer.flush();
     speaker.shutdown().await;
-    if let View::Count(c) = &mut view {
-        c.flush(&mut printer);
+    if let View::Count(c) = &mut reporter.view {
+        c.flush(&mut reporter.printer);
     }
-    printer.print(&Line::Info("stopped".into()));
+    reporter.printer.print(&Line::Info("stopped".into()));
+    reporter.printer.flush();
     Ok(())
 }
 
@@ -202,56 +217,131 @@ impl Counter {
     }
 }
 
-fn handle(
-    printer: &mut Printer,
-    asns: &HashMap<IpAddr, u32>,
-    view: &mut View,
-    last_down: &mut HashMap<IpAddr, String>,
-    event: SpeakerEvent,
-) {
-    match event {
-        SpeakerEvent::PeerState {
-            peer,
-            from,
-            to,
-            error,
-        } => {
-            let asn = asns.get(&peer).copied().unwrap_or(0);
-            printer.print(&Line::Neighbor {
+/// Turns speaker events into lines, remembering enough to print only real changes.
+struct Reporter {
+    printer: Printer,
+    asns: HashMap<IpAddr, u32>,
+    /// The last printed state of every neighbor.
+    states: HashMap<IpAddr, State>,
+    /// The last `down:` reason printed per neighbor (one line per distinct reason, not one per
+    /// retry); cleared when the session comes up.
+    last_down: HashMap<IpAddr, String>,
+    view: View,
+}
+
+impl Reporter {
+    fn handle(&mut self, event: SpeakerEvent) {
+        match event {
+            SpeakerEvent::PeerState {
                 peer,
-                asn,
-                from: from.to_string(),
-                to: to.to_string(),
-                error: error.clone(),
-            });
-            // One `down:` line per distinct reason, not one per retry.
-            match (to, error) {
-                (State::Established, _) => {
-                    last_down.remove(&peer);
+                from,
+                to,
+                error,
+            } => {
+                let known = self.states.get(&peer).copied();
+                // After a re-synchronisation the channel may still hold transitions the
+                // snapshot already showed.
+                if known != Some(from) && known == Some(to) {
+                    return;
                 }
-                (_, Some(error)) if last_down.get(&peer) != Some(&error) => {
-                    printer.print(&Line::Down {
-                        peer,
-                        asn,
-                        error: error.clone(),
-                    });
-                    last_down.insert(peer, error);
+                self.transition(peer, from, to, error);
+            }
+            SpeakerEvent::RouteBest { prefix, route } => {
+                if let View::Routes(known) = &mut self.view {
+                    let new = route.map(|r| (r.next_hop, r.as_path));
+                    route_line(&mut self.printer, known, prefix, new);
                 }
-                _ => {}
+            }
+            SpeakerEvent::PeerRoutes { peer, accepted, .. } => {
+                if let View::Count(c) = &mut self.view {
+                    c.update(peer, accepted, &mut self.printer);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn transition(&mut self, peer: IpAddr, from: State, to: State, error: Option<String>) {
+        let asn = self.asns.get(&peer).copied().unwrap_or(0);
+        self.states.insert(peer, to);
+        self.printer.print(&Line::Neighbor {
+            peer,
+            asn,
+            from: from.to_string(),
+            to: to.to_string(),
+            error: error.clone(),
+        });
+        match (to, error) {
+            (State::Established, _) => {
+                self.last_down.remove(&peer);
+            }
+            (_, Some(error)) if self.last_down.get(&peer) != Some(&error) => {
+                self.printer.print(&Line::Down {
+                    peer,
+                    asn,
+                    error: error.clone(),
+                });
+                self.last_down.insert(peer, error);
+            }
+            _ => {}
+        }
+    }
+
+    /// Events were lost (the speaker was faster than the printer): catch up from the speaker's
+    /// tables and print the differences, so the output still ends up telling the truth.
+    async fn resync(
+        &mut self,
+        speaker: &Speaker,
+        events: &mut broadcast::Receiver<SpeakerEvent>,
+        lost: u64,
+    ) {
+        // What is still queued is older than the snapshot taken next.
+        while !matches!(
+            events.try_recv(),
+            Err(TryRecvError::Empty | TryRecvError::Closed)
+        ) {}
+        self.printer.print(&Line::Info(format!(
+            "{lost} events missed; re-reading the speaker's state"
+        )));
+        let peers = speaker.peers().await;
+        for p in &peers {
+            let known = self.states.get(&p.address).copied().unwrap_or(State::Idle);
+            if known != p.state {
+                let error = (p.state != State::Established)
+                    .then(|| p.last_error.clone())
+                    .flatten();
+                self.transition(p.address, known, p.state, error);
             }
         }
-        SpeakerEvent::RouteBest { prefix, route } => {
-            if let View::Routes(known) = view {
-                let new = route.map(|r| (r.next_hop, r.as_path));
-                route_line(printer, known, prefix, new);
+        match &mut self.view {
+            View::Count(c) => {
+                c.accepted = peers
+                    .iter()
+                    .map(|p| (p.address, p.prefixes_accepted))
+                    .collect();
+                c.changed(&mut self.printer);
+            }
+            View::Routes(known) => {
+                let best: HashMap<IpNet, (Option<IpAddr>, Vec<u32>)> = speaker
+                    .loc_rib()
+                    .await
+                    .into_iter()
+                    .filter(|r| r.best)
+                    .map(|r| (r.prefix, (r.next_hop, r.as_path)))
+                    .collect();
+                let gone: Vec<IpNet> = known
+                    .keys()
+                    .filter(|p| !best.contains_key(p))
+                    .copied()
+                    .collect();
+                for p in gone {
+                    route_line(&mut self.printer, known, p, None);
+                }
+                for (p, r) in best {
+                    route_line(&mut self.printer, known, p, Some(r));
+                }
             }
         }
-        SpeakerEvent::PeerRoutes { peer, accepted, .. } => {
-            if let View::Count(c) = view {
-                c.update(peer, accepted, printer);
-            }
-        }
-        _ => {}
     }
 }
 
@@ -289,43 +379,4 @@ fn route_line(
         }
     };
     printer.print(&line);
-}
-
-/// Events were lost (the printer fell behind): rebuild from the speaker's tables and print the
-/// differences, so the output still ends up telling the truth.
-async fn resync(speaker: &Speaker, printer: &mut Printer, view: &mut View, lost: u64) {
-    match view {
-        View::Count(c) => {
-            c.accepted = speaker
-                .peers()
-                .await
-                .into_iter()
-                .map(|p| (p.address, p.prefixes_accepted))
-                .collect();
-            c.changed(printer);
-        }
-        View::Routes(known) => {
-            printer.print(&Line::Info(format!(
-                "{lost} events missed; re-reading the Loc-RIB"
-            )));
-            let best: HashMap<IpNet, (Option<IpAddr>, Vec<u32>)> = speaker
-                .loc_rib()
-                .await
-                .into_iter()
-                .filter(|r| r.best)
-                .map(|r| (r.prefix, (r.next_hop, r.as_path)))
-                .collect();
-            let gone: Vec<IpNet> = known
-                .keys()
-                .filter(|p| !best.contains_key(p))
-                .copied()
-                .collect();
-            for p in gone {
-                route_line(printer, known, p, None);
-            }
-            for (p, r) in best {
-                route_line(printer, known, p, Some(r));
-            }
-        }
-    }
 }

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ipnet::IpNet;
 
@@ -61,17 +61,23 @@ pub enum Line {
     Info(String),
 }
 
-/// Writes lines to stdout in the chosen format.
+/// Writes lines to stdout in the chosen format. Lines are buffered; the caller flushes when it
+/// has nothing more to print right now, so a burst of events costs one write, not one each.
 pub struct Printer {
     format: Output,
-    out: std::io::Stdout,
+    out: std::io::BufWriter<std::io::Stdout>,
+    last_flush: Instant,
 }
+
+/// Longest a printed line may wait in the buffer during a continuous burst.
+const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 
 impl Printer {
     pub fn new(format: Output) -> Self {
         Printer {
             format,
-            out: std::io::stdout(),
+            out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+            last_flush: Instant::now(),
         }
     }
 
@@ -85,10 +91,16 @@ impl Printer {
             Output::Text => format!("{} {}", clock(at), text(line)),
             Output::Json => json_line(at, line),
         };
-        let mut out = self.out.lock();
         // A closed stdout (e.g. `| head`) must not stop the router.
-        let _ = writeln!(out, "{text}");
-        let _ = out.flush();
+        let _ = writeln!(self.out, "{text}");
+        if self.last_flush.elapsed() >= FLUSH_INTERVAL {
+            self.flush();
+        }
+    }
+
+    pub fn flush(&mut self) {
+        let _ = self.out.flush();
+        self.last_flush = Instant::now();
     }
 }
 
@@ -272,7 +284,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn time_formats() {
