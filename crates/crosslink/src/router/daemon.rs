@@ -30,7 +30,12 @@ pub async fn run(plan: Plan, format: Output, quiet_routes: bool) -> anyhow::Resu
     })
     .await
     .context("starting the BGP speaker")?;
-    let mut events = speaker.subscribe();
+    // Without per-route lines, no per-route events: a full table would only be cloned to us.
+    let mut events = if quiet_routes {
+        speaker.subscribe_status()
+    } else {
+        speaker.subscribe()
+    };
     printer.print(&Line::Listening {
         address: speaker.local_addr(),
         asn: plan.asn,
@@ -261,16 +266,19 @@ impl Reporter {
         }
     }
 
+    /// A state change, or (`from == to`) a new error without one: then only its `down:` line.
     fn transition(&mut self, peer: IpAddr, from: State, to: State, error: Option<String>) {
         let asn = self.asns.get(&peer).copied().unwrap_or(0);
         self.states.insert(peer, to);
-        self.printer.print(&Line::Neighbor {
-            peer,
-            asn,
-            from: from.to_string(),
-            to: to.to_string(),
-            error: error.clone(),
-        });
+        if from != to {
+            self.printer.print(&Line::Neighbor {
+                peer,
+                asn,
+                from: from.to_string(),
+                to: to.to_string(),
+                error: error.clone(),
+            });
+        }
         match (to, error) {
             (State::Established, _) => {
                 self.last_down.remove(&peer);
