@@ -3,8 +3,11 @@
 //! SQLite has one writer anyway, so every write goes to a dedicated thread. It takes whatever
 //! writes are queued, runs them in one `BEGIN IMMEDIATE` transaction, each inside its own
 //! savepoint (a refused write rolls back alone), commits once, and only then answers each
-//! caller: an acknowledged write is committed, and a burst of writes shares one commit. Reads
-//! run on tokio's blocking pool; see docs/architecture.md for why rusqlite and not sqlx here.
+//! caller: an acknowledged write is committed, and a burst of writes shares one commit.
+//! Checkpoints (where `synchronous=NORMAL` does its fsyncs) run on a thread of their own, so no
+//! commit waits for one. A read runs on the calling thread when a reader connection is idle (a
+//! page-cache read costs less than a hop to the blocking pool) and on the blocking pool when all
+//! are busy. See docs/architecture.md for why rusqlite and not sqlx here.
 
 use crate::{
     ApiToken, DueTransition, Event, PageRequest, PeeringFilter, Result, Store, StoreError,
@@ -25,6 +28,8 @@ const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")
 const READERS: usize = 4;
 /// Most writes one commit carries; bounds the latency of the first write in a burst.
 const MAX_BATCH: usize = 256;
+/// How often the checkpointer folds the WAL back into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// A queued write: run against the writer connection (or told the transaction could not
 /// start), it returns what to do once the commit's outcome is known.
@@ -40,6 +45,8 @@ struct Inner {
     writer: mpsc::Sender<Job>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// Dropped with the store, which tells the checkpointer to stop.
+    _checkpointer: mpsc::Sender<()>,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -59,6 +66,12 @@ fn open(path: &Path) -> Result<Connection> {
     conn.execute_batch(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
     )?;
+    // Keep LIMIT/OFFSET statements compiled: without this SQLite treats a bound LIMIT as
+    // plan-affecting and re-prepares the cached statement on every execution.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(conn)
 }
 
@@ -70,6 +83,15 @@ impl SqliteStore {
         let path = dir.join("crosslink.sqlite3");
         let mut writer = open(&path)?;
         migrate(&mut writer)?;
+        // SQLite's automatic checkpoint runs inside a commit and would hold up every write
+        // queued behind it; the checkpointer thread does it instead.
+        writer.execute_batch("PRAGMA wal_autocheckpoint=0")?;
+        let checkpoints = open(&path)?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpointer(checkpoints, stopped))
+            .map_err(backend)?;
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -83,6 +105,7 @@ impl SqliteStore {
                 writer: jobs,
                 readers,
                 next_reader: AtomicUsize::new(0),
+                _checkpointer: stop,
             }),
         })
     }
@@ -107,22 +130,21 @@ impl SqliteStore {
             .map_err(|_| backend("the writer thread stopped"))?;
         answer
             .await
-            .map_err(|_| backend("the writer thread stopped"))?
+            .map_err(|_| backend("the write failed unexpectedly and was rolled back"))?
     }
 
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        let start = self.inner.next_reader.fetch_add(1, Ordering::Relaxed);
+        for i in 0..READERS {
+            if let Ok(conn) = self.inner.readers[(start + i) % READERS].try_lock() {
+                return f(&conn);
+            }
+        }
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
-            let start = inner.next_reader.fetch_add(1, Ordering::Relaxed);
-            // Prefer an idle reader; wait on one only if all are busy.
-            for i in 0..READERS {
-                if let Ok(conn) = inner.readers[(start + i) % READERS].try_lock() {
-                    return f(&conn);
-                }
-            }
             let conn = inner.readers[start % READERS]
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
@@ -159,7 +181,10 @@ fn group_commit(conn: Connection, queue: mpsc::Receiver<Job>) {
             }
         }
         let finishes: Vec<Finish> = match conn.execute_batch("BEGIN IMMEDIATE") {
-            Ok(()) => batch.into_iter().map(|job| job(Ok(&conn))).collect(),
+            Ok(()) => batch
+                .into_iter()
+                .filter_map(|job| run_guarded(&conn, job))
+                .collect(),
             Err(e) => batch
                 .into_iter()
                 .map(|job| job(Err(e.to_string())))
@@ -177,6 +202,27 @@ fn group_commit(conn: Connection, queue: mpsc::Receiver<Job>) {
             finish(commit_error.clone());
         }
     }
+}
+
+/// Runs one job so that a panic in it costs only that write: its savepoint is rolled back, its
+/// caller gets an error (the reply is dropped), and the writer thread and the batch live on.
+fn run_guarded(conn: &Connection, job: Job) -> Option<Finish> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(conn)))) {
+        Ok(finish) => Some(finish),
+        Err(_) => {
+            let _ = conn.execute_batch("ROLLBACK TO write; RELEASE write");
+            None
+        }
+    }
+}
+
+/// Folds the WAL into the database every `CHECKPOINT_EVERY` until the store is dropped.
+/// PASSIVE never waits for readers or the writer; the WAL restarts once a checkpoint completes.
+fn checkpointer(conn: Connection, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+    }
+    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
@@ -332,7 +378,7 @@ impl Store for SqliteStore {
             };
             let first_in_region = count(
                 tx,
-                "SELECT COUNT(*) FROM vpcs WHERE team = ?1 AND region = ?2",
+                "SELECT EXISTS (SELECT 1 FROM vpcs WHERE team = ?1 AND region = ?2)",
                 params![team.0, req.region],
             )? == 0;
             let v = Vpc {
@@ -763,5 +809,35 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count_rows(c: &Connection) -> Result<i64> {
+        Ok(c.query_row("SELECT COUNT(*) FROM tokens", [], |r| r.get(0))?)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_write_is_rolled_back_and_the_writer_lives_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let before = store.read(count_rows).await.unwrap();
+        let panicked = store
+            .write(|c| -> Result<()> {
+                c.execute_batch(
+                    "INSERT INTO tokens (hash, team, name, scopes, created_at) VALUES ('h', 't', 'n', '', 0)",
+                )?;
+                panic!("a bug in a write");
+            })
+            .await;
+        assert!(panicked.is_err());
+        assert_eq!(store.read(count_rows).await.unwrap(), before);
+        store
+            .write(|c| Ok(c.execute_batch("SELECT 1")?))
+            .await
+            .unwrap();
     }
 }
