@@ -1,7 +1,7 @@
 //! `page` / `per_page` in, `links.pages` (absolute URLs) and `meta.total` out.
 
 use crate::error::{ApiError, ApiResult};
-use crate::wire::{Links, Meta, PageLinks};
+use crate::wire::{percent_encode, Links, Meta, PageLinks};
 use axum::http::HeaderMap;
 use crosslink_control::PageRequest;
 use std::collections::HashMap;
@@ -81,9 +81,9 @@ pub fn links(
         let mut u = format!("{base}{path}?page={p}&per_page={}", page.per_page);
         for (k, v) in &extra {
             u.push('&');
-            u.push_str(&encode(k));
+            u.push_str(&percent_encode(k));
             u.push('=');
-            u.push_str(&encode(v));
+            u.push_str(&percent_encode(v));
         }
         u
     };
@@ -100,17 +100,6 @@ pub fn links(
         pages: (pages != PageLinks::default()).then_some(pages),
     };
     (links, Meta { total })
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

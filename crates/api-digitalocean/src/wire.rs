@@ -59,8 +59,6 @@ pub struct PerVpcPeeringRoot {
     pub vpc_peering: VpcPeering,
 }
 
-/// A page of a collection. `key` names the root key (`vpcs`, `vpc_peerings`, ...); clients
-/// decode it with [`Page::items`].
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Links {
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -84,47 +82,36 @@ pub struct Meta {
     pub total: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct VpcsPage {
-    pub vpcs: Vec<Vpc>,
-    #[serde(default)]
-    pub links: Links,
-    #[serde(default)]
-    pub meta: Meta,
+/// A page of a collection under its root key, with `links` and `meta` as every list has them.
+macro_rules! page {
+    ($(#[$doc:meta])* $page:ident { $key:ident: $item:ty }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Serialize, Deserialize)]
+        pub struct $page {
+            pub $key: Vec<$item>,
+            #[serde(default)]
+            pub links: Links,
+            #[serde(default)]
+            pub meta: Meta,
+        }
+    };
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct VpcPeeringsPage {
-    pub vpc_peerings: Vec<VpcPeering>,
-    #[serde(default)]
-    pub links: Links,
-    #[serde(default)]
-    pub meta: Meta,
-}
+page!(VpcsPage { vpcs: Vpc });
+page!(VpcPeeringsPage {
+    vpc_peerings: VpcPeering
+});
+page!(MembersPage { members: VpcMember });
+page!(RegionsPage { regions: Region });
 
-/// `GET /v2/vpcs/{id}/peerings`: both the spec's `peerings` and godo's `vpc_peerings`.
+/// `GET /v2/vpcs/{id}/peerings`: both the spec's `peerings` and godo's `vpc_peerings` (the
+/// server sends both; a reader takes whichever the other side sent).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PerVpcPeeringsPage {
+    #[serde(default)]
     pub peerings: Vec<VpcPeering>,
+    #[serde(default)]
     pub vpc_peerings: Vec<VpcPeering>,
-    #[serde(default)]
-    pub links: Links,
-    #[serde(default)]
-    pub meta: Meta,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MembersPage {
-    pub members: Vec<VpcMember>,
-    #[serde(default)]
-    pub links: Links,
-    #[serde(default)]
-    pub meta: Meta,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RegionsPage {
-    pub regions: Vec<Region>,
     #[serde(default)]
     pub links: Links,
     #[serde(default)]
@@ -181,4 +168,22 @@ pub struct PerVpcPeeringCreateRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct VpcPeeringUpdateRequest {
     pub name: String,
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters: for a query value or a
+/// path segment built from user input (the server's page links, the CLI's URLs).
+pub fn percent_encode(s: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
 }

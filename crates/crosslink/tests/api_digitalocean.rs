@@ -17,6 +17,13 @@ fn vpc(c: &Client, name: &str, region: &str, range: Option<&str>) -> serde_json:
     r.body["vpc"].clone()
 }
 
+fn vpc_id(c: &Client, name: &str, region: &str) -> String {
+    vpc(c, name, region, None)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[test]
 fn vpc_crud_and_rules() {
     let dir = tempdir();
@@ -231,19 +238,10 @@ fn peering_lifecycle_and_per_vpc_routes() {
     let dir = tempdir();
     let s = Server::start(&dir, &[]);
     let c = Client::new(&s, "alice");
-    let a = vpc(&c, "a", "nyc1", None)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let a = vpc_id(&c, "a", "nyc1");
     vpc(&c, "sfo3-default", "sfo3", None);
-    let b = vpc(&c, "b", "sfo3", None)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let blr = vpc(&c, "c", "blr1", None)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let b = vpc_id(&c, "b", "sfo3");
+    let blr = vpc_id(&c, "c", "blr1");
 
     let r = c.call(
         "POST",
@@ -343,14 +341,8 @@ fn manual_transitions_advance_one_step_at_a_time() {
     let dir = tempdir();
     let s = Server::start(&dir, &["--transitions", "vpc_peering=manual"]);
     let c = Client::new(&s, "alice");
-    let a = vpc(&c, "a", "nyc1", None)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let b = vpc(&c, "b", "nyc1", None)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let a = vpc_id(&c, "a", "nyc1");
+    let b = vpc_id(&c, "b", "nyc1");
     let r = c.call(
         "POST",
         "/v2/vpc_peerings",

@@ -2,12 +2,12 @@
 
 use super::http::is_not_found;
 use super::table::{go_time, Column, View};
-use super::vpcs::segment;
 use super::{confirm_delete, parse_interval, wait_for, Ctx, ListFlags};
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use crosslink_api_digitalocean::wire::{
-    VpcPeering, VpcPeeringCreateRequest, VpcPeeringRoot, VpcPeeringUpdateRequest, VpcPeeringsPage,
+    percent_encode, VpcPeering, VpcPeeringCreateRequest, VpcPeeringRoot, VpcPeeringUpdateRequest,
+    VpcPeeringsPage,
 };
 use std::time::Duration;
 
@@ -75,35 +75,16 @@ enum PeeringsCommand {
 }
 
 const COLUMNS: &[Column<VpcPeering>] = &[
-    Column {
-        name: "ID",
-        header: "ID",
-        value: |p| p.id.clone(),
-    },
-    Column {
-        name: "Name",
-        header: "Name",
-        value: |p| p.name.clone(),
-    },
-    Column {
-        name: "VPCIDs",
-        header: "VPC IDs",
-        value: |p| p.vpc_ids.join(","),
-    },
-    Column {
-        name: "Status",
-        header: "Status",
-        value: |p| p.status.clone(),
-    },
-    Column {
-        name: "Created",
-        header: "Created At",
-        value: |p| go_time(&p.created_at),
-    },
+    Column::new("ID", |p| p.id.clone()),
+    Column::new("Name", |p| p.name.clone()),
+    Column::titled("VPCIDs", "VPC IDs", |p| p.vpc_ids.join(",")),
+    Column::new("Status", |p| p.status.clone()),
+    Column::titled("Created", "Created At", |p| go_time(&p.created_at)),
 ];
 
 fn peering_url(ctx: &Ctx, id: &str) -> String {
-    ctx.api.url(&format!("/v2/vpc_peerings/{}", segment(id)))
+    ctx.api
+        .url(&format!("/v2/vpc_peerings/{}", percent_encode(id)))
 }
 
 fn get(ctx: &Ctx, id: &str) -> Result<VpcPeering> {
@@ -119,7 +100,7 @@ pub fn run(ctx: &Ctx, args: PeeringsArgs) -> Result<()> {
         PeeringsCommand::List { vpc_id, list } => {
             // The per-VPC route also answers the spec's `peerings`; godo reads `vpc_peerings`.
             let path = match vpc_id {
-                Some(id) => format!("/v2/vpcs/{}/peerings", segment(&id)),
+                Some(id) => format!("/v2/vpcs/{}/peerings", percent_encode(&id)),
                 None => "/v2/vpc_peerings".to_owned(),
             };
             let all = ctx.all_pages(&path, |p: VpcPeeringsPage| (p.vpc_peerings, p.links))?;

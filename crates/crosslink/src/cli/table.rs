@@ -11,6 +11,22 @@ pub struct Column<T> {
     pub value: fn(&T) -> String,
 }
 
+impl<T> Column<T> {
+    /// A column whose header is its `--format` name.
+    pub const fn new(name: &'static str, value: fn(&T) -> String) -> Self {
+        Self::titled(name, name, value)
+    }
+
+    /// A column whose header differs from its `--format` name (`IPRange` → `IP Range`).
+    pub const fn titled(name: &'static str, header: &'static str, value: fn(&T) -> String) -> Self {
+        Self {
+            name,
+            header,
+            value,
+        }
+    }
+}
+
 const PADDING: usize = 4;
 
 /// What `--format` and `--no-header` ask for; create/update always show every column.
@@ -116,16 +132,8 @@ mod tests {
 
     fn cols() -> Vec<Column<(String, String)>> {
         vec![
-            Column {
-                name: "ID",
-                header: "ID",
-                value: |r| r.0.clone(),
-            },
-            Column {
-                name: "IPRange",
-                header: "IP Range",
-                value: |r| r.1.clone(),
-            },
+            Column::new("ID", |r| r.0.clone()),
+            Column::titled("IPRange", "IP Range", |r| r.1.clone()),
         ]
     }
 

@@ -5,7 +5,7 @@ use super::{confirm_delete, peerings, Ctx, Global, ListFlags, Output};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use crosslink_api_digitalocean::wire::{
-    Vpc, VpcCreateRequest, VpcRoot, VpcUpdateRequest, VpcsPage,
+    percent_encode, Vpc, VpcCreateRequest, VpcRoot, VpcUpdateRequest, VpcsPage,
 };
 
 #[derive(Args)]
@@ -84,66 +84,24 @@ enum VpcsCommand {
 }
 
 const COLUMNS: &[Column<Vpc>] = &[
-    Column {
-        name: "ID",
-        header: "ID",
-        value: |v| v.id.clone(),
-    },
-    Column {
-        name: "URN",
-        header: "URN",
-        value: |v| v.urn.clone(),
-    },
-    Column {
-        name: "Name",
-        header: "Name",
-        value: |v| v.name.clone(),
-    },
-    Column {
-        name: "Description",
-        header: "Description",
-        value: |v| v.description.clone(),
-    },
-    Column {
-        name: "IPRange",
-        header: "IP Range",
-        value: |v| v.ip_range.clone(),
-    },
-    Column {
-        name: "Region",
-        header: "Region",
-        value: |v| v.region.clone(),
-    },
-    Column {
-        name: "Created",
-        header: "Created At",
-        value: |v| go_time(&v.created_at),
-    },
-    Column {
-        name: "Default",
-        header: "Default",
-        value: |v| v.default.to_string(),
-    },
+    Column::new("ID", |v| v.id.clone()),
+    Column::new("URN", |v| v.urn.clone()),
+    Column::new("Name", |v| v.name.clone()),
+    Column::new("Description", |v| v.description.clone()),
+    Column::titled("IPRange", "IP Range", |v| v.ip_range.clone()),
+    Column::new("Region", |v| v.region.clone()),
+    Column::titled("Created", "Created At", |v| go_time(&v.created_at)),
+    Column::new("Default", |v| v.default.to_string()),
 ];
-
-/// Path segments come from the command line: keep them from escaping the path.
-pub(super) fn segment(id: &str) -> String {
-    id.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 pub fn run(args: VpcsArgs) -> Result<()> {
     let ctx = Ctx::new(args.global)?;
     let one = |v: Vpc, view: View| ctx.show(COLUMNS, &[v], &view);
     match args.command {
         VpcsCommand::Get { vpc_id, list } => {
-            let url = ctx.api.url(&format!("/v2/vpcs/{}", segment(&vpc_id)));
+            let url = ctx
+                .api
+                .url(&format!("/v2/vpcs/{}", percent_encode(&vpc_id)));
             let root: VpcRoot = ctx.api.json("GET", &url, None::<&()>)?;
             one(root.vpc, list.into())
         }
@@ -179,13 +137,17 @@ pub fn run(args: VpcsArgs) -> Result<()> {
                 description,
                 default,
             };
-            let url = ctx.api.url(&format!("/v2/vpcs/{}", segment(&vpc_id)));
+            let url = ctx
+                .api
+                .url(&format!("/v2/vpcs/{}", percent_encode(&vpc_id)));
             let root: VpcRoot = ctx.api.json("PATCH", &url, Some(&body))?;
             one(root.vpc, View::default())
         }
         VpcsCommand::Delete { vpc_id, force } => {
             confirm_delete("VPC", force)?;
-            let url = ctx.api.url(&format!("/v2/vpcs/{}", segment(&vpc_id)));
+            let url = ctx
+                .api
+                .url(&format!("/v2/vpcs/{}", percent_encode(&vpc_id)));
             ctx.api.call("DELETE", &url, None)?;
             Ok(())
         }
