@@ -134,6 +134,28 @@ fn created<T: serde::Serialize>(status: StatusCode, body: T) -> Response {
     (status, Json(body)).into_response()
 }
 
+// ---- account ---------------------------------------------------------------------------------
+
+pub async fn get_account(c: Ctx) -> Json<wire::AccountRoot> {
+    let a = crosslink_control::account_of(&c.team);
+    Json(wire::AccountRoot {
+        account: wire::Account {
+            droplet_limit: 25,
+            floating_ip_limit: 5,
+            email: a.email,
+            name: a.team_name.clone(),
+            uuid: a.uuid.clone(),
+            email_verified: true,
+            status: "active".to_owned(),
+            status_message: String::new(),
+            team: Some(wire::AccountTeam {
+                uuid: a.uuid,
+                name: a.team_name,
+            }),
+        },
+    })
+}
+
 // ---- regions ---------------------------------------------------------------------------------
 
 pub async fn list_regions(l: Listing) -> ApiResult<Json<wire::RegionsPage>> {

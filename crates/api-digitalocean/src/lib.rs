@@ -54,6 +54,7 @@ mod server {
             limiter: Arc::new(RateLimiter::new(config.per_minute, config.per_hour)),
         };
         Router::new()
+            .route("/v2/account", get(handlers::get_account))
             .route("/v2/regions", get(handlers::list_regions))
             .route(
                 "/v2/vpcs",

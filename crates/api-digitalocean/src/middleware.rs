@@ -17,6 +17,8 @@ fn required_scope(method: &Method, path: &str) -> String {
         "vpc_peering"
     } else if path.starts_with("/v2/regions") {
         "regions"
+    } else if path.starts_with("/v2/account") {
+        "account"
     } else {
         "vpc"
     };

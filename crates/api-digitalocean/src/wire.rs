@@ -41,6 +41,32 @@ pub struct Region {
     pub sizes: Vec<String>,
 }
 
+/// `GET /v2/account`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Account {
+    pub droplet_limit: u32,
+    pub floating_ip_limit: u32,
+    pub email: String,
+    pub name: String,
+    pub uuid: String,
+    pub email_verified: bool,
+    pub status: String,
+    pub status_message: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub team: Option<AccountTeam>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AccountTeam {
+    pub uuid: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountRoot {
+    pub account: Account,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VpcRoot {
     pub vpc: Vpc,

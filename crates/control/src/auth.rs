@@ -41,7 +41,26 @@ impl Principal {
     }
 }
 
-const RESOURCES: &[&str] = &["vpc", "vpc_peering", "regions"];
+/// What `GET /v2/account` says about the caller: clients such as `doctl auth init` call it to
+/// check a token before anything else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// Stable per team, 40 hex digits like DigitalOcean's.
+    pub uuid: String,
+    pub team_name: String,
+    pub email: String,
+}
+
+/// The account behind a team; a twin has no users, so the team stands for one.
+pub fn account_of(team: &TeamId) -> Account {
+    Account {
+        uuid: hash_token(&team.0)[..40].to_owned(),
+        team_name: team.0.clone(),
+        email: format!("{}@crosslink.invalid", team.0),
+    }
+}
+
+const RESOURCES: &[&str] = &["vpc", "vpc_peering", "regions", "account"];
 const ACTIONS: &[&str] = &["create", "read", "update", "delete"];
 
 pub(crate) fn validate_scope(scope: &str) -> Result<()> {

@@ -15,7 +15,7 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-pub use auth::{AuthMode, Principal};
+pub use auth::{account_of, Account, AuthMode, Principal};
 pub use crosslink_store::{Event, PageRequest, PeeringFilter};
 pub use reconciler::Reconciler;
 

@@ -162,6 +162,9 @@ fn auth_tenancy_and_conventions() {
         404
     );
     assert_eq!(bob.get("/v2/vpcs").body["meta"]["total"], 1);
+    let account = |c: &Client| c.get("/v2/account").body["account"]["uuid"].clone();
+    assert_ne!(account(&alice), account(&bob));
+    assert_eq!(account(&alice), account(&Client::new(&s, "alice")));
 
     let r = request(&s.api, "GET", "/v2/vpcs", None, None);
     assert_eq!(
@@ -464,6 +467,18 @@ fn strict_auth_accepts_only_minted_tokens_and_enforces_scopes() {
     // Both tokens belong to team acme: the reader sees the VPC the other created.
     let r = request(&s.api, "GET", "/v2/vpcs", Some(&reader), None);
     assert_eq!(r.body["meta"]["total"], 1);
+    // The account (what `doctl auth init` checks) is the team's, and needs account:read.
+    let r = request(&s.api, "GET", "/v2/account", Some(&full), None);
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(r.body["account"]["team"]["name"], "acme");
+    assert_eq!(r.body["account"]["status"], "active");
+    let uuid = r.body["account"]["uuid"].as_str().unwrap().to_owned();
+    assert_eq!(uuid.len(), 40);
+    let r = request(&s.api, "GET", "/v2/account", Some(&reader), None);
+    assert_eq!((r.status, r.body["id"].as_str()), (403, Some("forbidden")));
+    let accounts = mint(json!(["account:read"]));
+    let r = request(&s.api, "GET", "/v2/account", Some(&accounts), None);
+    assert_eq!(r.body["account"]["uuid"], uuid.as_str());
     let bad = json!({"team": "acme", "name": "x", "scopes": ["root"]}).to_string();
     assert_eq!(
         request(&s.admin, "POST", "/_crosslink/tokens", None, Some(&bad)).status,
