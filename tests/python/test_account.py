@@ -1,4 +1,4 @@
-"""client.account.get: what `doctl auth init` calls to check a token before anything else."""
+"""client.account.get: the caller's account (doctl account get, Terraform's digitalocean_account)."""
 
 from __future__ import annotations
 

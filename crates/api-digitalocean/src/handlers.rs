@@ -156,6 +156,24 @@ pub async fn get_account(c: Ctx) -> Json<wire::AccountRoot> {
     })
 }
 
+/// What doctl's `auth init` reads to accept a token: only success matters to it, the rest
+/// describes the token (an unscoped token reads as full access).
+pub async fn get_token_info(
+    c: Ctx,
+    axum::Extension(principal): axum::Extension<Principal>,
+) -> Json<wire::TokenInfo> {
+    let a = crosslink_control::account_of(&c.team);
+    Json(wire::TokenInfo {
+        resource_owner_id: u64::from_str_radix(&a.uuid[..12], 16).unwrap_or_default(),
+        scopes: principal
+            .scopes
+            .unwrap_or_else(|| vec!["read".to_owned(), "write".to_owned()]),
+        expires_in_seconds: 30 * 24 * 3600,
+        application: wire::TokenApplication::default(),
+        created_at: c.control.now() / 1000,
+    })
+}
+
 // ---- regions ---------------------------------------------------------------------------------
 
 pub async fn list_regions(l: Listing) -> ApiResult<Json<wire::RegionsPage>> {

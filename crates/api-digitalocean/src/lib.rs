@@ -2,6 +2,9 @@
 
 pub mod wire;
 
+/// Where `doctl auth init --token-validation-server URL` checks a token.
+pub(crate) const TOKEN_INFO: &str = "/v1/oauth/token/info";
+
 #[cfg(feature = "server")]
 mod error;
 #[cfg(feature = "server")]
@@ -55,6 +58,7 @@ mod server {
         };
         Router::new()
             .route("/v2/account", get(handlers::get_account))
+            .route(crate::TOKEN_INFO, get(handlers::get_token_info))
             .route("/v2/regions", get(handlers::list_regions))
             .route(
                 "/v2/vpcs",

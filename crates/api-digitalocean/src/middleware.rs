@@ -5,14 +5,19 @@ use crate::error::ApiError;
 use crate::ratelimit::Verdict;
 use crate::server::AppState;
 use crate::wire::ErrorBody;
+use crate::TOKEN_INFO;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// The DigitalOcean scope an operation needs, from its method and path.
-fn required_scope(method: &Method, path: &str) -> String {
+/// The DigitalOcean scope an operation needs, from its method and path. Token introspection
+/// needs none: any valid token may ask about itself.
+fn required_scope(method: &Method, path: &str) -> Option<String> {
+    if path == TOKEN_INFO {
+        return None;
+    }
     let resource = if path.starts_with("/v2/vpc_peerings") || path.contains("/peerings") {
         "vpc_peering"
     } else if path.starts_with("/v2/regions") {
@@ -28,7 +33,7 @@ fn required_scope(method: &Method, path: &str) -> String {
         Method::DELETE => "delete",
         _ => "read",
     };
-    format!("{resource}:{action}")
+    Some(format!("{resource}:{action}"))
 }
 
 fn bearer(req: &Request) -> Option<&str> {
@@ -88,9 +93,11 @@ async fn authorize(
             Some(verdict),
         ));
     }
-    principal
-        .require(&required_scope(req.method(), req.uri().path()))
-        .map_err(|e| (ApiError::from(e), Some(verdict)))?;
+    if let Some(scope) = required_scope(req.method(), req.uri().path()) {
+        principal
+            .require(&scope)
+            .map_err(|e| (ApiError::from(e), Some(verdict)))?;
+    }
     req.extensions_mut().insert(principal);
     Ok(verdict)
 }

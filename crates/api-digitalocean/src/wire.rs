@@ -62,6 +62,21 @@ pub struct AccountTeam {
     pub name: String,
 }
 
+/// `GET /v1/oauth/token/info`, doctl's token check.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TokenInfo {
+    pub resource_owner_id: u64,
+    pub scopes: Vec<String>,
+    pub expires_in_seconds: u64,
+    pub application: TokenApplication,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct TokenApplication {
+    pub uid: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccountRoot {
     pub account: Account,

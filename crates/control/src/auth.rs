@@ -41,8 +41,8 @@ impl Principal {
     }
 }
 
-/// What `GET /v2/account` says about the caller: clients such as `doctl auth init` call it to
-/// check a token before anything else.
+/// What `GET /v2/account` says about the caller (`doctl account get`, Terraform's
+/// `digitalocean_account` data source).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     /// Stable per team, 40 hex digits like DigitalOcean's.

@@ -467,7 +467,7 @@ fn strict_auth_accepts_only_minted_tokens_and_enforces_scopes() {
     // Both tokens belong to team acme: the reader sees the VPC the other created.
     let r = request(&s.api, "GET", "/v2/vpcs", Some(&reader), None);
     assert_eq!(r.body["meta"]["total"], 1);
-    // The account (what `doctl auth init` checks) is the team's, and needs account:read.
+    // The account is the team's, and needs account:read.
     let r = request(&s.api, "GET", "/v2/account", Some(&full), None);
     assert_eq!(r.status, 200, "{}", r.raw);
     assert_eq!(r.body["account"]["team"]["name"], "acme");
@@ -476,6 +476,16 @@ fn strict_auth_accepts_only_minted_tokens_and_enforces_scopes() {
     assert_eq!(uuid.len(), 40);
     let r = request(&s.api, "GET", "/v2/account", Some(&reader), None);
     assert_eq!((r.status, r.body["id"].as_str()), (403, Some("forbidden")));
+    // doctl's `auth init` check: any valid token may describe itself, nothing else may.
+    let r = request(&s.api, "GET", "/v1/oauth/token/info", Some(&reader), None);
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(r.body["scopes"], json!(["vpc:read"]));
+    assert!(r.body["resource_owner_id"].is_u64() && r.body["created_at"].is_i64());
+    let r = request(&s.api, "GET", "/v1/oauth/token/info", Some("made-up"), None);
+    assert_eq!(
+        (r.status, r.body["id"].as_str()),
+        (401, Some("unauthorized"))
+    );
     let accounts = mint(json!(["account:read"]));
     let r = request(&s.api, "GET", "/v2/account", Some(&accounts), None);
     assert_eq!(r.body["account"]["uuid"], uuid.as_str());
