@@ -94,7 +94,8 @@ def test_list_is_empty_for_a_new_team(client):
     assert assert_list_envelope(resp.body, "vpcs", 0) == []
 
 
-def test_put_replaces_name_and_description_only(client):
+def test_put_replaces_every_field(client):
+    create_vpc(client, "the-default", "sfo3")
     vpc = create_vpc(client, "before", "sfo3", description="old", ip_range="10.50.0.0/24")
     resp = call(client.vpcs.update, vpc["id"], {"name": "after", "description": "new"})
     assert resp.status == 200
@@ -102,6 +103,18 @@ def test_put_replaces_name_and_description_only(client):
     updated = resp.body["vpc"]
     assert updated == {**vpc, "name": "after", "description": "new"}
     assert call(client.vpcs.get, vpc["id"]).body["vpc"] == updated
+    # An absent description is an empty one (what Terraform sends when the attribute is removed).
+    resp = call(client.vpcs.update, vpc["id"], {"name": "after"})
+    assert resp.body["vpc"] == {**updated, "description": ""}
+
+
+def test_put_without_default_on_the_default_vpc_is_refused(client):
+    vpc = create_vpc(client, "the-default", "sfo2", description="kept")
+    before = snapshot(client)
+    assert_error(call_any(client.vpcs.update, vpc["id"], {"name": "renamed"}), 403)
+    assert snapshot(client) == before
+    resp = call(client.vpcs.update, vpc["id"], {"name": "renamed", "default": True})
+    assert resp.body["vpc"] == {**vpc, "name": "renamed", "description": ""}
 
 
 def test_put_without_name_is_rejected(client):
@@ -184,7 +197,7 @@ def test_name_must_be_unique_in_the_team(client):
     before = snapshot(client)
     assert_error(call_any(client.vpcs.create, {"name": "dup", "region": "fra1"}), 409)
     assert_error(call_any(client.vpcs.patch, other["id"], {"name": "dup"}), 409)
-    assert_error(call_any(client.vpcs.update, other["id"], {"name": "dup"}), 409)
+    assert_error(call_any(client.vpcs.update, other["id"], {"name": "dup", "default": True}), 409)
     assert snapshot(client) == before
 
 

@@ -247,15 +247,14 @@ async fn update_vpc(
 ) -> ApiResult<Json<wire::VpcRoot>> {
     let vpc_id = id(vpc_id, "vpc")?;
     let req: wire::VpcUpdateRequest = body(raw)?;
-    let name = if put {
-        Some(required(req.name, "name")?)
+    let update = if put {
+        VpcUpdate::replacing(required(req.name, "name")?, req.description, req.default)
     } else {
-        req.name
-    };
-    let update = VpcUpdate {
-        name,
-        description: req.description,
-        default: req.default,
+        VpcUpdate {
+            name: req.name,
+            description: req.description,
+            default: req.default,
+        }
     };
     let vpc = c.control.update_vpc(&c.team, vpc_id, update).await?;
     Ok(Json(wire::VpcRoot {

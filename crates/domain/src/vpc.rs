@@ -33,12 +33,25 @@ pub struct VpcCreate {
     pub ip_range: Option<Ipv4Net>,
 }
 
-/// A change to an existing VPC; `None` leaves the field alone (PATCH), PUT fills `name`.
+/// A change to an existing VPC; `None` leaves the field alone (PATCH).
 #[derive(Debug, Clone, Default)]
 pub struct VpcUpdate {
     pub name: Option<String>,
     pub description: Option<String>,
     pub default: Option<bool>,
+}
+
+impl VpcUpdate {
+    /// PUT sets every field "regardless of their current values": an absent description is
+    /// empty and an absent `default` is false, so a PUT without `default` on a region's default
+    /// VPC is refused as the real API refuses it (terraform-provider-digitalocean #747).
+    pub fn replacing(name: String, description: Option<String>, default: Option<bool>) -> Self {
+        Self {
+            name: Some(name),
+            description: Some(description.unwrap_or_default()),
+            default: Some(default.unwrap_or(false)),
+        }
+    }
 }
 
 pub const MAX_DESCRIPTION: usize = 255;
