@@ -94,7 +94,7 @@ fn peering_wire(p: &VpcPeering) -> wire::VpcPeering {
 
 /// Ids are UUIDs; anything else cannot name a resource, so it is "not found", not a 400.
 fn id(raw: &str, kind: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::not_found(kind))
+    crosslink_domain::parse_resource_id(raw).ok_or_else(|| ApiError::not_found(kind))
 }
 
 /// Parses a JSON body: broken JSON is a 400, well-formed JSON of the wrong shape a 422.
@@ -418,7 +418,7 @@ pub async fn create_vpc_peering(
     let this = id(&vpc_id, "vpc")?;
     let req: wire::PerVpcPeeringCreateRequest = body(&raw)?;
     c.control.get_vpc(&c.team, this).await?;
-    let other = Uuid::parse_str(&req.vpc_id).map_err(|_| {
+    let other = crosslink_domain::parse_resource_id(&req.vpc_id).ok_or_else(|| {
         DomainError::invalid(format!("vpc_id: '{}' is not a VPC id (UUID)", req.vpc_id))
     })?;
     let peering = c

@@ -157,6 +157,10 @@ fn auth_tenancy_and_conventions() {
     let b = vpc(&bob, "shared-name", "nyc1", None);
     assert_eq!(b["ip_range"], a["ip_range"]);
     assert_eq!(bob.get(&format!("/v2/vpcs/{id}")).status, 404);
+    // Ids are spelled one way, as the API writes them.
+    assert_eq!(alice.get(&format!("/v2/vpcs/{id}")).status, 200);
+    let upper = id.to_uppercase();
+    assert_eq!(alice.get(&format!("/v2/vpcs/{upper}")).status, 404);
     assert_eq!(
         bob.call("DELETE", &format!("/v2/vpcs/{id}"), None).status,
         404

@@ -120,8 +120,8 @@ pub fn parse_vpc_ids(ids: &[String]) -> Result<[Uuid; 2], DomainError> {
         )));
     }
     let parse = |s: &String| {
-        Uuid::parse_str(s)
-            .map_err(|_| DomainError::invalid(format!("vpc_ids: '{s}' is not a VPC id (UUID)")))
+        crate::parse_resource_id(s)
+            .ok_or_else(|| DomainError::invalid(format!("vpc_ids: '{s}' is not a VPC id (UUID)")))
     };
     Ok([parse(&ids[0])?, parse(&ids[1])?])
 }
