@@ -178,33 +178,66 @@ pub fn select_best(paths: &[&Path], source: impl Fn(SourceId) -> Source) -> Opti
         .min_by(|&a, &b| tie_break(&source(paths[a].source), &source(paths[b].source)))
 }
 
-/// All paths of one prefix, the best one first. The others sit in a boxed slice, which costs
-/// nothing while empty (the common case: one path per prefix).
+/// All paths of one prefix, the best one first. The others sit behind one optional pointer,
+/// which costs 8 bytes while empty (the common case: one path per prefix); a prefix is 24
+/// bytes plus its key.
 #[derive(Clone, Debug)]
 struct Dest {
     best: Path,
-    others: Box<[Path]>,
+    // Boxed: a thin pointer, 8 bytes in every prefix instead of a `Vec`'s 24.
+    #[allow(clippy::box_collection)]
+    others: Option<Box<Vec<Path>>>,
 }
 
 impl Dest {
+    fn new(best: Path) -> Dest {
+        Dest { best, others: None }
+    }
+
+    fn others(&self) -> &[Path] {
+        self.others.as_deref().map_or(&[], Vec::as_slice)
+    }
+
     fn all(&self) -> impl Iterator<Item = &Path> {
-        std::iter::once(&self.best).chain(self.others.iter())
+        std::iter::once(&self.best).chain(self.others().iter())
+    }
+
+    /// Drops the `others` allocation once it is empty.
+    fn tidy(&mut self) {
+        if self.others.as_ref().is_some_and(|o| o.is_empty()) {
+            self.others = None;
+        }
     }
 
     /// Moves the winner of the decision process to the front.
     fn reselect(&mut self, sources: &[Option<Source>]) {
-        if self.others.is_empty() {
+        let Some(others) = self.others.as_deref_mut() else {
             return;
-        }
-        let all: Vec<&Path> = self.all().collect();
+        };
+        let all: Vec<&Path> = std::iter::once(&self.best).chain(others.iter()).collect();
         let i = select_best(&all, |id| source_of(sources, id)).unwrap_or(0);
         if i > 0 {
-            std::mem::swap(&mut self.best, &mut self.others[i - 1]);
+            std::mem::swap(&mut self.best, &mut others[i - 1]);
         }
     }
 
-    fn id(&self) -> (SourceId, *const RouteAttrs) {
-        (self.best.source, Arc::as_ptr(&self.best.attrs))
+    /// Takes the path of `source` away; `None` if it had none, else `(best changed, empty)`.
+    fn remove(&mut self, source: SourceId, sources: &[Option<Source>]) -> Option<(bool, bool)> {
+        if self.best.source == source {
+            let Some(mut others) = self.others.take() else {
+                return Some((true, true));
+            };
+            self.best = others.swap_remove(0);
+            self.others = Some(others);
+            self.tidy();
+            self.reselect(sources);
+            return Some((true, false));
+        }
+        let others = self.others.as_deref_mut()?;
+        let i = others.iter().position(|p| p.source == source)?;
+        others.swap_remove(i);
+        self.tidy();
+        Some((false, false))
     }
 }
 
@@ -229,21 +262,277 @@ pub struct Upserted {
     pub best_changed: bool,
 }
 
+/// A prefix whose best path changed since the last [`LocRib::take_changes`]: what it was
+/// then and what it is now. Exports are computed from these, so no per-peer copy of the
+/// advertised routes is needed and a flush looks nothing up.
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub prefix: IpNet,
+    pub old: Option<Path>,
+    pub new: Option<Path>,
+}
+
+fn same_path(a: &Option<Path>, b: &Option<Path>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.source == b.source && Arc::ptr_eq(&a.attrs, &b.attrs),
+        _ => false,
+    }
+}
+
+/// The hasher of the RIB tables: one folded multiply per word, seeded per process. Keys are
+/// a few words, and SipHash cost more than the table lookups themselves.
+#[derive(Clone)]
+struct FoldState(u64);
+
+impl FoldState {
+    fn random() -> FoldState {
+        use std::hash::BuildHasher;
+        FoldState(std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1)
+    }
+}
+
+struct FoldHasher(u64);
+
+const FOLD_K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+impl std::hash::BuildHasher for FoldState {
+    type Hasher = FoldHasher;
+    fn build_hasher(&self) -> FoldHasher {
+        FoldHasher(self.0)
+    }
+}
+
+impl std::hash::Hasher for FoldHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, x: u8) {
+        self.write_u64(x.into());
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        let p = u128::from(self.0 ^ x) * u128::from(FOLD_K);
+        self.0 = (p as u64) ^ ((p >> 64) as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// An IPv4 prefix as a table key: 8 bytes, hashed as one word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct V4Key(u32, u8);
+
+impl std::hash::Hash for V4Key {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64((u64::from(self.0) << 8) | u64::from(self.1));
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct V6Key([u8; 16], u8);
+
+impl std::hash::Hash for V6Key {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let (hi, lo) = self.0.split_at(8);
+        h.write_u64(u64::from_le_bytes(hi.try_into().unwrap_or_default()));
+        h.write_u64(u64::from_le_bytes(lo.try_into().unwrap_or_default()) ^ u64::from(self.1));
+    }
+}
+
+trait Key: std::hash::Hash + Eq + Copy {
+    fn net(self) -> IpNet;
+}
+
+impl Key for V4Key {
+    fn net(self) -> IpNet {
+        IpNet::V4(ipnet::Ipv4Net::new_assert(self.0.into(), self.1))
+    }
+}
+
+impl Key for V6Key {
+    fn net(self) -> IpNet {
+        IpNet::V6(ipnet::Ipv6Net::new_assert(self.0.into(), self.1))
+    }
+}
+
+/// Number of sub-tables: each grows on its own, so a resize copies 1/64 of the table and the
+/// peak memory stays near the table's size instead of 1.5 times it.
+const SHARDS: usize = 64;
+
+/// A best path before and after a change.
+type Best = (Option<Path>, Option<Path>);
+
+struct Table<K> {
+    shards: Vec<HashMap<K, Dest, FoldState>>,
+    /// Picks the shard; seeded apart from the shards' hasher, whose bits they use.
+    pick: FoldState,
+    len: usize,
+}
+
+impl<K: Key> Table<K> {
+    fn new() -> Table<K> {
+        let state = FoldState::random();
+        Table {
+            shards: (0..SHARDS)
+                .map(|_| HashMap::with_hasher(state.clone()))
+                .collect(),
+            pick: FoldState::random(),
+            len: 0,
+        }
+    }
+
+    fn shard(&self, k: &K) -> usize {
+        use std::hash::BuildHasher;
+        (self.pick.hash_one(k) >> 58) as usize % SHARDS
+    }
+
+    fn get(&self, k: &K) -> Option<&Dest> {
+        self.shards[self.shard(k)].get(k)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (IpNet, &Dest)> {
+        self.shards
+            .iter()
+            .flat_map(|s| s.iter().map(|(k, d)| (k.net(), d)))
+    }
+
+    /// Adds or replaces the path of `path.source`; with the old and new best when it changed.
+    fn upsert(&mut self, k: K, path: Path, sources: &[Option<Source>]) -> (Upserted, Option<Best>) {
+        use std::collections::hash_map::Entry;
+        let i = self.shard(&k);
+        let d = match self.shards[i].entry(k) {
+            Entry::Vacant(v) => {
+                let new = path.clone();
+                v.insert(Dest::new(path));
+                self.len += 1;
+                let up = Upserted {
+                    new: true,
+                    best_changed: true,
+                };
+                return (up, Some((None, Some(new))));
+            }
+            Entry::Occupied(o) => o.into_mut(),
+        };
+        let old = d.best.clone();
+        let mut new = false;
+        if d.best.source == path.source {
+            d.best = path;
+        } else if let Some(p) = d
+            .others
+            .as_deref_mut()
+            .and_then(|o| o.iter_mut().find(|p| p.source == path.source))
+        {
+            *p = path;
+        } else {
+            d.others.get_or_insert_with(Default::default).push(path);
+            new = true;
+        }
+        d.reselect(sources);
+        let best_changed = old.source != d.best.source || !Arc::ptr_eq(&old.attrs, &d.best.attrs);
+        let change = best_changed.then(|| (Some(old), Some(d.best.clone())));
+        (Upserted { new, best_changed }, change)
+    }
+
+    /// Removes the path of `source`: `None` if there was none, else the old and new best if
+    /// the best changed.
+    fn remove(
+        &mut self,
+        k: &K,
+        source: SourceId,
+        sources: &[Option<Source>],
+    ) -> Option<Option<Best>> {
+        let i = self.shard(k);
+        let d = self.shards[i].get_mut(k)?;
+        let old = d.best.clone();
+        let (changed, empty) = d.remove(source, sources)?;
+        let new = (!empty).then(|| d.best.clone());
+        if empty {
+            self.shards[i].remove(k);
+            self.len -= 1;
+        }
+        Some(changed.then_some((Some(old), new)))
+    }
+
+    /// Removes every path of `id`; calls `changed(prefix, old best, new best)` where the best
+    /// path changed.
+    fn remove_source(
+        &mut self,
+        id: SourceId,
+        sources: &[Option<Source>],
+        mut changed: impl FnMut(IpNet, Path, Option<&Path>),
+    ) {
+        for shard in &mut self.shards {
+            shard.retain(|k, d| {
+                let old = d.best.clone();
+                match d.remove(id, sources) {
+                    Some((true, empty)) => {
+                        changed(k.net(), old, (!empty).then_some(&d.best));
+                        !empty
+                    }
+                    _ => true,
+                }
+            });
+        }
+        self.len = self.shards.iter().map(HashMap::len).sum();
+    }
+
+    fn shrink_if_sparse(&mut self) {
+        for s in &mut self.shards {
+            if s.capacity() > 64 && s.len() < s.capacity() / 4 {
+                s.shrink_to_fit();
+            }
+        }
+    }
+}
+
 /// The Loc-RIB: every accepted path per prefix with the best one selected. A peer's paths
-/// here are its Adj-RIB-In (after import policy); they are stored once.
-#[derive(Debug)]
+/// here are its Adj-RIB-In (after import policy); they are stored once. Best-path changes
+/// are recorded until [`LocRib::take_changes`].
 pub struct LocRib {
-    dests: HashMap<IpNet, Dest>,
+    v4: Table<V4Key>,
+    v6: Table<V6Key>,
     /// Indexed by [`SourceId`]; `None` marks a free id.
     sources: Vec<Option<Source>>,
+    /// Removed sources whose ids are freed at the next [`LocRib::take_changes`]: the
+    /// recorded changes still name them.
+    retired: Vec<SourceId>,
+    changes: Vec<Change>,
+}
+
+impl std::fmt::Debug for LocRib {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocRib")
+            .field("len", &self.len())
+            .field("sources", &self.sources)
+            .finish_non_exhaustive()
+    }
+}
+
+fn v4_key(p: &ipnet::Ipv4Net) -> V4Key {
+    V4Key(p.addr().into(), p.prefix_len())
+}
+
+fn v6_key(p: &ipnet::Ipv6Net) -> V6Key {
+    V6Key(p.addr().octets(), p.prefix_len())
 }
 
 impl LocRib {
     /// A Loc-RIB whose local routes carry `router_id` as their BGP identifier.
     pub fn new(router_id: Ipv4Addr) -> LocRib {
         LocRib {
-            dests: HashMap::new(),
+            v4: Table::new(),
+            v6: Table::new(),
             sources: vec![Some(Source::local(router_id))],
+            retired: Vec::new(),
+            changes: Vec::new(),
         }
     }
 
@@ -265,142 +554,141 @@ impl LocRib {
         source_of(&self.sources, id)
     }
 
-    /// Removes every path of `id` and frees the id; the prefixes whose best path changed are
-    /// appended to `changed`.
-    pub fn remove_source(&mut self, id: SourceId, changed: &mut Vec<IpNet>) {
-        if id == LOCAL {
+    /// Removes every path of `id` (recording the changes); the id is freed at the next
+    /// [`LocRib::take_changes`].
+    pub fn remove_source(&mut self, id: SourceId) {
+        if id == LOCAL || self.retired.contains(&id) {
             return;
         }
-        let sources = &self.sources;
-        self.dests.retain(|prefix, d| {
-            if d.best.source == id {
-                changed.push(*prefix);
-                if d.others.is_empty() {
-                    return false;
-                }
-                let mut others = std::mem::take(&mut d.others).into_vec();
-                d.best = others.swap_remove(0);
-                d.others = others.into_boxed_slice();
-                d.reselect(sources);
-            } else if d.others.iter().any(|p| p.source == id) {
-                let others: Vec<Path> = std::mem::take(&mut d.others)
-                    .into_vec()
-                    .into_iter()
-                    .filter(|p| p.source != id)
-                    .collect();
-                d.others = others.into_boxed_slice();
-            }
-            true
-        });
-        if let Some(slot) = self.sources.get_mut(id as usize) {
-            *slot = None;
-        }
+        let changes = &mut self.changes;
+        let mut record = |prefix, old: Path, new: Option<&Path>| {
+            changes.push(Change {
+                prefix,
+                old: Some(old),
+                new: new.cloned(),
+            })
+        };
+        self.v4.remove_source(id, &self.sources, &mut record);
+        self.v6.remove_source(id, &self.sources, &mut record);
+        self.retired.push(id);
     }
 
     /// Gives memory back after most prefixes went away (tables keep their peak size).
     pub fn shrink_if_sparse(&mut self) {
-        shrink_if_sparse(&mut self.dests);
+        self.v4.shrink_if_sparse();
+        self.v6.shrink_if_sparse();
     }
 
     /// Number of prefixes with at least one path.
     pub fn len(&self) -> usize {
-        self.dests.len()
+        self.v4.len + self.v6.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.dests.is_empty()
+        self.len() == 0
     }
 
     /// Adds `path`, replacing the earlier path from the same source.
     pub fn upsert(&mut self, prefix: IpNet, path: Path) -> Upserted {
-        use std::collections::hash_map::Entry;
-        let d = match self.dests.entry(prefix) {
-            Entry::Vacant(v) => {
-                v.insert(Dest {
-                    best: path,
-                    others: Box::new([]),
-                });
-                return Upserted {
-                    new: true,
-                    best_changed: true,
-                };
-            }
-            Entry::Occupied(o) => o.into_mut(),
+        let (up, change) = match &prefix {
+            IpNet::V4(p) => self.v4.upsert(v4_key(p), path, &self.sources),
+            IpNet::V6(p) => self.v6.upsert(v6_key(p), path, &self.sources),
         };
-        let before = d.id();
-        let mut new = false;
-        if d.best.source == path.source {
-            d.best = path;
-        } else if let Some(p) = d.others.iter_mut().find(|p| p.source == path.source) {
-            *p = path;
-        } else {
-            let mut others = std::mem::take(&mut d.others).into_vec();
-            others.push(path);
-            d.others = others.into_boxed_slice();
-            new = true;
+        if let Some((old, new)) = change {
+            self.changes.push(Change { prefix, old, new });
         }
-        d.reselect(&self.sources);
-        Upserted {
-            new,
-            best_changed: before != d.id(),
-        }
+        up
     }
 
     /// Removes the path of `source` for `prefix`: `None` if there was none, else whether the
     /// best path changed (including: no path left).
     pub fn remove(&mut self, prefix: &IpNet, source: SourceId) -> Option<bool> {
-        let d = self.dests.get_mut(prefix)?;
-        if d.best.source == source {
-            if d.others.is_empty() {
-                self.dests.remove(prefix);
-                return Some(true);
+        let change = match prefix {
+            IpNet::V4(p) => self.v4.remove(&v4_key(p), source, &self.sources),
+            IpNet::V6(p) => self.v6.remove(&v6_key(p), source, &self.sources),
+        }?;
+        let Some((old, new)) = change else {
+            return Some(false);
+        };
+        self.changes.push(Change {
+            prefix: *prefix,
+            old,
+            new,
+        });
+        Some(true)
+    }
+
+    /// Prefixes whose best path changed since the last call, once each, ordered by prefix
+    /// (a change undone in between is left out). Frees the ids of removed sources.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        for id in self.retired.drain(..) {
+            if let Some(slot) = self.sources.get_mut(id as usize) {
+                *slot = None;
             }
-            let mut others = std::mem::take(&mut d.others).into_vec();
-            d.best = others.swap_remove(0);
-            d.others = others.into_boxed_slice();
-            d.reselect(&self.sources);
-            return Some(true);
         }
-        let i = d.others.iter().position(|p| p.source == source)?;
-        let mut others = std::mem::take(&mut d.others).into_vec();
-        others.swap_remove(i);
-        d.others = others.into_boxed_slice();
-        Some(false)
+        let mut c = std::mem::take(&mut self.changes);
+        // Stable: for a prefix changed several times the first `old` and last `new` count.
+        c.sort_by_key(|c| c.prefix);
+        let mut w = 0;
+        for r in 0..c.len() {
+            if w > 0 && c[w - 1].prefix == c[r].prefix {
+                c[w - 1].new = c[r].new.take();
+            } else {
+                c.swap(w, r);
+                w += 1;
+            }
+        }
+        c.truncate(w);
+        c.retain(|x| !same_path(&x.old, &x.new));
+        c
+    }
+
+    /// How many changes are recorded (with repeats).
+    pub fn pending_changes(&self) -> usize {
+        self.changes.len()
+    }
+
+    fn dest(&self, prefix: &IpNet) -> Option<&Dest> {
+        match prefix {
+            IpNet::V4(p) => self.v4.get(&v4_key(p)),
+            IpNet::V6(p) => self.v6.get(&v6_key(p)),
+        }
     }
 
     pub fn best(&self, prefix: &IpNet) -> Option<&Path> {
-        self.dests.get(prefix).map(|d| &d.best)
+        self.dest(prefix).map(|d| &d.best)
     }
 
     /// The path of `source` for `prefix`, if any.
     pub fn path_of(&self, prefix: &IpNet, source: SourceId) -> Option<&Path> {
-        self.dests
-            .get(prefix)
+        self.dest(prefix)
             .and_then(|d| d.all().find(|p| p.source == source))
     }
 
     /// Every path of `prefix`, with whether it is the best.
     pub fn paths(&self, prefix: &IpNet) -> impl Iterator<Item = (&Path, bool)> {
-        self.dests
-            .get(prefix)
+        self.dest(prefix)
             .into_iter()
             .flat_map(|d| d.all().enumerate().map(|(i, p)| (p, i == 0)))
     }
 
+    fn dests(&self) -> impl Iterator<Item = (IpNet, &Dest)> {
+        self.v4.iter().chain(self.v6.iter())
+    }
+
     /// Every prefix with its best path.
-    pub fn iter_best(&self) -> impl Iterator<Item = (&IpNet, &Path)> {
-        self.dests.iter().map(|(k, d)| (k, &d.best))
+    pub fn iter_best(&self) -> impl Iterator<Item = (IpNet, &Path)> {
+        self.dests().map(|(k, d)| (k, &d.best))
     }
 
     /// Every path of every prefix, with whether it is the best.
-    pub fn iter_all(&self) -> impl Iterator<Item = (&IpNet, &Path, bool)> {
-        self.dests
-            .iter()
+    pub fn iter_all(&self) -> impl Iterator<Item = (IpNet, &Path, bool)> {
+        self.dests()
             .flat_map(|(k, d)| d.all().enumerate().map(move |(i, p)| (k, p, i == 0)))
     }
 
     /// The paths of one source (its Adj-RIB-In), with whether each is the best.
-    pub fn iter_source(&self, id: SourceId) -> impl Iterator<Item = (&IpNet, &Path, bool)> {
+    pub fn iter_source(&self, id: SourceId) -> impl Iterator<Item = (IpNet, &Path, bool)> {
         self.iter_all().filter(move |(_, p, _)| p.source == id)
     }
 }
@@ -700,15 +988,66 @@ mod tests {
         rib.upsert(net("10.2.0.0/16"), path(s1));
         rib.upsert(net("10.2.0.0/16"), path(s2));
         rib.upsert(net("10.3.0.0/16"), path(s2));
-        let mut changed = Vec::new();
-        rib.remove_source(s1, &mut changed);
-        changed.sort();
+        rib.take_changes();
+        rib.remove_source(s1);
+        // The id stays taken (and its source known) while changes still name it.
+        assert_ne!(rib.add_source(peer(8, true)), s1);
+        assert_eq!(rib.source(s1).peer, peer(1, true).peer);
+        let changes = rib.take_changes();
+        let changed: Vec<IpNet> = changes.iter().map(|c| c.prefix).collect();
         // 10.1 is gone, 10.2 falls back to s2; 10.3 never involved s1.
         assert_eq!(changed, vec![net("10.1.0.0/16"), net("10.2.0.0/16")]);
+        assert!(changes[0].new.is_none());
+        assert_eq!(changes[0].old.as_ref().unwrap().source, s1);
+        assert_eq!(changes[1].new.as_ref().unwrap().source, s2);
         assert_eq!(rib.len(), 2);
         assert_eq!(rib.best(&net("10.2.0.0/16")).unwrap().source, s2);
         assert_eq!(rib.add_source(peer(7, true)), s1);
         assert_eq!(rib.source(s1).peer, peer(7, true).peer);
+    }
+
+    #[test]
+    fn changes_keep_the_first_old_and_the_last_new_best() {
+        let mut rib = LocRib::new(Ipv4Addr::new(9, 9, 9, 9));
+        let (s1, s2) = (rib.add_source(peer(1, true)), rib.add_source(peer(2, true)));
+        let path = |source| Path {
+            source,
+            attrs: attrs(|_| {}),
+        };
+        let (p, q, r) = (net("10.1.0.0/16"), net("10.2.0.0/16"), net("2001:db8::/32"));
+        rib.upsert(q, path(s2));
+        rib.take_changes();
+        // p: added then withdrawn again (no change left); q: s2 -> s1 -> s2 with new
+        // attributes; r: added from two sources (one change, from nothing).
+        rib.upsert(p, path(s1));
+        rib.remove(&p, s1);
+        rib.upsert(q, path(s1));
+        let last = path(s2);
+        rib.upsert(q, last.clone());
+        rib.remove(&q, s1);
+        rib.upsert(r, path(s2));
+        rib.upsert(r, path(s1));
+        assert!(rib.pending_changes() >= 5);
+        let c = rib.take_changes();
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert_eq!(c[0].prefix, q);
+        assert_eq!(c[0].old.as_ref().unwrap().source, s2);
+        assert!(Arc::ptr_eq(&c[0].new.as_ref().unwrap().attrs, &last.attrs));
+        assert_eq!(c[1].prefix, r);
+        assert!(c[1].old.is_none());
+        assert_eq!(rib.paths(&r).count(), 2);
+        assert!(rib.take_changes().is_empty());
+        // Many prefixes over every shard come back, each once.
+        for i in 0..5000u32 {
+            let p = IpNet::V4(ipnet::Ipv4Net::new((i << 8).into(), 24).unwrap());
+            rib.upsert(p, path(s1));
+        }
+        assert_eq!(rib.len(), 5002);
+        assert_eq!(rib.iter_best().count(), 5002);
+        assert_eq!(rib.take_changes().len(), 5000);
+        rib.remove_source(s1);
+        assert_eq!(rib.take_changes().len(), 5001);
+        assert_eq!(rib.len(), 2);
     }
 
     fn target(ebgp: bool) -> ExportTarget {

@@ -98,6 +98,9 @@ pub(super) enum Input {
 
 /// Most queued inputs handled before the changes are flushed to peers.
 const BATCH: usize = 256;
+/// Recorded Loc-RIB changes after which the queue stops being drained for a flush: bounds
+/// the memory a burst takes and lets the peers start on it.
+const FLUSH_CHANGES: usize = 32 * 1024;
 /// Events a subscriber may fall behind by before it sees `Lagged`.
 const EVENT_CAPACITY: usize = 1024;
 /// How long shutdown waits for sessions to send their Cease.
@@ -157,7 +160,6 @@ pub(super) fn start(cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
         installed: HashSet::new(),
         peers: HashMap::new(),
         loc: LocRib::new(cfg.router_id),
-        dirty: Vec::new(),
         next_sid: 0,
     };
     tokio::spawn(actor.run());
@@ -197,7 +199,11 @@ struct Peer {
     accepted: usize,
     /// Announced by the peer but refused (policy, loop, limit): counted as received.
     rejected: HashSet<IpNet>,
-    rib_out: HashMap<IpNet, Arc<RouteAttrs>>,
+    /// How many prefixes the peer was sent (its Adj-RIB-Out, which is what the Loc-RIB
+    /// exports to it: computed from there, not stored).
+    advertised: usize,
+    /// The attributes of the peer's last UPDATE, shared with the next one if equal.
+    last_attrs: Option<Arc<RouteAttrs>>,
     counts_changed: bool,
     /// A max-prefix Cease was sent in this session: ignore its further UPDATEs.
     ceased: bool,
@@ -215,7 +221,7 @@ impl Peer {
             local_addr: self.local_addr,
             prefixes_received: (self.accepted + self.rejected.len()) as u64,
             prefixes_accepted: self.accepted as u64,
-            prefixes_advertised: self.rib_out.len() as u64,
+            prefixes_advertised: self.advertised as u64,
             last_error: self.last_error.clone(),
             established_count: self.established_count,
         }
@@ -234,8 +240,6 @@ struct Actor {
     installed: HashSet<IpNet>,
     peers: HashMap<IpAddr, Peer>,
     loc: LocRib,
-    /// Prefixes whose best path changed since the last flush (may repeat).
-    dirty: Vec<IpNet>,
     next_sid: u64,
 }
 
@@ -244,7 +248,7 @@ impl Actor {
         while let Some(input) = self.rx.recv().await {
             let mut stop = self.input(input);
             for _ in 1..BATCH {
-                if stop.is_some() {
+                if stop.is_some() || self.loc.pending_changes() >= FLUSH_CHANGES {
                     break;
                 }
                 match self.rx.try_recv() {
@@ -306,19 +310,13 @@ impl Actor {
                     attrs: Arc::new(attrs),
                 };
                 for prefix in prefixes {
-                    let prefix = prefix.trunc();
-                    if self.loc.upsert(prefix, path.clone()).best_changed {
-                        self.dirty.push(prefix);
-                    }
+                    self.loc.upsert(prefix.trunc(), path.clone());
                 }
                 let _ = reply.send(());
             }
             Api::Withdraw(prefixes, reply) => {
                 for prefix in prefixes {
-                    let prefix = prefix.trunc();
-                    if self.loc.remove(&prefix, LOCAL) == Some(true) {
-                        self.dirty.push(prefix);
-                    }
+                    self.loc.remove(&prefix.trunc(), LOCAL);
                 }
                 let _ = reply.send(());
             }
@@ -333,7 +331,7 @@ impl Actor {
                 let mut v = Vec::with_capacity(self.loc.len());
                 for (prefix, p, best) in self.loc.iter_all() {
                     let from = self.loc.source(p.source).peer;
-                    v.push(route(*prefix, &p.attrs, from, best));
+                    v.push(route(prefix, &p.attrs, from, best));
                 }
                 v.sort_by(|a, b| {
                     (a.prefix, !a.best, a.from_peer).cmp(&(b.prefix, !b.best, b.from_peer))
@@ -347,7 +345,7 @@ impl Actor {
                     Some(src) => sorted(
                         self.loc
                             .iter_source(src)
-                            .map(|(prefix, p, best)| route(*prefix, &p.attrs, Some(addr), best)),
+                            .map(|(prefix, p, best)| route(prefix, &p.attrs, Some(addr), best)),
                     ),
                     None => Vec::new(),
                 };
@@ -355,16 +353,18 @@ impl Actor {
             }
             Api::AdjRibOut(addr, reply) => {
                 self.flush();
-                let v = self
-                    .peers
-                    .get(&addr.to_canonical())
-                    .map_or_else(Vec::new, |p| {
-                        sorted(
-                            p.rib_out
-                                .iter()
-                                .map(|(prefix, a)| route(*prefix, a, None, true)),
-                        )
-                    });
+                let v = match self.peers.get(&addr.to_canonical()) {
+                    Some(Peer {
+                        up: Some(up), cfg, ..
+                    }) => {
+                        let mut ex = Exporter::new(&self.loc, up);
+                        sorted(self.loc.iter_best().filter_map(|(prefix, path)| {
+                            let a = ex.export(&prefix, Some(path), &cfg.policy)?;
+                            Some(route(prefix, &a, None, true))
+                        }))
+                    }
+                    _ => Vec::new(),
+                };
                 let _ = reply.send(v);
             }
             Api::Shutdown(_) => unreachable!("handled by input()"),
@@ -435,7 +435,8 @@ impl Actor {
             source: None,
             accepted: 0,
             rejected: HashSet::new(),
-            rib_out: HashMap::new(),
+            advertised: 0,
+            last_attrs: None,
             counts_changed: false,
             ceased: false,
         };
@@ -474,6 +475,9 @@ impl Actor {
             || old.ttl != p.ttl;
         let import_changed = old.policy.import != p.policy.import;
         let export_changed = old.policy.export != p.policy.export;
+        // Settle under the old policy first: each peer has then been sent exactly what the
+        // Loc-RIB exports to it, which the export diff below relies on.
+        self.flush();
         let peer = self.peers.get_mut(&p.address).expect("checked above");
         peer.cfg = p.clone();
         if session_changed {
@@ -487,6 +491,9 @@ impl Actor {
         if peer.up.is_none() {
             return Ok(());
         }
+        if export_changed {
+            sync_all(&self.loc, peer, Full::PolicyChanged(&old.policy));
+        }
         if import_changed {
             // Drop what the new policy refuses now; what it newly permits comes back with the
             // peer's answer to a ROUTE-REFRESH, or after a reset if it cannot refresh.
@@ -494,16 +501,13 @@ impl Actor {
                 let refused: Vec<IpNet> = self
                     .loc
                     .iter_source(src)
-                    .map(|(k, _, _)| *k)
+                    .map(|(k, _, _)| k)
                     .filter(|k| !p.policy.accepts(k))
                     .collect();
                 for prefix in refused {
                     peer.rejected.insert(prefix);
-                    if let Some(changed) = self.loc.remove(&prefix, src) {
+                    if self.loc.remove(&prefix, src).is_some() {
                         peer.accepted = peer.accepted.saturating_sub(1);
-                        if changed {
-                            self.dirty.push(prefix);
-                        }
                     }
                 }
             }
@@ -513,17 +517,7 @@ impl Actor {
                 request_refresh(up);
             } else {
                 let _ = peer.cmd.send(Cmd::Reset(Box::new(p.clone())));
-                return Ok(());
             }
-        }
-        if export_changed {
-            let keys: Vec<IpNet> = self
-                .loc
-                .iter_best()
-                .map(|(k, _)| *k)
-                .chain(peer.rib_out.keys().copied())
-                .collect();
-            sync_peer(&self.loc, peer, keys.iter(), false);
         }
         Ok(())
     }
@@ -573,6 +567,8 @@ impl Actor {
                     self.drop_routes(&mut old);
                     self.peers.insert(addr, old);
                 }
+                // Pending changes predate the session, which gets the settled table below.
+                self.flush();
                 let peer = self.peers.get_mut(&addr).expect("looked up above");
                 let ebgp = negotiated.peer_asn != self.local.asn;
                 let (self_v4, self_v6) = match local.ip().to_canonical() {
@@ -600,8 +596,7 @@ impl Actor {
                     families: negotiated.families.clone(),
                     route_refresh: negotiated.route_refresh,
                 });
-                let keys: Vec<IpNet> = self.loc.iter_best().map(|(k, _)| *k).collect();
-                sync_peer(&self.loc, peer, keys.iter(), true);
+                sync_all(&self.loc, peer, Full::Initial);
             }
             Report::Error(e) => {
                 peer.last_error = Some(e.clone());
@@ -614,12 +609,10 @@ impl Actor {
             }
             Report::Update(u) => self.receive(addr, *u),
             Report::RouteRefresh => {
-                if let Some(up) = &peer.up {
-                    let mut batch = Batch::default();
-                    for (prefix, a) in &peer.rib_out {
-                        batch.announce(*prefix, a);
-                    }
-                    batch.send(up, false);
+                // What was sent is what the Loc-RIB exports once settled.
+                self.flush();
+                if let Some(peer) = self.peers.get_mut(&addr) {
+                    sync_all(&self.loc, peer, Full::Refresh);
                 }
             }
             Report::Down => {
@@ -635,11 +628,12 @@ impl Actor {
         peer.up = None;
         peer.local_addr = None;
         if let Some(src) = peer.source.take() {
-            self.loc.remove_source(src, &mut self.dirty);
+            self.loc.remove_source(src);
         }
         peer.accepted = 0;
         peer.rejected = HashSet::new();
-        peer.rib_out = HashMap::new();
+        peer.advertised = 0;
+        peer.last_attrs = None;
         peer.counts_changed = true;
     }
 
@@ -656,7 +650,6 @@ impl Actor {
             source,
             peer,
             loc: &mut self.loc,
-            dirty: &mut self.dirty,
         };
         for prefix in u.withdrawn_prefixes() {
             rx.withdraw(prefix);
@@ -669,7 +662,7 @@ impl Actor {
                 .is_some_and(|p| rib::has_loop(p, asn));
             if !u.nlri.is_empty() {
                 let nh = u.attributes.next_hop.map(IpAddr::V4);
-                let attrs = Arc::new(RouteAttrs::from_wire(&u.attributes, nh));
+                let attrs = rx.intern(RouteAttrs::from_wire(&u.attributes, nh));
                 let refuse = looped || nh.is_none();
                 for p in &u.nlri {
                     rx.announce(IpNet::V4(*p), &attrs, refuse);
@@ -678,7 +671,7 @@ impl Actor {
             if let Some(r) = &u.attributes.mp_reach {
                 let unicast = r.safi == Safi::Unicast && matches!(r.afi, Afi::Ipv4 | Afi::Ipv6);
                 if unicast && !r.nlri.is_empty() {
-                    let attrs = Arc::new(RouteAttrs::from_wire(&u.attributes, Some(r.next_hop)));
+                    let attrs = rx.intern(RouteAttrs::from_wire(&u.attributes, Some(r.next_hop)));
                     for p in &r.nlri {
                         let ok = p.addr().is_ipv4() == r.next_hop.is_ipv4();
                         rx.announce(*p, &attrs, looped || !ok);
@@ -704,20 +697,18 @@ impl Actor {
 
     /// Sends what changed since the last flush: events, kernel routes, UPDATEs per peer.
     fn flush(&mut self) {
-        if !self.dirty.is_empty() {
-            let mut dirty = mem::take(&mut self.dirty);
-            dirty.sort_unstable();
-            dirty.dedup();
+        let changes = self.loc.take_changes();
+        if !changes.is_empty() {
             let events = self.events.routes_listened();
             let mut install = Vec::new();
             let mut remove = Vec::new();
-            for prefix in &dirty {
-                let best = self.loc.best(prefix);
+            for c in &changes {
+                let best = c.new.as_ref();
                 if events {
                     let route = best
-                        .map(|b| route(*prefix, &b.attrs, self.loc.source(b.source).peer, true));
+                        .map(|b| route(c.prefix, &b.attrs, self.loc.source(b.source).peer, true));
                     self.events.send_route(SpeakerEvent::RouteBest {
-                        prefix: *prefix,
+                        prefix: c.prefix,
                         route,
                     });
                 }
@@ -727,12 +718,12 @@ impl Actor {
                         .and_then(|b| b.attrs.next_hop)
                     {
                         Some(nh) => {
-                            self.installed.insert(*prefix);
-                            install.push((*prefix, nh));
+                            self.installed.insert(c.prefix);
+                            install.push((c.prefix, nh));
                         }
                         None => {
-                            if self.installed.remove(prefix) {
-                                remove.push(*prefix);
+                            if self.installed.remove(&c.prefix) {
+                                remove.push(c.prefix);
                             }
                         }
                     }
@@ -747,14 +738,9 @@ impl Actor {
                 }
             }
             for peer in self.peers.values_mut() {
-                sync_peer(&self.loc, peer, dirty.iter(), false);
+                sync_changes(&self.loc, peer, &changes);
             }
             self.loc.shrink_if_sparse();
-            // Recycle the buffer unless a big burst grew it: an idle speaker keeps little.
-            if dirty.capacity() <= 4096 {
-                dirty.clear();
-                self.dirty = dirty;
-            }
         }
         for peer in self.peers.values_mut() {
             if mem::take(&mut peer.counts_changed) {
@@ -800,10 +786,22 @@ struct Receiving<'a> {
     source: SourceId,
     peer: &'a mut Peer,
     loc: &'a mut LocRib,
-    dirty: &'a mut Vec<IpNet>,
 }
 
 impl Receiving<'_> {
+    /// One `Arc` for equal attributes of consecutive UPDATEs (a table is mostly sent as runs
+    /// of them): less memory, and fewer, fuller UPDATEs onward.
+    fn intern(&mut self, a: RouteAttrs) -> Arc<RouteAttrs> {
+        match &self.peer.last_attrs {
+            Some(last) if **last == a => last.clone(),
+            _ => {
+                let a = Arc::new(a);
+                self.peer.last_attrs = Some(a.clone());
+                a
+            }
+        }
+    }
+
     fn withdraw(&mut self, prefix: IpNet) {
         if !self.withdraw_accepted(prefix) && !self.peer.rejected.is_empty() {
             self.peer.rejected.remove(&prefix);
@@ -831,161 +829,275 @@ impl Receiving<'_> {
             source: self.source,
             attrs: attrs.clone(),
         };
-        let up = self.loc.upsert(prefix, path);
-        if up.new {
+        if self.loc.upsert(prefix, path).new {
             self.peer.accepted += 1;
-        }
-        if up.best_changed {
-            self.dirty.push(prefix);
         }
     }
 
     /// Takes the peer's accepted path for `prefix` away; false if it had none.
     fn withdraw_accepted(&mut self, prefix: IpNet) -> bool {
-        match self.loc.remove(&prefix, self.source) {
-            Some(changed) => {
-                self.peer.accepted = self.peer.accepted.saturating_sub(1);
-                if changed {
-                    self.dirty.push(prefix);
-                }
-                true
-            }
-            None => false,
+        let had = self.loc.remove(&prefix, self.source).is_some();
+        if had {
+            self.peer.accepted = self.peer.accepted.saturating_sub(1);
         }
+        had
     }
 }
 
-/// Brings one peer's Adj-RIB-Out in line with the Loc-RIB for `prefixes` and sends the
-/// difference; `end_of_rib` follows it with End-of-RIB markers (after the initial dump).
-fn sync_peer<'a>(
-    loc: &LocRib,
-    peer: &mut Peer,
-    prefixes: impl Iterator<Item = &'a IpNet>,
-    end_of_rib: bool,
-) {
-    let Some(up) = &peer.up else { return };
-    let v4 = up.families.contains(&Family::IPV4_UNICAST);
-    let v6 = up.families.contains(&Family::IPV6_UNICAST);
-    // One exported attribute set per source set (and family: the next hop differs).
-    let mut cache: HashMap<(*const RouteAttrs, bool), Option<Arc<RouteAttrs>>> = HashMap::new();
-    let mut batch = Batch::default();
-    for prefix in prefixes {
+/// Exports toward one peer: one exported attribute set per (attribute set, source, family),
+/// so prefixes that shared attributes still share them and pack into the same UPDATEs.
+struct Exporter<'a> {
+    loc: &'a LocRib,
+    up: &'a Up,
+    v4: bool,
+    v6: bool,
+    cache: HashMap<(*const RouteAttrs, SourceId, bool), Option<Arc<RouteAttrs>>>,
+}
+
+impl<'a> Exporter<'a> {
+    fn new(loc: &'a LocRib, up: &'a Up) -> Self {
+        Exporter {
+            loc,
+            up,
+            v4: up.families.contains(&Family::IPV4_UNICAST),
+            v6: up.families.contains(&Family::IPV6_UNICAST),
+            cache: HashMap::new(),
+        }
+    }
+
+    /// What the peer is sent for `prefix` when `path` is the best one, under `policy`.
+    fn export(
+        &mut self,
+        prefix: &IpNet,
+        path: Option<&Path>,
+        policy: &SessionPolicy,
+    ) -> Option<Arc<RouteAttrs>> {
+        let path = path?;
         let is_v4 = matches!(prefix, IpNet::V4(_));
-        let want = loc
-            .best(prefix)
-            .filter(|_| if is_v4 { v4 } else { v6 })
-            .filter(|_| peer.cfg.policy.announces(prefix))
-            .and_then(|path| {
-                cache
-                    .entry((Arc::as_ptr(&path.attrs), is_v4))
-                    .or_insert_with(|| {
-                        let src = loc.source(path.source);
-                        rib::export(prefix, path, &src, &up.target).map(Arc::new)
-                    })
-                    .clone()
-            });
-        match (want, peer.rib_out.get(prefix)) {
+        if !(if is_v4 { self.v4 } else { self.v6 }) || !policy.announces(prefix) {
+            return None;
+        }
+        let (loc, target) = (self.loc, &self.up.target);
+        self.cache
+            .entry((Arc::as_ptr(&path.attrs), path.source, is_v4))
+            .or_insert_with(|| {
+                rib::export(prefix, path, &loc.source(path.source), target).map(Arc::new)
+            })
+            .clone()
+    }
+}
+
+/// Sends one peer the difference the Loc-RIB `changes` make to what it exports to it.
+fn sync_changes(loc: &LocRib, peer: &mut Peer, changes: &[rib::Change]) {
+    let Some(up) = &peer.up else { return };
+    let policy = &peer.cfg.policy;
+    let mut ex = Exporter::new(loc, up);
+    let mut batch = Batch::new(up);
+    let mut advertised = peer.advertised;
+    for c in changes {
+        let old = ex.export(&c.prefix, c.old.as_ref(), policy);
+        match (old, ex.export(&c.prefix, c.new.as_ref(), policy)) {
             (None, None) => {}
-            (None, Some(_)) => {
-                peer.rib_out.remove(prefix);
-                batch.withdraw(*prefix);
+            (Some(_), None) => {
+                advertised = advertised.saturating_sub(1);
+                batch.withdraw(c.prefix);
             }
-            (Some(w), Some(old)) if Arc::ptr_eq(&w, old) || *w == **old => {}
-            (Some(w), _) => {
-                batch.announce(*prefix, &w);
-                peer.rib_out.insert(*prefix, w);
+            (None, Some(new)) => {
+                advertised += 1;
+                batch.announce(c.prefix, &new);
+            }
+            (Some(old), Some(new)) => {
+                if !Arc::ptr_eq(&old, &new) && *old != *new {
+                    batch.announce(c.prefix, &new);
+                }
             }
         }
     }
-    peer.counts_changed |= !batch.is_empty();
-    batch.send(up, end_of_rib);
-    rib::shrink_if_sparse(&mut peer.rib_out);
+    let sent = batch.finish(false);
+    peer.advertised = advertised;
+    peer.counts_changed |= sent;
 }
 
-/// Changes for one peer, announcements grouped by attribute set.
-#[derive(Default)]
-struct Batch {
+/// A pass over the whole Loc-RIB for one peer.
+enum Full<'a> {
+    /// The session just came up: everything, then End-of-RIB.
+    Initial,
+    /// The peer asked for it all again (ROUTE-REFRESH).
+    Refresh,
+    /// The export policy changed from this one: the difference.
+    PolicyChanged(&'a SessionPolicy),
+}
+
+fn sync_all(loc: &LocRib, peer: &mut Peer, full: Full) {
+    let Some(up) = &peer.up else { return };
+    let policy = &peer.cfg.policy;
+    let mut ex = Exporter::new(loc, up);
+    let mut batch = Batch::new(up);
+    let mut advertised = peer.advertised;
+    for (prefix, path) in loc.iter_best() {
+        let new = ex.export(&prefix, Some(path), policy);
+        match (&full, new) {
+            (Full::Initial, Some(new)) => {
+                advertised += 1;
+                batch.announce(prefix, &new);
+            }
+            (Full::Refresh, Some(new)) => batch.announce(prefix, &new),
+            (Full::PolicyChanged(before), new) => {
+                match (ex.export(&prefix, Some(path), before), new) {
+                    (Some(_), None) => {
+                        advertised = advertised.saturating_sub(1);
+                        batch.withdraw(prefix);
+                    }
+                    (None, Some(new)) => {
+                        advertised += 1;
+                        batch.announce(prefix, &new);
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    let sent = batch.finish(matches!(full, Full::Initial));
+    peer.advertised = advertised;
+    peer.counts_changed |= sent;
+}
+
+/// Prefixes of one attribute set encoded at a time.
+const GROUP_ENCODE: usize = 16 * 1024;
+/// Encoded bytes handed to the connection's writer at a time, so it starts writing while the
+/// rest is being encoded.
+const WRITE_CHUNK: usize = 128 * 1024;
+
+/// Changes for one peer, announcements grouped by attribute set, encoded as they fill up.
+struct Batch<'a> {
+    up: &'a Up,
+    out: Vec<u8>,
     withdraw_v4: Vec<Ipv4Net>,
     withdraw_v6: Vec<IpNet>,
     groups: Vec<(Arc<RouteAttrs>, Vec<Ipv4Net>, Vec<IpNet>)>,
     index: HashMap<*const RouteAttrs, usize>,
+    sent: bool,
 }
 
-impl Batch {
-    fn is_empty(&self) -> bool {
-        self.withdraw_v4.is_empty() && self.withdraw_v6.is_empty() && self.groups.is_empty()
+impl<'a> Batch<'a> {
+    fn new(up: &'a Up) -> Self {
+        Batch {
+            up,
+            out: Vec::new(),
+            withdraw_v4: Vec::new(),
+            withdraw_v6: Vec::new(),
+            groups: Vec::new(),
+            index: HashMap::new(),
+            sent: false,
+        }
     }
 
     fn withdraw(&mut self, prefix: IpNet) {
+        self.sent = true;
         match prefix {
             IpNet::V4(p) => self.withdraw_v4.push(p),
             p => self.withdraw_v6.push(p),
         }
+        if self.withdraw_v4.len() + self.withdraw_v6.len() >= GROUP_ENCODE {
+            self.encode_withdrawals();
+        }
     }
 
     fn announce(&mut self, prefix: IpNet, attrs: &Arc<RouteAttrs>) {
+        self.sent = true;
         let i = *self.index.entry(Arc::as_ptr(attrs)).or_insert_with(|| {
             self.groups.push((attrs.clone(), Vec::new(), Vec::new()));
             self.groups.len() - 1
         });
+        let g = &mut self.groups[i];
         match prefix {
-            IpNet::V4(p) => self.groups[i].1.push(p),
-            p => self.groups[i].2.push(p),
+            IpNet::V4(p) => g.1.push(p),
+            p => g.2.push(p),
+        }
+        if g.1.len() + g.2.len() >= GROUP_ENCODE {
+            self.encode_group(i);
         }
     }
 
-    fn send(self, up: &Up, end_of_rib: bool) {
-        let mut out = Vec::new();
-        if !self.withdraw_v4.is_empty() || !self.withdraw_v6.is_empty() {
-            let u = Update {
-                withdrawn: self.withdraw_v4,
-                attributes: PathAttributes {
-                    mp_unreach: (!self.withdraw_v6.is_empty()).then_some(MpUnreach {
-                        afi: Afi::Ipv6,
-                        safi: Safi::Unicast,
-                        withdrawn: self.withdraw_v6,
-                    }),
-                    ..Default::default()
-                },
-                ..Default::default()
-            };
-            let _ = wire::encode_update_packed(&u, &up.ctx, &mut out);
+    fn encode_withdrawals(&mut self) {
+        if self.withdraw_v4.is_empty() && self.withdraw_v6.is_empty() {
+            return;
         }
-        for (attrs, v4, v6) in self.groups {
-            let base = attrs.to_wire();
-            match attrs.next_hop {
-                Some(IpAddr::V4(nh)) if !v4.is_empty() => {
-                    let u = Update {
-                        nlri: v4,
-                        attributes: PathAttributes {
-                            next_hop: Some(nh),
-                            ..base
-                        },
-                        ..Default::default()
-                    };
-                    let _ = wire::encode_update_packed(&u, &up.ctx, &mut out);
-                }
-                Some(nh @ IpAddr::V6(_)) if !v6.is_empty() => {
-                    let u = Update {
-                        attributes: PathAttributes {
-                            mp_reach: Some(MpReach {
-                                afi: Afi::Ipv6,
-                                safi: Safi::Unicast,
-                                next_hop: nh,
-                                link_local_next_hop: None,
-                                nlri: v6,
-                            }),
-                            ..base
-                        },
-                        ..Default::default()
-                    };
-                    let _ = wire::encode_update_packed(&u, &up.ctx, &mut out);
-                }
-                _ => {}
+        let mut u = Update {
+            withdrawn: mem::take(&mut self.withdraw_v4),
+            attributes: PathAttributes {
+                mp_unreach: (!self.withdraw_v6.is_empty()).then(|| MpUnreach {
+                    afi: Afi::Ipv6,
+                    safi: Safi::Unicast,
+                    withdrawn: mem::take(&mut self.withdraw_v6),
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let _ = wire::encode_update_packed(&u, &self.up.ctx, &mut self.out);
+        u.withdrawn.clear();
+        self.withdraw_v4 = u.withdrawn;
+        self.written();
+    }
+
+    fn encode_group(&mut self, i: usize) {
+        let (attrs, v4, v6) = &mut self.groups[i];
+        let (ctx, out) = (&self.up.ctx, &mut self.out);
+        match attrs.next_hop {
+            Some(IpAddr::V4(nh)) if !v4.is_empty() => {
+                let mut u = Update {
+                    nlri: mem::take(v4),
+                    attributes: PathAttributes {
+                        next_hop: Some(nh),
+                        ..attrs.to_wire()
+                    },
+                    ..Default::default()
+                };
+                let _ = wire::encode_update_packed(&u, ctx, out);
+                u.nlri.clear();
+                *v4 = u.nlri;
             }
+            Some(nh @ IpAddr::V6(_)) if !v6.is_empty() => {
+                let u = Update {
+                    attributes: PathAttributes {
+                        mp_reach: Some(MpReach {
+                            afi: Afi::Ipv6,
+                            safi: Safi::Unicast,
+                            next_hop: nh,
+                            link_local_next_hop: None,
+                            nlri: mem::take(v6),
+                        }),
+                        ..attrs.to_wire()
+                    },
+                    ..Default::default()
+                };
+                let _ = wire::encode_update_packed(&u, ctx, out);
+            }
+            _ => {}
+        }
+        // Prefixes the next hop cannot carry were never exported with it; drop any left.
+        v4.clear();
+        v6.clear();
+        self.written();
+    }
+
+    /// Hands the encoded bytes to the writer once there are enough.
+    fn written(&mut self) {
+        if self.out.len() >= WRITE_CHUNK {
+            let _ = self.up.out.send(WriteItem::Bytes(mem::take(&mut self.out)));
+        }
+    }
+
+    /// Encodes and sends the rest (and End-of-RIB markers); whether anything changed.
+    fn finish(mut self, end_of_rib: bool) -> bool {
+        self.encode_withdrawals();
+        for i in 0..self.groups.len() {
+            self.encode_group(i);
         }
         if end_of_rib {
-            for f in &up.families {
+            for f in &self.up.families {
                 let u = match *f {
                     Family::IPV4_UNICAST => Update::default(),
                     Family::IPV6_UNICAST => Update {
@@ -1001,12 +1113,13 @@ impl Batch {
                     },
                     _ => continue,
                 };
-                let _ = wire::encode(&wire::Message::Update(u), &up.ctx, &mut out);
+                let _ = wire::encode(&wire::Message::Update(u), &self.up.ctx, &mut self.out);
             }
         }
-        if !out.is_empty() {
-            let _ = up.out.send(WriteItem::Bytes(out));
+        if !self.out.is_empty() {
+            let _ = self.up.out.send(WriteItem::Bytes(mem::take(&mut self.out)));
         }
+        self.sent
     }
 }
 
