@@ -7,7 +7,7 @@ mod reconciler;
 
 use crosslink_domain::peering::{self, VpcPeering};
 use crosslink_domain::time::Millis;
-use crosslink_domain::vpc::{self, Vpc, VpcCreate, VpcUpdate};
+use crosslink_domain::vpc::{self, DefaultVpcs, Vpc, VpcCreate, VpcUpdate};
 use crosslink_domain::{region, DomainError, ResourceType, TeamId, TransitionPolicy};
 use crosslink_store::{ApiToken, Store, StoreError};
 use std::collections::BTreeMap;
@@ -72,16 +72,23 @@ pub struct Control {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     auth: AuthMode,
+    default_vpcs: DefaultVpcs,
     policies: RwLock<BTreeMap<ResourceType, TransitionPolicy>>,
     wake: Notify,
 }
 
 impl Control {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, auth: AuthMode) -> Arc<Self> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        auth: AuthMode,
+        default_vpcs: DefaultVpcs,
+    ) -> Arc<Self> {
         Arc::new(Self {
             store,
             clock,
             auth,
+            default_vpcs,
             policies: RwLock::new(
                 ResourceType::ALL
                     .iter()
@@ -112,6 +119,7 @@ impl Control {
                 .transpose()?,
             name: req.name,
             description: req.description.unwrap_or_default(),
+            seed_default: (self.default_vpcs == DefaultVpcs::Seeded).then(Uuid::new_v4),
         };
         vpc::validate_create(&create)?;
         Ok(self

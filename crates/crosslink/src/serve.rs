@@ -4,6 +4,7 @@ use crate::admin;
 use anyhow::Context;
 use crosslink_api_digitalocean::ApiConfig;
 use crosslink_control::{AuthMode, Control, Reconciler, SystemClock};
+use crosslink_domain::vpc::DefaultVpcs;
 use crosslink_domain::{ResourceType, TransitionPolicy};
 use crosslink_store::SqliteStore;
 use std::net::SocketAddr;
@@ -30,6 +31,12 @@ pub struct ServeArgs {
     /// (policies: immediate, delay:SECONDS, manual). Repeatable.
     #[arg(long = "transitions", env = "CROSSLINK_TRANSITIONS", value_delimiter = ',', value_parser = parse_transition)]
     transitions: Vec<(ResourceType, TransitionPolicy)>,
+    /// Which VPC is a region's default. `first`: the first one a team creates there, as the API
+    /// reference says and a brand-new account behaves (it cannot be deleted). `seeded`: a
+    /// `default-<region>` made alongside a team's first VPC in the region, as on an account in
+    /// use, so every VPC the user creates can be deleted (`terraform destroy`).
+    #[arg(long, env = "CROSSLINK_DEFAULT_VPCS", default_value = "first")]
+    default_vpcs: DefaultVpcs,
     /// Requests per sliding minute per token (DigitalOcean: 250); 0 disables.
     #[arg(long, env = "CROSSLINK_RATE_LIMIT_PER_MINUTE", default_value_t = 250)]
     rate_limit_per_minute: u32,
@@ -63,7 +70,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let store = SqliteStore::open(&args.data_dir)
         .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;
-    let control = Control::new(Arc::new(store), Arc::new(SystemClock), args.auth);
+    let control = Control::new(
+        Arc::new(store),
+        Arc::new(SystemClock),
+        args.auth,
+        args.default_vpcs,
+    );
     for (t, policy) in &args.transitions {
         control.set_policy(*t, *policy).await?;
     }
@@ -108,10 +120,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         AuthMode::Strict => "strict (only tokens from `crosslink admin tokens create`)",
     };
     println!(
-        "crosslink {} ready in {} ms\n  DigitalOcean API  http://{do_addr}\n  admin             http://{admin_addr}  (health: /_crosslink/health)\n  auth              {auth}\n  data              {} (SQLite, WAL)\n  transitions       {policies}",
+        "crosslink {} ready in {} ms\n  DigitalOcean API  http://{do_addr}\n  admin             http://{admin_addr}  (health: /_crosslink/health)\n  auth              {auth}\n  data              {} (SQLite, WAL)\n  transitions       {policies}\n  default VPCs      {}",
         env!("CARGO_PKG_VERSION"),
         started.elapsed().as_millis(),
         args.data_dir.display(),
+        match args.default_vpcs {
+            DefaultVpcs::First => "first (a region's first VPC is its default)",
+            DefaultVpcs::Seeded => "seeded (default-<region> made with a region's first VPC)",
+        },
     );
 
     shutdown_signal().await;

@@ -218,6 +218,55 @@ fn auth_tenancy_and_conventions() {
     }
 }
 
+/// `--default-vpcs seeded`: what `terraform apply` then `terraform destroy` needs.
+#[test]
+fn seeded_default_vpcs_leave_every_created_vpc_deletable() {
+    let dir = tempdir();
+    let s = Server::start(&dir, &["--default-vpcs", "seeded"]);
+    let c = Client::new(&s, "alice");
+    let a = vpc(&c, "a", "nyc3", Some("10.10.0.0/24"));
+    let b = vpc_id(&c, "b", "nyc3");
+    assert_eq!(a["default"], false);
+    let all = c.get("/v2/vpcs").body;
+    assert_eq!(all["meta"]["total"], 3);
+    let seeded = all["vpcs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "default-nyc3")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&seeded["default"], &seeded["region"]),
+        (&json!(true), &json!("nyc3"))
+    );
+    let a = a["id"].as_str().unwrap();
+    let r = c.call(
+        "POST",
+        "/v2/vpc_peerings",
+        Some(json!({"name": "a-b", "vpc_ids": [a, b]})),
+    );
+    assert_eq!(r.status, 202, "{}", r.raw);
+    let pid = r.body["vpc_peering"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        c.call("DELETE", &format!("/v2/vpc_peerings/{pid}"), None)
+            .status,
+        202
+    );
+    assert!(eventually(Duration::from_secs(10), || {
+        c.get(&format!("/v2/vpc_peerings/{pid}")).status == 404
+    }));
+    for id in [a, b.as_str()] {
+        let r = c.call("DELETE", &format!("/v2/vpcs/{id}"), None);
+        assert_eq!(r.status, 204, "{}", r.raw);
+    }
+    let id = seeded["id"].as_str().unwrap();
+    assert_eq!(
+        c.call("DELETE", &format!("/v2/vpcs/{id}"), None).status,
+        403
+    );
+}
+
 #[test]
 fn rate_limit_answers_429_with_retry_after() {
     let dir = tempdir();

@@ -31,6 +31,40 @@ pub struct VpcCreate {
     pub description: String,
     pub region: String,
     pub ip_range: Option<Ipv4Net>,
+    /// Set under [`DefaultVpcs::Seeded`]: if the team has no VPC in the region yet, its default
+    /// `default-<region>` is created first with this id, so the requested VPC is not the default.
+    pub seed_default: Option<Uuid>,
+}
+
+/// Which VPC becomes a region's default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DefaultVpcs {
+    /// The first VPC the team creates in the region, as the API reference says (and as a
+    /// brand-new account behaves): it then cannot be deleted.
+    #[default]
+    First,
+    /// A `default-<region>` made when the team first creates a VPC in the region, as on a
+    /// lived-in account where every region in use already has one: the VPCs a user creates can
+    /// all be deleted (what `terraform destroy` expects).
+    Seeded,
+}
+
+impl std::str::FromStr for DefaultVpcs {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "first" => Ok(Self::First),
+            "seeded" => Ok(Self::Seeded),
+            _ => Err(format!(
+                "default VPCs must be 'first' or 'seeded', not '{s}'"
+            )),
+        }
+    }
+}
+
+/// The name DigitalOcean gives a region's default VPC.
+pub fn region_default_name(region: &str) -> String {
+    format!("default-{region}")
 }
 
 /// A change to an existing VPC; `None` leaves the field alone (PATCH).

@@ -22,6 +22,14 @@ fn create(name: &str, region: &str, range: Option<&str>) -> VpcCreate {
         description: String::new(),
         region: region.into(),
         ip_range: range.map(|r| r.parse().unwrap()),
+        seed_default: None,
+    }
+}
+
+fn seeded(name: &str, region: &str, range: Option<&str>) -> VpcCreate {
+    VpcCreate {
+        seed_default: Some(Uuid::new_v4()),
+        ..create(name, region, range)
     }
 }
 
@@ -42,11 +50,65 @@ pub async fn run_all<S: Store + Clone>(store: &S) {
     store.reset().await.unwrap();
     vpc_rules(store).await;
     store.reset().await.unwrap();
+    seeded_defaults(store).await;
+    store.reset().await.unwrap();
     peering_lifecycle(store).await;
     store.reset().await.unwrap();
     tenancy_and_paging(store).await;
     store.reset().await.unwrap();
     tokens(store).await;
+}
+
+/// `DefaultVpcs::Seeded`: a region's default is made with its first VPC, in the same write.
+async fn seeded_defaults<S: Store>(s: &S) {
+    let t = team("t1");
+    let page = PageRequest {
+        page: 1,
+        per_page: 200,
+    };
+    // An explicit range is kept free of the seeded default's /20.
+    let a = s
+        .create_vpc(
+            &t,
+            seeded("a", "nyc1", Some("10.0.0.0/24")),
+            Uuid::new_v4(),
+            1,
+        )
+        .await
+        .unwrap();
+    assert!(!a.default);
+    let (vpcs, total) = s.list_vpcs(&t, page).await.unwrap();
+    assert_eq!(total, 2);
+    let d = vpcs.iter().find(|v| v.name == "default-nyc1").unwrap();
+    assert!(d.default && d.region == "nyc1" && d.description.is_empty());
+    assert!(
+        !d.ip_range.contains(&a.ip_range.network()),
+        "{}",
+        d.ip_range
+    );
+    s.delete_vpc(&t, a.id).await.unwrap();
+    // The region has its default already: nothing more is seeded.
+    let b = s
+        .create_vpc(&t, seeded("b", "nyc1", None), Uuid::new_v4(), 2)
+        .await
+        .unwrap();
+    assert!(!b.default);
+    assert_eq!(s.list_vpcs(&t, page).await.unwrap().1, 2);
+    // Asking for the default's own name makes that VPC the default.
+    let own = s
+        .create_vpc(&t, seeded("default-sfo3", "sfo3", None), Uuid::new_v4(), 3)
+        .await
+        .unwrap();
+    assert!(own.default);
+    assert_eq!(s.list_vpcs(&t, page).await.unwrap().1, 3);
+    // A refused create seeds nothing.
+    assert_domain(
+        s.create_vpc(&t, seeded("b", "ams3", None), Uuid::new_v4(), 4)
+            .await,
+        |e| matches!(e, DomainError::Conflict(_)),
+        "duplicate name",
+    );
+    assert_eq!(s.list_vpcs(&t, page).await.unwrap().1, 3);
 }
 
 async fn vpc_rules<S: Store>(s: &S) {

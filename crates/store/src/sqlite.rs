@@ -342,6 +342,38 @@ fn record_event(
     Ok(())
 }
 
+fn insert_vpc(c: &Connection, v: &Vpc) -> Result<()> {
+    let (start, end) = range_bounds(&v.ip_range);
+    c.prepare_cached(
+        "INSERT INTO vpcs (id, team, name, description, region, ip_range, ip_start, ip_end, is_default, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        v.id.to_string(),
+        v.team.0,
+        v.name,
+        v.description,
+        v.region,
+        v.ip_range.to_string(),
+        start,
+        end,
+        v.default,
+        v.created_at
+    ])?;
+    Ok(())
+}
+
+/// A /20 that overlaps none of the team's VPCs, nor `reserved` (a range about to be taken).
+fn free_range(c: &Connection, team: &TeamId, reserved: Option<Ipv4Net>) -> Result<Ipv4Net> {
+    let mut taken = c
+        .prepare_cached("SELECT ip_range FROM vpcs WHERE team = ?1")?
+        .query_map(params![team.0], |r| r.get::<_, String>(0))?
+        .filter_map(|r| r.ok().and_then(|s| s.parse().ok()))
+        .collect::<Vec<Ipv4Net>>();
+    taken.extend(reserved);
+    Ok(vpc::pick_free_range(&taken)?)
+}
+
 fn count(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<u64> {
     Ok(c.prepare_cached(sql)?
         .query_row(p, |r| r.get::<_, i64>(0))? as u64)
@@ -362,52 +394,45 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             vpc::validate_create(&req)?;
             vpc::check_name_free(&req.name, vpc_by_name(tx, &team, &req.name)?.as_ref(), None)?;
-            let ip_range = match req.ip_range {
-                Some(net) => {
-                    vpc::check_no_overlap(&net, vpc_overlap_candidate(tx, &team, &net)?.as_ref())?;
-                    net
-                }
-                None => {
-                    let taken = tx
-                        .prepare_cached("SELECT ip_range FROM vpcs WHERE team = ?1")?
-                        .query_map(params![team.0], |r| r.get::<_, String>(0))?
-                        .filter_map(|r| r.ok().and_then(|s| s.parse().ok()))
-                        .collect::<Vec<Ipv4Net>>();
-                    vpc::pick_free_range(&taken)?
-                }
-            };
-            let first_in_region = count(
+            if let Some(net) = &req.ip_range {
+                vpc::check_no_overlap(net, vpc_overlap_candidate(tx, &team, net)?.as_ref())?;
+            }
+            let mut first_in_region = count(
                 tx,
                 "SELECT EXISTS (SELECT 1 FROM vpcs WHERE team = ?1 AND region = ?2)",
                 params![team.0, req.region],
             )? == 0;
+            if let (true, Some(seed_id)) = (first_in_region, req.seed_default) {
+                let name = vpc::region_default_name(&req.region);
+                if name != req.name && vpc_by_name(tx, &team, &name)?.is_none() {
+                    let seeded = Vpc {
+                        id: seed_id,
+                        team: team.clone(),
+                        name,
+                        description: String::new(),
+                        region: req.region.clone(),
+                        ip_range: free_range(tx, &team, req.ip_range)?,
+                        default: true,
+                        created_at: now,
+                    };
+                    insert_vpc(tx, &seeded)?;
+                    first_in_region = false;
+                }
+            }
             let v = Vpc {
                 id,
                 team: team.clone(),
+                ip_range: match req.ip_range {
+                    Some(net) => net,
+                    None => free_range(tx, &team, None)?,
+                },
                 name: req.name,
                 description: req.description,
                 region: req.region,
-                ip_range,
                 default: first_in_region,
                 created_at: now,
             };
-            let (start, end) = range_bounds(&v.ip_range);
-            tx.prepare_cached(
-                "INSERT INTO vpcs (id, team, name, description, region, ip_range, ip_start, ip_end, is_default, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(params![
-                v.id.to_string(),
-                v.team.0,
-                v.name,
-                v.description,
-                v.region,
-                v.ip_range.to_string(),
-                start,
-                end,
-                v.default,
-                v.created_at
-            ])?;
+            insert_vpc(tx, &v)?;
             Ok(v)
         })
         .await

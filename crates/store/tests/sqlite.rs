@@ -19,6 +19,7 @@ async fn sqlite_survives_reopen() {
             description: String::new(),
             region: "nyc1".into(),
             ip_range: None,
+            seed_default: None,
         };
         store.create_vpc(&team, req, id, 1).await.unwrap();
     }
