@@ -627,20 +627,28 @@ impl LocRib {
             }
         }
         let mut c = std::mem::take(&mut self.changes);
-        // Stable: for a prefix changed several times the first `old` and last `new` count.
-        c.sort_by_key(|c| c.prefix);
-        let mut w = 0;
-        for r in 0..c.len() {
-            if w > 0 && c[w - 1].prefix == c[r].prefix {
-                c[w - 1].new = c[r].new.take();
-            } else {
-                c.swap(w, r);
-                w += 1;
+        // Sorted by (prefix, position): a prefix changed several times keeps its first `old`
+        // and its last `new`. Sorting these small keys beats moving the changes around.
+        let mut keys: Vec<(IpNet, u32)> = c
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (x.prefix, i as u32))
+            .collect();
+        keys.sort_unstable();
+        let mut out = Vec::with_capacity(keys.len());
+        for run in keys.chunk_by(|a, b| a.0 == b.0) {
+            let (first, last) = (run[0].1 as usize, run[run.len() - 1].1 as usize);
+            let old = c[first].old.take();
+            let new = c[last].new.take();
+            if !same_path(&old, &new) {
+                out.push(Change {
+                    prefix: run[0].0,
+                    old,
+                    new,
+                });
             }
         }
-        c.truncate(w);
-        c.retain(|x| !same_path(&x.old, &x.new));
-        c
+        out
     }
 
     /// How many changes are recorded (with repeats).

@@ -1,10 +1,12 @@
 //! The speaker against peers driven message by message through the wire codec, for behaviour
 //! a well-behaved speaker never shows: unknown attributes, AS_PATH loops, silence (hold timer),
-//! malformed attributes, explicit ROUTE-REFRESH.
+//! malformed attributes, explicit ROUTE-REFRESH; and the exact UPDATEs sent (export
+//! differences, packing).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use crosslink_bgp::policy::PrefixList;
 use crosslink_bgp::speaker::{PeerConfig, PeerStatus, Speaker, SpeakerConfig, State};
 use crosslink_bgp::transport;
 use crosslink_bgp::wire::{
@@ -279,5 +281,95 @@ async fn malformed_origin_is_treated_as_withdraw_and_the_session_stays() {
     let st = status_until(&s, a_ip, "withdrawn", |p| p.prefixes_received == 0).await;
     assert_eq!(st.state, State::Established, "no session reset for it");
     assert!(s.loc_rib().await.is_empty());
+    s.shutdown().await;
+}
+
+fn nets(v: &[&str]) -> Vec<Ipv4Net> {
+    v.iter().map(|s| s.parse().unwrap()).collect()
+}
+
+/// The Adj-RIB-Out is computed from the Loc-RIB, not stored: a changed export policy must
+/// still send exactly the difference, and the advertised count must follow.
+#[tokio::test]
+async fn export_policy_change_sends_only_the_difference() {
+    let (s_ip, a_ip, b_ip) = (
+        Ipv4Addr::new(127, 0, 24, 6),
+        Ipv4Addr::new(127, 0, 24, 1),
+        Ipv4Addr::new(127, 0, 24, 2),
+    );
+    let s = speaker(s_ip, &[(a_ip, 65001), (b_ip, 65002)]).await;
+    let to = s.local_addr().unwrap();
+    let mut a = RawPeer::establish(a_ip, 65001, to, 90).await;
+    let mut b = RawPeer::establish(b_ip, 65002, to, 90).await;
+    let all = nets(&["10.60.1.0/24", "10.60.2.0/24", "10.60.3.0/24"]);
+    let mut u = update("10.60.1.0/24", vec![65001], a_ip);
+    u.nlri = all.clone();
+    a.send(&Message::Update(u)).await;
+    let mut got = b.recv_routes().await.nlri;
+    got.sort();
+    assert_eq!(got, all);
+    status_until(&s, b_ip, "three advertised", |p| p.prefixes_advertised == 3).await;
+
+    let mut cfg = PeerConfig {
+        passive: true,
+        ..PeerConfig::new(IpAddr::V4(b_ip), 65002)
+    };
+    cfg.policy.export =
+        Some(PrefixList::parse(["deny 10.60.2.0/24", "permit 0.0.0.0/0 le 32"]).unwrap());
+    s.update_peer(cfg.clone()).await.unwrap();
+    let w = b.recv_routes().await;
+    assert_eq!((w.withdrawn, w.nlri), (nets(&["10.60.2.0/24"]), vec![]));
+    let st = status_until(&s, b_ip, "two advertised", |p| p.prefixes_advertised == 2).await;
+    assert_eq!(st.prefixes_advertised, 2);
+    let out: Vec<String> = s
+        .adj_rib_out(IpAddr::V4(b_ip))
+        .await
+        .iter()
+        .map(|r| r.prefix.to_string())
+        .collect();
+    assert_eq!(out, vec!["10.60.1.0/24", "10.60.3.0/24"]);
+
+    // Permitted again: only that prefix comes back.
+    cfg.policy.export = None;
+    s.update_peer(cfg).await.unwrap();
+    let back = b.recv_routes().await;
+    assert_eq!(
+        (back.withdrawn, back.nlri),
+        (vec![], nets(&["10.60.2.0/24"]))
+    );
+    status_until(&s, b_ip, "three advertised", |p| p.prefixes_advertised == 3).await;
+
+    // A change in the Loc-RIB still reaches B as a difference.
+    a.send(&Message::Update(Update {
+        withdrawn: nets(&["10.60.1.0/24"]),
+        ..Default::default()
+    }))
+    .await;
+    let w = b.recv_routes().await;
+    assert_eq!((w.withdrawn, w.nlri), (nets(&["10.60.1.0/24"]), vec![]));
+    status_until(&s, b_ip, "two advertised", |p| p.prefixes_advertised == 2).await;
+    s.shutdown().await;
+}
+
+/// A table sent as one UPDATE per prefix with equal attributes is stored with one shared
+/// attribute set, so a peer that comes up later gets it packed into one UPDATE.
+#[tokio::test]
+async fn equal_attributes_of_separate_updates_are_packed_together() {
+    let (s_ip, a_ip, b_ip) = (
+        Ipv4Addr::new(127, 0, 25, 6),
+        Ipv4Addr::new(127, 0, 25, 1),
+        Ipv4Addr::new(127, 0, 25, 2),
+    );
+    let s = speaker(s_ip, &[(a_ip, 65001), (b_ip, 65002)]).await;
+    let to = s.local_addr().unwrap();
+    let mut a = RawPeer::establish(a_ip, 65001, to, 90).await;
+    let prefixes: Vec<String> = (0..50).map(|i| format!("10.61.{i}.0/24")).collect();
+    for p in &prefixes {
+        a.send(&Message::Update(update(p, vec![65001], a_ip))).await;
+    }
+    status_until(&s, a_ip, "50 accepted", |p| p.prefixes_accepted == 50).await;
+    let mut b = RawPeer::establish(b_ip, 65002, to, 90).await;
+    let u = b.recv_routes().await;
+    assert_eq!(u.nlri.len(), 50, "one UPDATE for all: {u:?}");
     s.shutdown().await;
 }

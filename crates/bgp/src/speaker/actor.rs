@@ -851,8 +851,12 @@ struct Exporter<'a> {
     up: &'a Up,
     v4: bool,
     v6: bool,
-    cache: HashMap<(*const RouteAttrs, SourceId, bool), Option<Arc<RouteAttrs>>>,
+    cache: HashMap<ExportKey, Option<Arc<RouteAttrs>>>,
+    last: Option<(ExportKey, Option<Arc<RouteAttrs>>)>,
 }
+
+/// An attribute set, its source and whether the prefix is IPv4.
+type ExportKey = (*const RouteAttrs, SourceId, bool);
 
 impl<'a> Exporter<'a> {
     fn new(loc: &'a LocRib, up: &'a Up) -> Self {
@@ -862,6 +866,7 @@ impl<'a> Exporter<'a> {
             v4: up.families.contains(&Family::IPV4_UNICAST),
             v6: up.families.contains(&Family::IPV6_UNICAST),
             cache: HashMap::new(),
+            last: None,
         }
     }
 
@@ -877,13 +882,23 @@ impl<'a> Exporter<'a> {
         if !(if is_v4 { self.v4 } else { self.v6 }) || !policy.announces(prefix) {
             return None;
         }
+        let key = (Arc::as_ptr(&path.attrs), path.source, is_v4);
+        // Neighbouring prefixes mostly share attributes: skip the map for a repeat.
+        if let Some((k, a)) = &self.last {
+            if *k == key {
+                return a.clone();
+            }
+        }
         let (loc, target) = (self.loc, &self.up.target);
-        self.cache
-            .entry((Arc::as_ptr(&path.attrs), path.source, is_v4))
+        let a = self
+            .cache
+            .entry(key)
             .or_insert_with(|| {
                 rib::export(prefix, path, &loc.source(path.source), target).map(Arc::new)
             })
-            .clone()
+            .clone();
+        self.last = Some((key, a.clone()));
+        a
     }
 }
 
