@@ -1,10 +1,12 @@
 //! The speaker task: owns the peer table and every RIB, and turns RIB changes into packed
 //! UPDATEs per peer.
 //!
-//! It drains whatever is queued (UPDATEs from sessions, API calls), marks the prefixes whose
-//! best path changed, and then flushes once: events, kernel routes, and per peer the
-//! difference between what the Loc-RIB now exports and the Adj-RIB-Out, encoded with
-//! attribute sets grouped by `Arc`. Queries flush first, so they see a settled state.
+//! It drains whatever is queued (UPDATEs from sessions, API calls) while the Loc-RIB records
+//! each best-path change with the old and the new best, and then flushes once: events,
+//! kernel routes, and per peer the difference between the export of the old and of the new
+//! best (the Adj-RIB-Out is not stored: after a flush it is exactly what the Loc-RIB
+//! exports), encoded with attribute sets grouped by `Arc`. Queries, and anything that
+//! changes what a peer is exported, flush first, so they see a settled state.
 
 use std::collections::{HashMap, HashSet};
 use std::mem;

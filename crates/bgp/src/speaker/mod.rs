@@ -2,11 +2,14 @@
 //! ([`crate::rib`]) and a cheap-to-clone [`Speaker`] handle for the rest of crosslink.
 //!
 //! Shape (actor style, no global state, so one process can run many speakers):
-//! - one **speaker task** owns the peer table, the Loc-RIB (which also holds each peer's
-//!   Adj-RIB-In, post import policy) and every Adj-RIB-Out. The handle, the listener and the
-//!   session tasks talk to it over one channel. It drains what is queued, runs the decision
-//!   process, then encodes the changes per peer in packed UPDATEs grouped by shared attributes
-//!   (`Arc`), so 1M prefixes cost ~1k messages, not 1M.
+//! - one **speaker task** owns the peer table and the Loc-RIB, which also holds each peer's
+//!   Adj-RIB-In (post import policy). A peer's Adj-RIB-Out is what the Loc-RIB exports to it,
+//!   so it is computed, not stored: the Loc-RIB records every best-path change (old and new
+//!   best), and a flush exports both per peer and sends the difference. The handle, the
+//!   listener and the session tasks talk to the task over one channel. It drains what is
+//!   queued (up to a bound of changes), runs the decision process, then encodes the changes
+//!   per peer in packed UPDATEs grouped by shared attributes (`Arc`), so 1M prefixes cost ~1k
+//!   messages, not 1M, handed to the writer as they fill.
 //! - one **session task** per configured peer drives its FSM: connects (TCP-MD5, TTL, local
 //!   address), feeds decoded messages in, performs the FSM's actions, and sleeps until the
 //!   FSM's earliest timer deadline. Each TCP connection has a reader and a writer task, so a
