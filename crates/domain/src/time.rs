@@ -5,12 +5,22 @@ pub type Millis = i64;
 
 /// `2026-11-23T12:34:56Z`, the shape DigitalOcean's `created_at` fields use.
 pub fn rfc3339(ms: Millis) -> String {
+    format!("{}Z", date_time(ms))
+}
+
+/// `2026-11-23T12:34:56.789Z`: with milliseconds, for event logs.
+pub fn rfc3339_millis(ms: Millis) -> String {
+    format!("{}.{:03}Z", date_time(ms), ms.rem_euclid(1000))
+}
+
+/// `2026-11-23T12:34:56`, UTC, whole seconds.
+fn date_time(ms: Millis) -> String {
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60
@@ -33,12 +43,17 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::rfc3339;
+    use super::{rfc3339, rfc3339_millis};
 
     #[test]
     fn formats_known_instants() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_436_096_789), "2026-11-23T12:14:56Z");
+        assert_eq!(
+            rfc3339_millis(1_795_436_096_789),
+            "2026-11-23T12:14:56.789Z"
+        );
+        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
     }
 }

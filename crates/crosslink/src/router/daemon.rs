@@ -82,11 +82,11 @@ pub async fn run(plan: Plan, format: Output, quiet_routes: bool) -> anyhow::Resu
         };
         tokio::select! {
             _ = sigint.recv() => {
-                reporter.printer.print(&Line::Info("SIGINT: shutting down".into()));
+                reporter.printer.print(&Line::info("SIGINT: shutting down"));
                 break;
             }
             _ = sigterm.recv() => {
-                reporter.printer.print(&Line::Info("SIGTERM: shutting down".into()));
+                reporter.printer.print(&Line::info("SIGTERM: shutting down"));
                 break;
             }
             _ = sleep_until(flush_at) => {
@@ -98,7 +98,7 @@ pub async fn run(plan: Plan, format: Output, quiet_routes: bool) -> anyhow::Resu
                 Ok(event) => reporter.handle(event),
                 Err(RecvError::Lagged(lost)) => reporter.resync(&speaker, &mut events, lost).await,
                 Err(RecvError::Closed) => {
-                    reporter.printer.print(&Line::Info("BGP speaker stopped".into()));
+                    reporter.printer.print(&Line::info("BGP speaker stopped"));
                     break;
                 }
             },
@@ -109,7 +109,7 @@ pub async fn run(plan: Plan, format: Output, quiet_routes: bool) -> anyhow::Resu
     if let View::Count(c) = &mut reporter.view {
         c.flush(&mut reporter.printer);
     }
-    reporter.printer.print(&Line::Info("stopped".into()));
+    reporter.printer.print(&Line::info("stopped"));
     reporter.printer.flush();
     Ok(())
 }
@@ -308,7 +308,7 @@ impl Reporter {
             events.try_recv(),
             Err(TryRecvError::Empty | TryRecvError::Closed)
         ) {}
-        self.printer.print(&Line::Info(format!(
+        self.printer.print(&Line::info(format!(
             "{lost} events missed; re-reading the speaker's state"
         )));
         let peers = speaker.peers().await;

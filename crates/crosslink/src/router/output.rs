@@ -5,6 +5,8 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crosslink_domain::time::rfc3339_millis;
+
 use ipnet::IpNet;
 
 use super::Output;
@@ -27,8 +29,16 @@ impl RouteAction {
     }
 }
 
+impl serde::Serialize for RouteAction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One printable event. Strings are already the operator's words (state names, error texts).
-#[derive(Debug, Clone)]
+/// As JSON: `event` names the variant, then its fields in this order.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
 pub enum Line {
     Listening {
         address: Option<SocketAddr>,
@@ -58,7 +68,17 @@ pub enum Line {
     Routes {
         count: usize,
     },
-    Info(String),
+    Info {
+        message: String,
+    },
+}
+
+impl Line {
+    pub fn info(message: impl Into<String>) -> Line {
+        Line::Info {
+            message: message.into(),
+        }
+    }
 }
 
 /// Writes lines to stdout in the chosen format. Lines are buffered; the caller flushes when it
@@ -149,98 +169,22 @@ fn text(line: &Line) -> String {
             }
         },
         Line::Routes { count } => format!("routes: {count} in Loc-RIB"),
-        Line::Info(s) => s.clone(),
+        Line::Info { message } => message.clone(),
     }
 }
 
-/// A JSON line: `time` first, then `event`, then the event's fields, in a fixed order.
+/// A JSON line: `time` first, then the event.
 #[derive(serde::Serialize)]
 struct Stamped<'a> {
     time: String,
     #[serde(flatten)]
-    body: Body<'a>,
-}
-
-#[derive(serde::Serialize)]
-#[serde(tag = "event", rename_all = "lowercase")]
-enum Body<'a> {
-    Listening {
-        address: Option<String>,
-        asn: u32,
-        router_id: String,
-    },
-    Neighbor {
-        peer: String,
-        asn: u32,
-        from: &'a str,
-        to: &'a str,
-        error: Option<&'a str>,
-    },
-    Down {
-        peer: String,
-        asn: u32,
-        error: &'a str,
-    },
-    Route {
-        prefix: String,
-        action: &'static str,
-        next_hop: Option<String>,
-        as_path: &'a [u32],
-    },
-    Routes {
-        count: usize,
-    },
-    Info {
-        message: &'a str,
-    },
+    line: &'a Line,
 }
 
 fn json_line(at: SystemTime, line: &Line) -> String {
-    let body = match line {
-        Line::Listening {
-            address,
-            asn,
-            router_id,
-        } => Body::Listening {
-            address: address.map(|a| a.to_string()),
-            asn: *asn,
-            router_id: router_id.to_string(),
-        },
-        Line::Neighbor {
-            peer,
-            asn,
-            from,
-            to,
-            error,
-        } => Body::Neighbor {
-            peer: peer.to_string(),
-            asn: *asn,
-            from,
-            to,
-            error: error.as_deref(),
-        },
-        Line::Down { peer, asn, error } => Body::Down {
-            peer: peer.to_string(),
-            asn: *asn,
-            error,
-        },
-        Line::Route {
-            prefix,
-            action,
-            next_hop,
-            as_path,
-        } => Body::Route {
-            prefix: prefix.to_string(),
-            action: action.as_str(),
-            next_hop: next_hop.map(|h| h.to_string()),
-            as_path,
-        },
-        Line::Routes { count } => Body::Routes { count: *count },
-        Line::Info(message) => Body::Info { message },
-    };
     serde_json::to_string(&Stamped {
         time: rfc3339(at),
-        body,
+        line,
     })
     .unwrap_or_default()
 }
@@ -254,31 +198,11 @@ fn clock(at: SystemTime) -> String {
 
 /// `2026-11-23T14:02:11.123Z`.
 fn rfc3339(at: SystemTime) -> String {
-    let d = at.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let (y, m, day) = civil_from_days((secs / 86_400) as i64);
-    let t = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t / 3600,
-        t % 3600 / 60,
-        t % 60,
-        d.subsec_millis()
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    let ms = at
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    rfc3339_millis(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]
@@ -292,7 +216,6 @@ mod tests {
         assert_eq!(rfc3339(at), "2026-11-23T14:02:11.123Z");
         assert_eq!(clock(at), "14:02:11");
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
     }
 
     #[test]
@@ -326,6 +249,27 @@ mod tests {
         assert_eq!(
             c,
             r#"{"time":"1970-01-01T00:00:00.000Z","event":"routes","count":5}"#
+        );
+        let listening = Line::Listening {
+            address: Some("169.254.0.1:179".parse().unwrap()),
+            asn: 64532,
+            router_id: "169.254.0.1".parse().unwrap(),
+        };
+        assert_eq!(
+            json_line(UNIX_EPOCH, &listening),
+            r#"{"time":"1970-01-01T00:00:00.000Z","event":"listening","address":"169.254.0.1:179","asn":64532,"router_id":"169.254.0.1"}"#
+        );
+        assert_eq!(
+            json_line(UNIX_EPOCH, &l),
+            r#"{"time":"1970-01-01T00:00:00.000Z","event":"neighbor","peer":"169.254.0.1","asn":64532,"from":"Active","to":"Established","error":null}"#
+        );
+        assert_eq!(
+            json_line(UNIX_EPOCH, &r),
+            r#"{"time":"1970-01-01T00:00:00.000Z","event":"route","prefix":"10.0.0.0/24","action":"added","next_hop":"169.254.0.1","as_path":[64532]}"#
+        );
+        assert_eq!(
+            json_line(UNIX_EPOCH, &Line::info("stopped")),
+            r#"{"time":"1970-01-01T00:00:00.000Z","event":"info","message":"stopped"}"#
         );
     }
 }
