@@ -21,6 +21,11 @@ use netgauze_parse_utils::reader::SliceReader;
 use netgauze_parse_utils::traits::ParseFromWithOneInput;
 use netgauze_parse_utils::WritablePdu;
 
+#[path = "support/samples.rs"]
+mod samples;
+
+use samples::{net, v4};
+
 const FOUR: CodecContext = CodecContext {
     four_octet_as: true,
     ibgp: true,
@@ -457,90 +462,19 @@ fn update_to_ng(u: &Update, asn4: bool) -> BgpUpdateMessage {
 
 // ---- test data -------------------------------------------------------------------------------
 
-fn v4(s: &str) -> Ipv4Net {
-    s.parse().unwrap()
-}
-
-fn net(s: &str) -> IpNet {
-    s.parse().unwrap()
-}
-
-fn sample_open() -> Open {
-    Open::new(
-        133937,
-        90,
-        Ipv4Addr::new(169, 254, 0, 6),
-        vec![
-            Capability::Multiprotocol {
-                afi: Afi::Ipv4,
-                safi: Safi::Unicast,
-            },
-            Capability::Multiprotocol {
-                afi: Afi::Ipv6,
-                safi: Safi::Unicast,
-            },
-            Capability::RouteRefresh,
-            Capability::Unknown {
-                code: 230,
-                value: vec![1, 2, 3],
-            },
-        ],
-    )
-}
-
+/// [`samples::update`], for a 2-octet session when `asn4` is false: netgauze writes such
+/// paths without AS4_PATH, so ASNs above 65535 are folded into 2 octets.
 fn sample_update(asn4: bool) -> Update {
-    let big = |x: u32| if asn4 { x } else { x % 60000 + 1 };
-    Update {
-        withdrawn: vec![v4("10.9.0.0/16"), v4("192.0.2.0/25")],
-        attributes: PathAttributes {
-            origin: Some(Origin::Egp),
-            as_path: Some(AsPath {
-                segments: vec![
-                    AsPathSegment {
-                        kind: SegmentKind::Sequence,
-                        asns: vec![big(133937), 64532, big(4_200_000_000)],
-                    },
-                    AsPathSegment {
-                        kind: SegmentKind::Set,
-                        asns: vec![65001, 65002],
-                    },
-                ],
-            }),
-            next_hop: Some(Ipv4Addr::new(169, 254, 0, 6)),
-            med: Some(7),
-            local_pref: Some(300),
-            atomic_aggregate: true,
-            aggregator: Some(Aggregator {
-                asn: big(133937),
-                ip: Ipv4Addr::new(169, 254, 0, 6),
-            }),
-            communities: vec![(64532 << 16) | 1, 0xFFFF_FF02],
-            large_communities: vec![LargeCommunity(133937, 100, 200)],
-            mp_reach: Some(MpReach {
-                afi: Afi::Ipv6,
-                safi: Safi::Unicast,
-                next_hop: IpAddr::V6("2001:db8::6".parse().unwrap()),
-                link_local_next_hop: Some("fe80::1:6".parse().unwrap()),
-                nlri: vec![
-                    net("2001:db8:10::/48"),
-                    net("2001:db8:20::/64"),
-                    net("2001:db8:30::1/128"),
-                ],
-            }),
-            mp_unreach: Some(MpUnreach {
-                afi: Afi::Ipv6,
-                safi: Safi::Unicast,
-                withdrawn: vec![net("2001:db8:99::/48")],
-            }),
-            unknown: vec![RawAttribute {
-                flags: flags::OPTIONAL | flags::TRANSITIVE | flags::PARTIAL,
-                type_code: 250,
-                value: vec![9, 8, 7],
-            }],
-        },
-        nlri: vec![v4("10.10.0.0/16"), v4("10.20.30.0/24"), v4("172.16.0.1/32")],
-        issues: vec![],
+    let mut u = samples::update();
+    if !asn4 {
+        let fold = |x: &mut u32| *x = if *x > 0xffff { *x % 60000 + 1 } else { *x };
+        let a = &mut u.attributes;
+        for s in &mut a.as_path.as_mut().unwrap().segments {
+            s.asns.iter_mut().for_each(fold);
+        }
+        fold(&mut a.aggregator.as_mut().unwrap().asn);
     }
+    u
 }
 
 fn ours_then_theirs(m: &Message, ctx: &CodecContext) {
@@ -559,7 +493,7 @@ fn theirs_then_ours(m: &Message, ctx: &CodecContext) {
 
 #[test]
 fn open_both_ways() {
-    let m = Message::Open(sample_open());
+    let m = Message::Open(samples::open());
     ours_then_theirs(&m, &FOUR);
     theirs_then_ours(&m, &FOUR);
     let small = Message::Open(Open::new(
@@ -633,63 +567,14 @@ fn update_two_octet_both_ways() {
 
 #[test]
 fn update_each_attribute_alone() {
-    let full = sample_update(true).attributes;
-    let mut cases = vec![
-        PathAttributes {
-            origin: full.origin,
-            ..Default::default()
-        },
-        PathAttributes {
-            as_path: full.as_path.clone(),
-            ..Default::default()
-        },
-        PathAttributes {
-            as_path: Some(AsPath::default()),
-            ..Default::default()
-        },
-        PathAttributes {
-            next_hop: full.next_hop,
-            ..Default::default()
-        },
-        PathAttributes {
-            med: full.med,
-            ..Default::default()
-        },
-        PathAttributes {
-            local_pref: full.local_pref,
-            ..Default::default()
-        },
-        PathAttributes {
-            atomic_aggregate: true,
-            ..Default::default()
-        },
-        PathAttributes {
-            aggregator: full.aggregator,
-            ..Default::default()
-        },
-        PathAttributes {
-            communities: full.communities.clone(),
-            ..Default::default()
-        },
-        PathAttributes {
-            large_communities: full.large_communities.clone(),
-            ..Default::default()
-        },
-        PathAttributes {
-            mp_unreach: full.mp_unreach.clone(),
-            ..Default::default()
-        },
-        PathAttributes {
-            unknown: full.unknown.clone(),
-            ..Default::default()
-        },
-        PathAttributes {
-            mp_reach: full.mp_reach.clone(),
-            origin: full.origin,
-            as_path: full.as_path.clone(),
-            ..Default::default()
-        },
-    ];
+    let full = samples::full_attributes();
+    let mut cases = samples::each_attribute_alone(&full);
+    cases.push(PathAttributes {
+        mp_reach: full.mp_reach.clone(),
+        origin: full.origin,
+        as_path: full.as_path.clone(),
+        ..Default::default()
+    });
     // IPv6 next hop without link-local, and IPv4 unicast carried in MP_REACH.
     let mut r = full.mp_reach.clone().unwrap();
     r.link_local_next_hop = None;

@@ -5,6 +5,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crosslink_bgp::wire::codes::{cease, header, open, update};
 use crosslink_bgp::wire::*;
 
+#[path = "support/samples.rs"]
+mod samples;
+
+use samples::{net, v4};
+
 const FOUR: CodecContext = CodecContext {
     four_octet_as: true,
     ibgp: false,
@@ -22,14 +27,6 @@ const IBGP2: CodecContext = CodecContext {
     ibgp: true,
 };
 
-fn v4(s: &str) -> Ipv4Net {
-    s.parse().unwrap()
-}
-
-fn net(s: &str) -> IpNet {
-    s.parse().unwrap()
-}
-
 fn roundtrip(msg: &Message, ctx: &CodecContext) -> Vec<u8> {
     let bytes = encode_to_vec(msg, ctx).unwrap();
     assert_eq!(
@@ -39,51 +36,6 @@ fn roundtrip(msg: &Message, ctx: &CodecContext) -> Vec<u8> {
     let back = decode_message(&bytes, ctx).unwrap();
     assert_eq!(&back, msg);
     bytes
-}
-
-fn full_attributes() -> PathAttributes {
-    PathAttributes {
-        origin: Some(Origin::Incomplete),
-        as_path: Some(AsPath {
-            segments: vec![
-                AsPathSegment {
-                    kind: SegmentKind::Sequence,
-                    asns: vec![133937, 64532, 4200000000],
-                },
-                AsPathSegment {
-                    kind: SegmentKind::Set,
-                    asns: vec![65001, 65002],
-                },
-            ],
-        }),
-        next_hop: Some(Ipv4Addr::new(169, 254, 0, 6)),
-        med: Some(50),
-        local_pref: Some(200),
-        atomic_aggregate: true,
-        aggregator: Some(Aggregator {
-            asn: 133937,
-            ip: Ipv4Addr::new(10, 0, 0, 1),
-        }),
-        communities: vec![(64532 << 16) | 100, 0xFFFF_FF01],
-        large_communities: vec![LargeCommunity(133937, 1, 2), LargeCommunity(64532, 0, 0)],
-        mp_reach: Some(MpReach {
-            afi: Afi::Ipv6,
-            safi: Safi::Unicast,
-            next_hop: IpAddr::V6("2001:db8::6".parse().unwrap()),
-            link_local_next_hop: Some("fe80::6".parse().unwrap()),
-            nlri: vec![net("2001:db8:1::/48"), net("2001:db8:2::/64"), net("::/0")],
-        }),
-        mp_unreach: Some(MpUnreach {
-            afi: Afi::Ipv6,
-            safi: Safi::Unicast,
-            withdrawn: vec![net("2001:db8:ff::/56")],
-        }),
-        unknown: vec![RawAttribute {
-            flags: flags::OPTIONAL | flags::TRANSITIVE | flags::PARTIAL,
-            type_code: 16,
-            value: vec![0, 2, 0xfc, 0x14, 0, 0, 0, 1],
-        }],
-    }
 }
 
 #[test]
@@ -103,30 +55,7 @@ fn keepalive_and_route_refresh() {
 
 #[test]
 fn open_with_capabilities() {
-    let o = Open::new(
-        133937,
-        90,
-        Ipv4Addr::new(169, 254, 0, 6),
-        vec![
-            Capability::Multiprotocol {
-                afi: Afi::Ipv4,
-                safi: Safi::Unicast,
-            },
-            Capability::Multiprotocol {
-                afi: Afi::Ipv6,
-                safi: Safi::Unicast,
-            },
-            Capability::RouteRefresh,
-            Capability::Unknown {
-                code: 64,
-                value: vec![0x80, 0x78],
-            },
-            Capability::Unknown {
-                code: 73,
-                value: b"\x03rdo\x00".to_vec(),
-            },
-        ],
-    );
+    let o = samples::open();
     assert_eq!(o.my_as, AS_TRANS);
     assert_eq!(o.asn(), 133937);
     assert!(o.supports(Afi::Ipv6, Safi::Unicast));
@@ -198,83 +127,13 @@ fn open_with_malformed_known_capability_keeps_it_as_unknown() {
 
 #[test]
 fn update_with_every_attribute() {
-    let u = Update {
-        withdrawn: vec![v4("10.9.0.0/16"), v4("0.0.0.0/0")],
-        attributes: full_attributes(),
-        nlri: vec![v4("10.10.0.0/24"), v4("10.20.0.0/20"), v4("192.0.2.1/32")],
-        issues: vec![],
-    };
-    roundtrip(&Message::Update(u), &IBGP);
+    roundtrip(&Message::Update(samples::update()), &IBGP);
 }
 
 #[test]
 fn each_attribute_alone_round_trips() {
-    let full = full_attributes();
-    let singles = [
-        PathAttributes {
-            origin: full.origin,
-            ..Default::default()
-        },
-        PathAttributes {
-            as_path: full.as_path.clone(),
-            ..Default::default()
-        },
-        PathAttributes {
-            as_path: Some(AsPath::default()),
-            ..Default::default()
-        },
-        PathAttributes {
-            next_hop: full.next_hop,
-            ..Default::default()
-        },
-        PathAttributes {
-            med: full.med,
-            ..Default::default()
-        },
-        PathAttributes {
-            local_pref: full.local_pref,
-            ..Default::default()
-        },
-        PathAttributes {
-            atomic_aggregate: true,
-            ..Default::default()
-        },
-        PathAttributes {
-            aggregator: full.aggregator,
-            ..Default::default()
-        },
-        PathAttributes {
-            communities: full.communities.clone(),
-            ..Default::default()
-        },
-        PathAttributes {
-            large_communities: full.large_communities.clone(),
-            ..Default::default()
-        },
-        // MP_REACH needs ORIGIN and AS_PATH.
-        PathAttributes {
-            mp_reach: full.mp_reach.clone(),
-            origin: full.origin,
-            as_path: Some(AsPath::default()),
-            ..Default::default()
-        },
-        PathAttributes {
-            mp_unreach: full.mp_unreach.clone(),
-            ..Default::default()
-        },
-        PathAttributes {
-            unknown: full.unknown.clone(),
-            ..Default::default()
-        },
-    ];
-    for attributes in singles {
-        for ctx in [
-            IBGP,
-            CodecContext {
-                four_octet_as: false,
-                ibgp: true,
-            },
-        ] {
+    for attributes in samples::each_attribute_alone(&samples::full_attributes()) {
+        for ctx in [IBGP, IBGP2] {
             // Without NLRI nothing is mandatory, so each attribute stands alone.
             let u = Update {
                 attributes: attributes.clone(),

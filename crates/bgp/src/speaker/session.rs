@@ -92,22 +92,11 @@ pub(super) fn fsm_config(local: Local, p: &PeerConfig) -> fsm::Config {
 }
 
 fn local_open(local: Local, p: &PeerConfig) -> Open {
-    use crate::wire::{Afi, Safi};
     Open::new(
         local.asn,
         p.hold_time,
         local.router_id,
-        vec![
-            Capability::Multiprotocol {
-                afi: Afi::Ipv4,
-                safi: Safi::Unicast,
-            },
-            Capability::Multiprotocol {
-                afi: Afi::Ipv6,
-                safi: Safi::Unicast,
-            },
-            Capability::RouteRefresh,
-        ],
+        Capability::UNICAST_AND_REFRESH.to_vec(),
     )
 }
 

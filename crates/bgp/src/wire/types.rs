@@ -176,6 +176,20 @@ pub enum Capability {
 }
 
 impl Capability {
+    /// What a crosslink speaker announces besides 4-octet AS (which [`Open::new`] adds): IPv4
+    /// and IPv6 unicast (RFC 4760) and route refresh (RFC 2918).
+    pub const UNICAST_AND_REFRESH: [Capability; 3] = [
+        Capability::Multiprotocol {
+            afi: Afi::Ipv4,
+            safi: Safi::Unicast,
+        },
+        Capability::Multiprotocol {
+            afi: Afi::Ipv6,
+            safi: Safi::Unicast,
+        },
+        Capability::RouteRefresh,
+    ];
+
     pub fn code(&self) -> u8 {
         match self {
             Capability::Multiprotocol { .. } => 1,
