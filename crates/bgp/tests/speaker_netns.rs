@@ -8,11 +8,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use crosslink_bgp::kernel::ROUTE_PROTOCOL;
-use crosslink_bgp::speaker::{Announce, IpNet, Md5Key, PeerConfig, Speaker, SpeakerConfig, State};
+use crosslink_bgp::speaker::{
+    Announce, IpNet, Md5Key, PeerConfig, Route, Speaker, SpeakerConfig, State,
+};
 use support::{Bird, BirdConfig, GoBgp, GoBgpConfig, Netns, RouterPair};
 
-const DO_AS: u32 = 64532;
-const MCR_AS: u32 = 133937;
+const DO_AS: u32 = RouterPair::A_AS;
+const MCR_AS: u32 = RouterPair::B_AS;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 fn ip(s: &str) -> IpAddr {
@@ -66,6 +68,17 @@ fn wait_established(rt: &tokio::runtime::Runtime, s: &Speaker) {
     });
 }
 
+/// Waits for the peer's route to `prefix` in our Loc-RIB.
+fn wait_loc_rib(rt: &tokio::runtime::Runtime, s: &Speaker, prefix: &str) -> Route {
+    let want: IpNet = prefix.parse().unwrap();
+    support::wait_for(TIMEOUT, &format!("{prefix} in our Loc-RIB"), || {
+        rt.block_on(s.loc_rib())
+            .into_iter()
+            .find(|r| r.prefix == want)
+            .ok_or_else(|| "not yet".to_string())
+    })
+}
+
 fn kernel_routes(ns: &Netns) -> String {
     ns.ip(&["route", "show", "proto", &ROUTE_PROTOCOL.to_string()])
 }
@@ -91,16 +104,10 @@ fn speaker_with_bird_md5_routes_and_kernel() {
     pair.b.add_lo_address("10.20.0.1/32");
     let mut bird = Bird::start(
         &pair.b,
-        &BirdConfig::new(
-            "169.254.0.6".parse().unwrap(),
-            MCR_AS,
-            ip(RouterPair::A_IP),
-            DO_AS,
-        )
-        .local_address(ip(RouterPair::B_IP))
-        .password("speaker-md5-pw")
-        .announce("10.20.0.0/24")
-        .export_to_kernel(),
+        &BirdConfig::mcr_end()
+            .password("speaker-md5-pw")
+            .announce("10.20.0.0/24")
+            .export_to_kernel(),
     );
     pair.a.enter(|| {
         let rt = runtime();
@@ -112,23 +119,15 @@ fn speaker_with_bird_md5_routes_and_kernel() {
         assert!(r.contains("via 169.254.0.1"), "{r}");
         assert!(r.contains(&format!("BGP.as_path: {DO_AS}")), "{r}");
 
-        let want: IpNet = "10.20.0.0/24".parse().unwrap();
-        let route = support::wait_for(TIMEOUT, "BIRD's route in our Loc-RIB", || {
-            let rib = rt.block_on(s.loc_rib());
-            rib.into_iter()
-                .find(|r| r.prefix == want)
-                .ok_or_else(|| "not yet".to_string())
-        });
+        let route = wait_loc_rib(&rt, &s, "10.20.0.0/24");
         assert_eq!(route.as_path, vec![MCR_AS]);
         assert_eq!(route.next_hop, Some(ip(RouterPair::B_IP)));
-        support::wait_for(TIMEOUT, "our kernel route", || {
-            let r = kernel_routes(&pair.a);
-            if r.contains("10.20.0.0/24 via 169.254.0.6") {
-                Ok(())
-            } else {
-                Err(r)
-            }
-        });
+        support::wait_until(
+            TIMEOUT,
+            "our kernel route",
+            || kernel_routes(&pair.a),
+            |r| r.contains("10.20.0.0/24 via 169.254.0.6"),
+        );
         assert!(
             ping(&pair.a, "10.20.0.1"),
             "traffic follows the installed route"
@@ -136,23 +135,19 @@ fn speaker_with_bird_md5_routes_and_kernel() {
 
         // BIRD withdraws: the kernel route goes.
         bird.birdc("disable announced");
-        support::wait_for(TIMEOUT, "kernel route removed after withdraw", || {
-            let r = kernel_routes(&pair.a);
-            if r.trim().is_empty() {
-                Ok(())
-            } else {
-                Err(r)
-            }
-        });
+        support::wait_until(
+            TIMEOUT,
+            "kernel route removed after withdraw",
+            || kernel_routes(&pair.a),
+            |r| r.trim().is_empty(),
+        );
         bird.birdc("enable announced");
-        support::wait_for(TIMEOUT, "kernel route back", || {
-            let r = kernel_routes(&pair.a);
-            if r.contains("10.20.0.0/24") {
-                Ok(())
-            } else {
-                Err(r)
-            }
-        });
+        support::wait_until(
+            TIMEOUT,
+            "kernel route back",
+            || kernel_routes(&pair.a),
+            |r| r.contains("10.20.0.0/24"),
+        );
 
         rt.block_on(s.shutdown());
         assert_eq!(
@@ -160,14 +155,12 @@ fn speaker_with_bird_md5_routes_and_kernel() {
             "",
             "shutdown removes our routes"
         );
-        support::wait_for(TIMEOUT, "BIRD session down", || {
-            let state = bird.bgp_state();
-            if state != "Established" {
-                Ok(())
-            } else {
-                Err(state)
-            }
-        });
+        support::wait_until(
+            TIMEOUT,
+            "BIRD session down",
+            || bird.bgp_state(),
+            |state| state != "Established",
+        );
     });
 }
 
@@ -178,17 +171,7 @@ fn speaker_with_bird_wrong_password_is_no_tcp_answer() {
         return;
     }
     let pair = RouterPair::new("spw");
-    let mut bird = Bird::start(
-        &pair.b,
-        &BirdConfig::new(
-            "169.254.0.6".parse().unwrap(),
-            MCR_AS,
-            ip(RouterPair::A_IP),
-            DO_AS,
-        )
-        .local_address(ip(RouterPair::B_IP))
-        .password("the-right-one"),
-    );
+    let mut bird = Bird::start(&pair.b, &BirdConfig::mcr_end().password("the-right-one"));
     pair.a.enter(|| {
         let rt = runtime();
         let s = start_do_end(&rt, "a-wrong-one");
@@ -214,15 +197,9 @@ fn speaker_with_gobgp_md5_exchange() {
     let pair = RouterPair::new("spg");
     let mut gobgp = GoBgp::start(
         &pair.b,
-        &GoBgpConfig::new(
-            "169.254.0.6".parse().unwrap(),
-            MCR_AS,
-            ip(RouterPair::A_IP),
-            DO_AS,
-        )
-        .local_address(ip(RouterPair::B_IP))
-        .password("gobgp-md5-pw")
-        .announce("10.20.0.0/24"),
+        &GoBgpConfig::mcr_end()
+            .password("gobgp-md5-pw")
+            .announce("10.20.0.0/24"),
     );
     pair.a.enter(|| {
         let rt = runtime();
@@ -231,13 +208,7 @@ fn speaker_with_gobgp_md5_exchange() {
         gobgp.wait_established(TIMEOUT);
         let next_hop = gobgp.wait_route("10.10.0.0/24", TIMEOUT);
         assert_eq!(next_hop, RouterPair::A_IP);
-        let want: IpNet = "10.20.0.0/24".parse().unwrap();
-        let route = support::wait_for(TIMEOUT, "GoBGP's route in our Loc-RIB", || {
-            rt.block_on(s.loc_rib())
-                .into_iter()
-                .find(|r| r.prefix == want)
-                .ok_or_else(|| "not yet".to_string())
-        });
+        let route = wait_loc_rib(&rt, &s, "10.20.0.0/24");
         assert_eq!(route.as_path, vec![MCR_AS]);
         rt.block_on(s.shutdown());
     });

@@ -9,8 +9,7 @@ use std::time::Duration;
 use crosslink_bgp::kernel::{KernelRoutes, ROUTE_METRIC, ROUTE_PROTOCOL};
 use support::{Bird, BirdConfig, GoBgp, GoBgpConfig, RouterPair};
 
-const DO_AS: u32 = 64532;
-const MCR_AS: u32 = 133937;
+const MCR_AS: u32 = RouterPair::B_AS;
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -199,28 +198,16 @@ fn harness_bird_and_gobgp_with_md5_exchange_prefixes() {
     let started = std::time::Instant::now();
     let mut bird = Bird::start(
         &pair.a,
-        &BirdConfig::new(
-            "169.254.0.1".parse().unwrap(),
-            DO_AS,
-            ip(RouterPair::B_IP),
-            MCR_AS,
-        )
-        .local_address(ip(RouterPair::A_IP))
-        .password("harness-md5-pw")
-        .announce("10.10.0.0/24")
-        .export_to_kernel(),
+        &BirdConfig::do_end()
+            .password("harness-md5-pw")
+            .announce("10.10.0.0/24")
+            .export_to_kernel(),
     );
     let mut gobgp = GoBgp::start(
         &pair.b,
-        &GoBgpConfig::new(
-            "169.254.0.6".parse().unwrap(),
-            MCR_AS,
-            ip(RouterPair::A_IP),
-            DO_AS,
-        )
-        .local_address(ip(RouterPair::B_IP))
-        .password("harness-md5-pw")
-        .announce("10.20.0.0/24"),
+        &GoBgpConfig::mcr_end()
+            .password("harness-md5-pw")
+            .announce("10.20.0.0/24"),
     );
     let timeout = Duration::from_secs(30);
     bird.wait_established(timeout);
@@ -234,14 +221,12 @@ fn harness_bird_and_gobgp_with_md5_exchange_prefixes() {
     assert!(route.contains(&format!("BGP.as_path: {MCR_AS}")), "{route}");
     let next_hop = gobgp.wait_route("10.10.0.0/24", timeout);
     assert_eq!(next_hop, RouterPair::A_IP);
-    support::wait_for(Duration::from_secs(10), "kernel route from BIRD", || {
-        let r = pair.a.ip(&["route", "show", "10.20.0.0/24"]);
-        if r.contains("via 169.254.0.6") && r.contains("proto bird") {
-            Ok(())
-        } else {
-            Err(r)
-        }
-    });
+    support::wait_until(
+        Duration::from_secs(10),
+        "kernel route from BIRD",
+        || pair.a.ip(&["route", "show", "10.20.0.0/24"]),
+        |r| r.contains("via 169.254.0.6") && r.contains("proto bird"),
+    );
     // The session really is signed: the key shows up on the socket (not printed).
     let ss = pair.a.exec("ss", &["-tnHi", "state", "established"]);
     assert!(
@@ -259,27 +244,10 @@ fn harness_password_mismatch_never_establishes() {
     }
     support::require_tool("nstat", "iproute2");
     let pair = RouterPair::new("mis");
-    let mut bird = Bird::start(
-        &pair.a,
-        &BirdConfig::new(
-            "169.254.0.1".parse().unwrap(),
-            DO_AS,
-            ip(RouterPair::B_IP),
-            MCR_AS,
-        )
-        .local_address(ip(RouterPair::A_IP))
-        .password("one-password"),
-    );
+    let mut bird = Bird::start(&pair.a, &BirdConfig::do_end().password("one-password"));
     let mut gobgp = GoBgp::start(
         &pair.b,
-        &GoBgpConfig::new(
-            "169.254.0.6".parse().unwrap(),
-            MCR_AS,
-            ip(RouterPair::A_IP),
-            DO_AS,
-        )
-        .local_address(ip(RouterPair::B_IP))
-        .password("another-password"),
+        &GoBgpConfig::mcr_end().password("another-password"),
     );
     let md5_failures = |ns: &support::Netns| -> u64 {
         let out = ns.exec("nstat", &["-az", "TcpExtTCPMD5Failure"]);

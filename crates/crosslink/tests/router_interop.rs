@@ -8,21 +8,18 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::net::IpAddr;
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::{Bird, BirdConfig, GoBgp, GoBgpConfig, Netns, RouterPair};
 
-const DO_AS: u32 = 64532;
-const MCR_AS: u32 = 133937;
+const DO_AS: u32 = RouterPair::A_AS;
+const MCR_AS: u32 = RouterPair::B_AS;
 const PASSWORD: &str = "s3cret-md5-Pa55";
 const SESSION: Duration = Duration::from_secs(30);
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
+/// Our line for the route the MCR end announces.
+const LEARNED: &str = "route 10.20.0.0/24 via 169.254.0.6 path 133937 added";
 
 /// Our router running in a namespace; its stdout and stderr lines are collected.
 struct Router {
@@ -98,6 +95,14 @@ impl Router {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Waits for our session with the MCR end to reach Established.
+    fn wait_established(&mut self) {
+        self.wait_line(
+            &["neighbor 169.254.0.6 AS133937", "-> Established"],
+            SESSION,
+        );
     }
 
     /// Number of lines so far; with [`Router::wait_line_after`], waits for a *new* event.
@@ -213,15 +218,10 @@ fn do_side(
 
 /// BIRD on the MCR end (B), announcing 10.20.0.0/24.
 fn bird_mcr(passive: bool, password: &str, remote_as: u32) -> BirdConfig {
-    let c = BirdConfig::new(
-        ip(RouterPair::B_IP).to_string().parse().unwrap(),
-        MCR_AS,
-        ip(RouterPair::A_IP),
-        remote_as,
-    )
-    .local_address(ip(RouterPair::B_IP))
-    .password(password)
-    .announce("10.20.0.0/24");
+    let c = BirdConfig::mcr_end()
+        .remote_as(remote_as)
+        .password(password)
+        .announce("10.20.0.0/24");
     if passive {
         c.passive()
     } else {
@@ -240,10 +240,7 @@ fn with_bird(crosslink_passive: bool) {
         &do_side(DO_AS, MCR_AS, crosslink_passive, "10.10.0.0/16", &[]),
         Some(PASSWORD),
     );
-    ours.wait_line(
-        &["neighbor 169.254.0.6 AS133937", "-> Established"],
-        SESSION,
-    );
+    ours.wait_established();
     bird.wait_established(SESSION);
     // Both directions, with the right AS paths and next hops.
     let learned = wait_bird_route(&mut bird, "10.10.0.0/16");
@@ -255,10 +252,7 @@ fn with_bird(crosslink_passive: bool) {
         learned.contains("via 169.254.0.1"),
         "our route at BIRD: {learned}"
     );
-    ours.wait_line(
-        &["route 10.20.0.0/24 via 169.254.0.6 path 133937 added"],
-        SESSION,
-    );
+    ours.wait_line(&[LEARNED], SESSION);
     // The session is really signed (key present on the socket; never printed).
     let ss = pair.a.exec("ss", &["-tnHi", "state", "established"]);
     assert!(
@@ -280,22 +274,13 @@ fn with_bird(crosslink_passive: bool) {
     );
     bird.birdc("enable peer");
     bird.wait_established(SESSION);
-    ours.wait_line_after(
-        mark,
-        &["route 10.20.0.0/24 via 169.254.0.6 path 133937 added"],
-        SESSION,
-    );
+    ours.wait_line_after(mark, &[LEARNED], SESSION);
     wait_bird_route(&mut bird, "10.10.0.0/16");
     // We go away: BIRD loses our route, told by a Cease rather than a hold-timer expiry.
     ours.stop();
-    support::wait_for(
-        Duration::from_secs(5),
-        "BIRD to drop 10.10.0.0/16",
-        || match bird_route(&mut bird, "10.10.0.0/16") {
-            None => Ok(()),
-            Some(r) => Err(r),
-        },
-    );
+    support::wait_for(Duration::from_secs(5), "BIRD to drop 10.10.0.0/16", || {
+        bird_route(&mut bird, "10.10.0.0/16").map_or(Ok(()), Err)
+    });
     let log = bird.birdc("show protocols all peer");
     assert!(
         log.contains("Administrative shutdown")
@@ -319,15 +304,9 @@ fn with_gobgp(crosslink_passive: bool) {
         return;
     }
     let pair = RouterPair::new(if crosslink_passive { "rgp" } else { "rga" });
-    let mut config = GoBgpConfig::new(
-        RouterPair::B_IP.parse().unwrap(),
-        MCR_AS,
-        ip(RouterPair::A_IP),
-        DO_AS,
-    )
-    .local_address(ip(RouterPair::B_IP))
-    .password(PASSWORD)
-    .announce("10.20.0.0/24");
+    let mut config = GoBgpConfig::mcr_end()
+        .password(PASSWORD)
+        .announce("10.20.0.0/24");
     if !crosslink_passive {
         config = config.passive();
     }
@@ -360,29 +339,20 @@ connect_retry = 2
         &["--config".into(), toml.to_str().unwrap().into()],
         None,
     );
-    ours.wait_line(
-        &["neighbor 169.254.0.6 AS133937", "-> Established"],
-        SESSION,
-    );
+    ours.wait_established();
     gobgp.wait_established(SESSION);
     let next_hop = gobgp.wait_route("10.10.0.0/16", SESSION);
     assert_eq!(next_hop, RouterPair::A_IP);
-    ours.wait_line(
-        &["route 10.20.0.0/24 via 169.254.0.6 path 133937 added"],
-        SESSION,
-    );
+    ours.wait_line(&[LEARNED], SESSION);
     // GoBGP stops announcing: we withdraw it.
     gobgp.gobgp(&["global", "rib", "del", "10.20.0.0/24", "-a", "ipv4"]);
     ours.wait_line(&["route 10.20.0.0/24 withdrawn"], SESSION);
     ours.stop();
-    support::wait_for(
-        Duration::from_secs(5),
-        "GoBGP to drop 10.10.0.0/16",
-        || match gobgp.route("10.10.0.0/16") {
-            None => Ok(()),
-            Some(r) => Err(format!("{r:?}")),
-        },
-    );
+    support::wait_for(Duration::from_secs(5), "GoBGP to drop 10.10.0.0/16", || {
+        gobgp
+            .route("10.10.0.0/16")
+            .map_or(Ok(()), |r| Err(format!("{r:?}")))
+    });
 }
 
 #[test]
@@ -544,17 +514,11 @@ fn data_plane_ping_follows_the_session() {
         })
     };
     assert!(!ping(), "ping works before any route");
-    let bird_conf = BirdConfig::new(
-        RouterPair::B_IP.parse().unwrap(),
-        MCR_AS,
-        ip(RouterPair::A_IP),
-        DO_AS,
-    )
-    .local_address(ip(RouterPair::B_IP))
-    .password(PASSWORD)
-    .announce("10.2.2.2/32")
-    .export_to_kernel()
-    .passive();
+    let bird_conf = BirdConfig::mcr_end()
+        .password(PASSWORD)
+        .announce("10.2.2.2/32")
+        .export_to_kernel()
+        .passive();
     let mut bird = Bird::start(&pair.b, &bird_conf);
     let mut ours = Router::start(
         &pair.a,

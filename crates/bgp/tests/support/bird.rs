@@ -1,86 +1,24 @@
 //! BIRD 2 as a test peer inside a namespace: config builder, daemon guard, `birdc` queries.
 
 use std::fmt::Write as _;
-use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{require_tool, run, wait_for, Daemon, Netns, TempDir};
+use super::{require_tool, run, wait_for, wait_until, Daemon, Netns, RouterConfig, TempDir};
 
-/// One BGP session of a BIRD instance (protocol `peer`) and what it announces.
-#[derive(Debug, Clone)]
-pub struct BirdConfig {
-    pub router_id: Ipv4Addr,
-    pub local_as: u32,
-    /// Source address of the session (BIRD's `local`); `None` lets BIRD pick.
-    pub local_address: Option<IpAddr>,
-    pub neighbor: IpAddr,
-    pub remote_as: u32,
-    /// Port BIRD connects to on the neighbor (179 when `None`).
-    pub neighbor_port: Option<u16>,
-    /// Port BIRD listens on and connects from (179 when `None`).
-    pub listen_port: Option<u16>,
-    pub password: Option<String>,
-    pub passive: bool,
-    /// Prefixes announced through a `static` protocol (blackhole routes, next hop self).
-    pub announce: Vec<ipnet::IpNet>,
+/// One BGP session of a BIRD instance (protocol `peer`); announced prefixes go through a
+/// `static` protocol (blackhole routes, next hop self).
+pub type BirdConfig = RouterConfig<BirdOptions>;
+
+#[derive(Debug, Clone, Default)]
+pub struct BirdOptions {
     /// Install BGP-learned routes into the namespace's kernel table (`proto bird`).
     pub export_to_kernel: bool,
-    pub hold_time: u16,
 }
 
 impl BirdConfig {
-    /// A session with CI-friendly timers and everything else off.
-    pub fn new(router_id: Ipv4Addr, local_as: u32, neighbor: IpAddr, remote_as: u32) -> Self {
-        BirdConfig {
-            router_id,
-            local_as,
-            local_address: None,
-            neighbor,
-            remote_as,
-            neighbor_port: None,
-            listen_port: None,
-            password: None,
-            passive: false,
-            announce: Vec::new(),
-            export_to_kernel: false,
-            hold_time: 9,
-        }
-    }
-
-    pub fn local_address(mut self, addr: IpAddr) -> Self {
-        self.local_address = Some(addr);
-        self
-    }
-
-    pub fn password(mut self, password: &str) -> Self {
-        self.password = Some(password.to_string());
-        self
-    }
-
-    pub fn passive(mut self) -> Self {
-        self.passive = true;
-        self
-    }
-
-    pub fn announce(mut self, prefix: &str) -> Self {
-        self.announce
-            .push(prefix.parse().expect("announce: bad prefix"));
-        self
-    }
-
     pub fn export_to_kernel(mut self) -> Self {
-        self.export_to_kernel = true;
-        self
-    }
-
-    pub fn neighbor_port(mut self, port: u16) -> Self {
-        self.neighbor_port = Some(port);
-        self
-    }
-
-    pub fn listen_port(mut self, port: u16) -> Self {
-        self.listen_port = Some(port);
+        self.extra.export_to_kernel = true;
         self
     }
 
@@ -99,7 +37,7 @@ impl BirdConfig {
         writeln!(c, "log stderr all;").unwrap();
         writeln!(c, "router id {};", self.router_id).unwrap();
         writeln!(c, "protocol device {{ scan time 10; }}").unwrap();
-        if self.export_to_kernel {
+        if self.extra.export_to_kernel {
             writeln!(
                 c,
                 "protocol kernel {{ {ch} {{ import none; export where source = RTS_BGP; }}; }}"
@@ -147,11 +85,7 @@ impl BirdConfig {
             None => writeln!(c, "  neighbor {} as {};", self.neighbor, self.remote_as),
         }
         .unwrap();
-        if let Some(pw) = &self.password {
-            assert!(
-                !pw.contains('"') && !pw.contains('\\'),
-                "BirdConfig: password must not contain quotes or backslashes"
-            );
+        if let Some(pw) = self.quoted_password("BirdConfig") {
             writeln!(c, "  password \"{pw}\";").unwrap();
         }
         if self.passive {
@@ -249,14 +183,12 @@ impl Bird {
     }
 
     pub fn wait_established(&mut self, timeout: Duration) {
-        wait_for(timeout, "BIRD session Established", || {
-            let state = self.bgp_state();
-            if state == "Established" {
-                Ok(())
-            } else {
-                Err(state)
-            }
-        })
+        wait_until(
+            timeout,
+            "BIRD session Established",
+            || self.bgp_state(),
+            |state| state == "Established",
+        )
     }
 
     /// `show route <prefix> all` output when BIRD has a route for exactly `prefix`.

@@ -2,82 +2,28 @@
 //! GoBGP has no kernel export of its own (that needs zebra), so it only speaks BGP here.
 
 use std::fmt::Write as _;
-use std::net::{IpAddr, Ipv4Addr};
 use std::process::Command;
 use std::time::Duration;
 
-use super::{require_tool, run, wait_for, Daemon, Netns, TempDir};
+use super::{require_tool, run, wait_for, wait_until, Daemon, Netns, RouterConfig, TempDir};
 
-/// One GoBGP instance with one neighbor.
+/// One GoBGP instance with one neighbor. Announced prefixes are added with `gobgp global rib
+/// add` once the daemon is up (next hop self towards eBGP).
+pub type GoBgpConfig = RouterConfig<GoBgpOptions>;
+
 #[derive(Debug, Clone)]
-pub struct GoBgpConfig {
-    pub router_id: Ipv4Addr,
-    pub local_as: u32,
-    pub local_address: Option<IpAddr>,
-    /// BGP port GoBGP listens on (179 when `None`).
-    pub listen_port: Option<u16>,
-    pub neighbor: IpAddr,
-    pub remote_as: u32,
-    /// Port GoBGP connects to on the neighbor (179 when `None`).
-    pub neighbor_port: Option<u16>,
-    pub password: Option<String>,
-    pub passive: bool,
-    /// Added with `gobgp global rib add` once the daemon is up (next hop self towards eBGP).
-    pub announce: Vec<ipnet::IpNet>,
+pub struct GoBgpOptions {
     /// gRPC API port, on the namespace's own 127.0.0.1.
     pub api_port: u16,
-    pub hold_time: u16,
+}
+
+impl Default for GoBgpOptions {
+    fn default() -> Self {
+        GoBgpOptions { api_port: 50051 }
+    }
 }
 
 impl GoBgpConfig {
-    pub fn new(router_id: Ipv4Addr, local_as: u32, neighbor: IpAddr, remote_as: u32) -> Self {
-        GoBgpConfig {
-            router_id,
-            local_as,
-            local_address: None,
-            listen_port: None,
-            neighbor,
-            remote_as,
-            neighbor_port: None,
-            password: None,
-            passive: false,
-            announce: Vec::new(),
-            api_port: 50051,
-            hold_time: 9,
-        }
-    }
-
-    pub fn local_address(mut self, addr: IpAddr) -> Self {
-        self.local_address = Some(addr);
-        self
-    }
-
-    pub fn password(mut self, password: &str) -> Self {
-        self.password = Some(password.to_string());
-        self
-    }
-
-    pub fn passive(mut self) -> Self {
-        self.passive = true;
-        self
-    }
-
-    pub fn announce(mut self, prefix: &str) -> Self {
-        self.announce
-            .push(prefix.parse().expect("announce: bad prefix"));
-        self
-    }
-
-    pub fn listen_port(mut self, port: u16) -> Self {
-        self.listen_port = Some(port);
-        self
-    }
-
-    pub fn neighbor_port(mut self, port: u16) -> Self {
-        self.neighbor_port = Some(port);
-        self
-    }
-
     pub fn render(&self) -> String {
         let family = if self.neighbor.is_ipv4() {
             "ipv4-unicast"
@@ -95,11 +41,7 @@ impl GoBgpConfig {
         writeln!(c, "[[neighbors]]\n  [neighbors.config]").unwrap();
         writeln!(c, "    neighbor-address = \"{}\"", self.neighbor).unwrap();
         writeln!(c, "    peer-as = {}", self.remote_as).unwrap();
-        if let Some(pw) = &self.password {
-            assert!(
-                !pw.contains('"') && !pw.contains('\\'),
-                "GoBgpConfig: password must not contain quotes or backslashes"
-            );
+        if let Some(pw) = self.quoted_password("GoBgpConfig") {
             writeln!(c, "    auth-password = \"{pw}\"").unwrap();
         }
         writeln!(c, "  [neighbors.transport.config]").unwrap();
@@ -165,7 +107,7 @@ impl GoBgp {
             "-f",
             &conf_s,
             "--api-hosts",
-            &format!("127.0.0.1:{}", config.api_port),
+            &format!("127.0.0.1:{}", config.extra.api_port),
             "--pprof-disable",
             "--log-plain",
         ]);
@@ -177,7 +119,7 @@ impl GoBgp {
         );
         let mut gobgp = GoBgp {
             netns: ns.name().to_string(),
-            api_port: config.api_port,
+            api_port: config.extra.api_port,
             daemon,
             _dir: dir,
         };
@@ -232,14 +174,12 @@ impl GoBgp {
     }
 
     pub fn wait_established(&mut self, timeout: Duration) {
-        wait_for(timeout, "GoBGP session Established", || {
-            let state = self.neighbor_state();
-            if state == "Established" {
-                Ok(())
-            } else {
-                Err(state)
-            }
-        })
+        wait_until(
+            timeout,
+            "GoBGP session Established",
+            || self.neighbor_state(),
+            |state| state == "Established",
+        )
     }
 
     /// The paths GoBGP holds for exactly `prefix` in its global RIB (JSON values), if any.

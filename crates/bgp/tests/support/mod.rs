@@ -9,6 +9,7 @@
 pub mod bird;
 pub mod gobgp;
 pub mod netns;
+pub mod router;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 pub use bird::{Bird, BirdConfig};
 pub use gobgp::{GoBgp, GoBgpConfig};
 pub use netns::{Netns, RouterPair};
+pub use router::RouterConfig;
 
 pub const NETNS_ENV: &str = "CROSSLINK_NETNS_TESTS";
 
@@ -86,6 +88,23 @@ pub fn wait_for<T>(
             Err(_) => std::thread::sleep(Duration::from_millis(200)),
         }
     }
+}
+
+/// [`wait_for`] until what `probe` shows satisfies `done`; a timeout shows the last of it.
+pub fn wait_until(
+    timeout: Duration,
+    what: &str,
+    mut probe: impl FnMut() -> String,
+    done: impl Fn(&str) -> bool,
+) {
+    wait_for(timeout, what, || {
+        let seen = probe();
+        if done(&seen) {
+            Ok(())
+        } else {
+            Err(seen)
+        }
+    })
 }
 
 /// A unique suffix: process id plus a per-process counter.

@@ -148,6 +148,8 @@ pub struct RouterPair {
 impl RouterPair {
     pub const A_IP: &'static str = "169.254.0.1";
     pub const B_IP: &'static str = "169.254.0.6";
+    pub const A_AS: u32 = 64532;
+    pub const B_AS: u32 = 133937;
     pub const A_IF: &'static str = "to-mcr";
     pub const B_IF: &'static str = "to-do";
 
