@@ -57,13 +57,23 @@ impl H {
         self.s.state()
     }
 
-    /// Outbound connection C1 up, OPEN sent.
-    fn open_sent() -> Self {
-        let mut h = H::new(cfg());
+    /// Started by the operator, connecting.
+    fn started(cfg: Config) -> Self {
+        let mut h = H::new(cfg);
         h.ev(ManualStart);
+        h
+    }
+
+    /// Outbound connection C1 up, OPEN sent.
+    fn open_sent_with(cfg: Config) -> Self {
+        let mut h = H::started(cfg);
         h.ev(TcpCrAcked(C1));
         assert_eq!(h.state(), State::OpenSent);
         h
+    }
+
+    fn open_sent() -> Self {
+        H::open_sent_with(cfg())
     }
 
     fn open_confirm() -> Self {
@@ -139,8 +149,7 @@ fn events_in_idle_are_ignored_and_inbound_is_rejected() {
 
 #[test]
 fn connect_retry_expiry_in_connect_retries_and_blames_no_answer() {
-    let mut h = H::new(cfg());
-    h.ev(ManualStart);
+    let mut h = H::started(cfg());
     let acts = h.fire(Timer::ConnectRetry);
     assert_eq!(
         acts,
@@ -156,8 +165,7 @@ fn connect_retry_expiry_in_connect_retries_and_blames_no_answer() {
 
 #[test]
 fn refused_connect_waits_in_active_then_retry_expiry_reconnects() {
-    let mut h = H::new(cfg());
-    h.ev(ManualStart);
+    let mut h = H::started(cfg());
     let acts = h.ev(TcpConnectFailed(ConnectFailure::Refused));
     assert!(acts.contains(&StateChanged {
         from: State::Connect,
@@ -171,8 +179,7 @@ fn refused_connect_waits_in_active_then_retry_expiry_reconnects() {
 
 #[test]
 fn inbound_connection_in_active_sends_open() {
-    let mut h = H::new(cfg());
-    h.ev(ManualStart);
+    let mut h = H::started(cfg());
     h.ev(TcpConnectFailed(ConnectFailure::TimedOut));
     let acts = h.ev(TcpConnectionConfirmed(C2));
     assert_eq!(
@@ -227,8 +234,7 @@ fn passive_session_never_connects_and_waits_in_active() {
 
 #[test]
 fn late_outbound_connect_after_giving_up_is_closed() {
-    let mut h = H::new(cfg());
-    h.ev(ManualStart);
+    let mut h = H::started(cfg());
     h.ev(ManualStop);
     assert_eq!(h.ev(TcpCrAcked(C1)), vec![CloseConnection(C1)]);
 }
@@ -237,8 +243,7 @@ fn late_outbound_connect_after_giving_up_is_closed() {
 
 #[test]
 fn established_only_after_keepalive_in_open_confirm() {
-    let mut h = H::new(cfg());
-    h.ev(ManualStart);
+    let mut h = H::started(cfg());
     let acts = h.ev(TcpCrAcked(C1));
     assert_eq!(
         acts,
@@ -306,12 +311,10 @@ fn hold_time_is_the_lower_of_both() {
     ));
     assert!(acts.contains(&StartTimer(Timer::Keepalive, secs(3))));
     assert!(acts.contains(&StartTimer(Timer::Hold, secs(9))));
-    let mut h = H::new(Config {
+    let mut h = H::open_sent_with(Config {
         hold_time: 30,
         ..cfg()
     });
-    h.ev(ManualStart);
-    h.ev(TcpCrAcked(C1));
     let acts = h.ev(BgpOpen(C1, open()));
     assert!(acts.contains(&StartTimer(Timer::Hold, secs(30))));
 }
@@ -351,9 +354,7 @@ fn families_are_the_intersection_and_ipv4_is_implied() {
         families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
         ..cfg()
     };
-    let mut h = H::new(c.clone());
-    h.ev(ManualStart);
-    h.ev(TcpCrAcked(C1));
+    let mut h = H::open_sent_with(c.clone());
     h.ev(BgpOpen(
         C1,
         PeerOpen {
@@ -365,9 +366,7 @@ fn families_are_the_intersection_and_ipv4_is_implied() {
         h.s.negotiated().unwrap().families,
         vec![Family::IPV4_UNICAST]
     );
-    let mut h = H::new(c);
-    h.ev(ManualStart);
-    h.ev(TcpCrAcked(C1));
+    let mut h = H::open_sent_with(c);
     let mp = vec![Family::IPV6_UNICAST, Family { afi: 1, safi: 128 }];
     h.ev(BgpOpen(
         C1,
@@ -650,8 +649,7 @@ fn manual_stop_from_every_state() {
     let mut idle = H::new(cfg());
     assert!(idle.ev(ManualStop).is_empty());
 
-    let mut connect = H::new(cfg());
-    connect.ev(ManualStart);
+    let mut connect = H::started(cfg());
     assert_eq!(
         connect.ev(ManualStop),
         vec![
@@ -762,12 +760,10 @@ fn manual_stop_during_idle_hold_cancels_restart() {
 
 /// Outbound C1 in OpenSent plus inbound C2 (OPEN sent on both).
 fn collision(local_id: Ipv4Addr) -> H {
-    let mut h = H::new(Config {
+    let mut h = H::open_sent_with(Config {
         bgp_id: local_id,
         ..cfg()
     });
-    h.ev(ManualStart);
-    h.ev(TcpCrAcked(C1));
     assert_eq!(h.ev(TcpConnectionConfirmed(C2)), vec![SendOpen(C2)]);
     h
 }
@@ -805,12 +801,10 @@ fn collision_higher_local_id_keeps_our_connection() {
 #[test]
 fn collision_against_open_confirm() {
     // Our connection got the OPEN first; the peer's connection arrives later and loses to... us.
-    let mut h = H::new(Config {
+    let mut h = H::open_sent_with(Config {
         bgp_id: Ipv4Addr::new(169, 254, 0, 9),
         ..cfg()
     });
-    h.ev(ManualStart);
-    h.ev(TcpCrAcked(C1));
     h.ev(BgpOpen(C1, open()));
     h.ev(TcpConnectionConfirmed(C2));
     let acts = h.ev(BgpOpen(C2, open()));
