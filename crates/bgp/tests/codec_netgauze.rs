@@ -24,16 +24,7 @@ use netgauze_parse_utils::WritablePdu;
 #[path = "support/samples.rs"]
 mod samples;
 
-use samples::{net, v4};
-
-const FOUR: CodecContext = CodecContext {
-    four_octet_as: true,
-    ibgp: true,
-};
-const TWO: CodecContext = CodecContext {
-    four_octet_as: false,
-    ibgp: true,
-};
+use samples::{net, v4, IBGP, IBGP2};
 
 fn ng_parse(bytes: &[u8], asn4: bool) -> BgpMessage {
     let mut ctx = BgpParsingContext::default();
@@ -494,18 +485,18 @@ fn theirs_then_ours(m: &Message, ctx: &CodecContext) {
 #[test]
 fn open_both_ways() {
     let m = Message::Open(samples::open());
-    ours_then_theirs(&m, &FOUR);
-    theirs_then_ours(&m, &FOUR);
+    ours_then_theirs(&m, &IBGP);
+    theirs_then_ours(&m, &IBGP);
     let small = Message::Open(Open::new(
         64532,
         0,
         Ipv4Addr::new(169, 254, 0, 1),
         vec![Capability::RouteRefresh],
     ));
-    ours_then_theirs(&small, &TWO);
-    theirs_then_ours(&small, &TWO);
+    ours_then_theirs(&small, &IBGP2);
+    theirs_then_ours(&small, &IBGP2);
     // netgauze agrees on the real ASN behind AS_TRANS.
-    let BgpMessage::Open(o) = ng_parse(&encode_to_vec(&m, &FOUR).unwrap(), true) else {
+    let BgpMessage::Open(o) = ng_parse(&encode_to_vec(&m, &IBGP).unwrap(), true) else {
         panic!()
     };
     assert_eq!(o.my_asn4(), 133937);
@@ -528,7 +519,7 @@ fn capabilities_netgauze_knows_and_we_do_not() {
         vec![BgpOpenMessageParameter::new_capabilities(caps.to_vec())],
     ));
     let bytes = ng_write(&o);
-    let Message::Open(ours) = decode_message(&bytes, &FOUR).unwrap() else {
+    let Message::Open(ours) = decode_message(&bytes, &IBGP).unwrap() else {
         panic!()
     };
     assert_eq!(
@@ -548,21 +539,21 @@ fn capabilities_netgauze_knows_and_we_do_not() {
             },
         ]
     );
-    assert_eq!(encode_to_vec(&Message::Open(ours), &FOUR).unwrap(), bytes);
+    assert_eq!(encode_to_vec(&Message::Open(ours), &IBGP).unwrap(), bytes);
 }
 
 #[test]
 fn update_four_octet_both_ways() {
     let m = Message::Update(sample_update(true));
-    ours_then_theirs(&m, &FOUR);
-    theirs_then_ours(&m, &FOUR);
+    ours_then_theirs(&m, &IBGP);
+    theirs_then_ours(&m, &IBGP);
 }
 
 #[test]
 fn update_two_octet_both_ways() {
     let m = Message::Update(sample_update(false));
-    ours_then_theirs(&m, &TWO);
-    theirs_then_ours(&m, &TWO);
+    ours_then_theirs(&m, &IBGP2);
+    theirs_then_ours(&m, &IBGP2);
 }
 
 #[test]
@@ -601,8 +592,8 @@ fn update_each_attribute_alone() {
             attributes,
             ..Default::default()
         });
-        ours_then_theirs(&m, &FOUR);
-        theirs_then_ours(&m, &FOUR);
+        ours_then_theirs(&m, &IBGP);
+        theirs_then_ours(&m, &IBGP);
     }
 }
 
@@ -622,8 +613,8 @@ fn update_with_many_prefixes() {
         .collect();
     u.attributes.communities = (0..100).collect();
     let m = Message::Update(u);
-    ours_then_theirs(&m, &FOUR);
-    theirs_then_ours(&m, &FOUR);
+    ours_then_theirs(&m, &IBGP);
+    theirs_then_ours(&m, &IBGP);
 }
 
 #[test]
@@ -633,7 +624,7 @@ fn packed_updates_all_parse_in_netgauze() {
         .map(|i| Ipv4Net::new(Ipv4Addr::from(0x0b00_0000 + (i << 8)), 24).unwrap())
         .collect();
     let mut buf = Vec::new();
-    let n = encode_update_packed(&u, &FOUR, &mut buf).unwrap();
+    let n = encode_update_packed(&u, &IBGP, &mut buf).unwrap();
     let mut rest = buf.as_slice();
     let mut seen = 0;
     let mut nlri = Vec::new();
@@ -666,7 +657,7 @@ fn as4_path_and_as4_aggregator_toward_a_two_octet_peer() {
         nlri: vec![v4("10.20.0.0/16")],
         ..Default::default()
     };
-    let bytes = encode_to_vec(&Message::Update(u.clone()), &TWO).unwrap();
+    let bytes = encode_to_vec(&Message::Update(u.clone()), &IBGP2).unwrap();
     let BgpMessage::Update(x) = ng_parse(&bytes, false) else {
         panic!()
     };
@@ -702,7 +693,7 @@ fn as4_path_and_as4_aggregator_toward_a_two_octet_peer() {
     assert_eq!(saw, 4);
     // netgauze's bytes (as a 2-octet speaker would send them) merge back to the real path.
     assert_eq!(
-        decode_message(&ng_write(&BgpMessage::Update(x)), &TWO).unwrap(),
+        decode_message(&ng_write(&BgpMessage::Update(x)), &IBGP2).unwrap(),
         Message::Update(u)
     );
 }
@@ -733,7 +724,7 @@ fn notification_both_ways() {
     ];
     for (theirs, (words, code, sub)) in cases.iter().zip(expect) {
         let bytes = ng_write(theirs);
-        let Message::Notification(n) = decode_message(&bytes, &FOUR).unwrap() else {
+        let Message::Notification(n) = decode_message(&bytes, &IBGP).unwrap() else {
             panic!()
         };
         assert_eq!(
@@ -742,14 +733,14 @@ fn notification_both_ways() {
         );
         // And back: netgauze reads ours as the same typed notification.
         let back = ng_parse(
-            &encode_to_vec(&Message::Notification(n), &FOUR).unwrap(),
+            &encode_to_vec(&Message::Notification(n), &IBGP).unwrap(),
             true,
         );
         assert_eq!(&back, theirs);
     }
     for (code, sub) in [(1u8, 2u8), (3, 11), (4, 0), (5, 1), (6, 7)] {
         let n = Message::Notification(Notification::new(code, sub, vec![1, 2]));
-        ours_then_theirs(&n, &FOUR);
+        ours_then_theirs(&n, &IBGP);
     }
 }
 
@@ -766,7 +757,7 @@ fn keepalive_and_route_refresh_both_ways() {
             safi: Safi::Unicast,
         }),
     ] {
-        ours_then_theirs(&m, &FOUR);
-        theirs_then_ours(&m, &FOUR);
+        ours_then_theirs(&m, &IBGP);
+        theirs_then_ours(&m, &IBGP);
     }
 }

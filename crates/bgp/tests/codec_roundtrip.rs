@@ -8,24 +8,7 @@ use crosslink_bgp::wire::*;
 #[path = "support/samples.rs"]
 mod samples;
 
-use samples::{net, v4};
-
-const FOUR: CodecContext = CodecContext {
-    four_octet_as: true,
-    ibgp: false,
-};
-const TWO: CodecContext = CodecContext {
-    four_octet_as: false,
-    ibgp: false,
-};
-const IBGP: CodecContext = CodecContext {
-    four_octet_as: true,
-    ibgp: true,
-};
-const IBGP2: CodecContext = CodecContext {
-    four_octet_as: false,
-    ibgp: true,
-};
+use samples::{net, v4, FOUR, IBGP, IBGP2, TWO};
 
 fn roundtrip(msg: &Message, ctx: &CodecContext) -> Vec<u8> {
     let bytes = encode_to_vec(msg, ctx).unwrap();

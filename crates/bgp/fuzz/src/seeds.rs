@@ -9,14 +9,6 @@ mod samples;
 fn main() {
     let dir = std::env::args().nth(1).expect("usage: seeds <dir>");
     std::fs::create_dir_all(&dir).unwrap();
-    let ctx4 = CodecContext {
-        four_octet_as: true,
-        ibgp: true,
-    };
-    let ctx2 = CodecContext {
-        four_octet_as: false,
-        ibgp: false,
-    };
     let msgs = [
         Message::Open(samples::open()),
         Message::Update(samples::update()),
@@ -29,7 +21,7 @@ fn main() {
         }),
     ];
     let mut n = 0;
-    for (sel, ctx) in [(3u8, ctx4), (0u8, ctx2)] {
+    for (sel, ctx) in [(3u8, samples::IBGP), (0u8, samples::TWO)] {
         let mut stream = vec![sel];
         for m in &msgs {
             let bytes = encode_to_vec(m, &ctx).unwrap();

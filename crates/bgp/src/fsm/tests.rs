@@ -113,6 +113,19 @@ fn closed(acts: &[Action]) -> Vec<ConnId> {
         .collect()
 }
 
+/// A connection coming up in `from`: OPEN sent on it, the long hold timer armed.
+fn open_sent_on(conn: ConnId, from: State) -> Vec<Action> {
+    vec![
+        StopTimer(Timer::ConnectRetry),
+        SendOpen(conn),
+        StartTimer(Timer::Hold, OPEN_HOLD_TIME),
+        StateChanged {
+            from,
+            to: State::OpenSent,
+        },
+    ]
+}
+
 fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
@@ -182,18 +195,7 @@ fn inbound_connection_in_active_sends_open() {
     let mut h = H::started(cfg());
     h.ev(TcpConnectFailed(ConnectFailure::TimedOut));
     let acts = h.ev(TcpConnectionConfirmed(C2));
-    assert_eq!(
-        acts,
-        vec![
-            StopTimer(Timer::ConnectRetry),
-            SendOpen(C2),
-            StartTimer(Timer::Hold, OPEN_HOLD_TIME),
-            StateChanged {
-                from: State::Active,
-                to: State::OpenSent
-            }
-        ]
-    );
+    assert_eq!(acts, open_sent_on(C2, State::Active));
 }
 
 #[test]
@@ -245,18 +247,7 @@ fn late_outbound_connect_after_giving_up_is_closed() {
 fn established_only_after_keepalive_in_open_confirm() {
     let mut h = H::started(cfg());
     let acts = h.ev(TcpCrAcked(C1));
-    assert_eq!(
-        acts,
-        vec![
-            StopTimer(Timer::ConnectRetry),
-            SendOpen(C1),
-            StartTimer(Timer::Hold, OPEN_HOLD_TIME),
-            StateChanged {
-                from: State::Connect,
-                to: State::OpenSent
-            }
-        ]
-    );
+    assert_eq!(acts, open_sent_on(C1, State::Connect));
     let acts = h.ev(BgpOpen(C1, open()));
     assert_eq!(
         acts,

@@ -6,6 +6,24 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crosslink_bgp::wire::*;
 
+/// Sessions: 4- or 2-octet ASNs (RFC 6793), external or internal peer.
+pub const FOUR: CodecContext = CodecContext {
+    four_octet_as: true,
+    ibgp: false,
+};
+pub const TWO: CodecContext = CodecContext {
+    four_octet_as: false,
+    ibgp: false,
+};
+pub const IBGP: CodecContext = CodecContext {
+    four_octet_as: true,
+    ibgp: true,
+};
+pub const IBGP2: CodecContext = CodecContext {
+    four_octet_as: false,
+    ibgp: true,
+};
+
 pub fn v4(s: &str) -> Ipv4Net {
     s.parse().unwrap()
 }
