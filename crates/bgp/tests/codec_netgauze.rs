@@ -24,7 +24,7 @@ use netgauze_parse_utils::WritablePdu;
 #[path = "support/samples.rs"]
 mod samples;
 
-use samples::{net, v4, IBGP, IBGP2};
+use samples::{net, IBGP, IBGP2};
 
 fn ng_parse(bytes: &[u8], asn4: bool) -> BgpMessage {
     let mut ctx = BgpParsingContext::default();
@@ -643,20 +643,7 @@ fn packed_updates_all_parse_in_netgauze() {
 
 #[test]
 fn as4_path_and_as4_aggregator_toward_a_two_octet_peer() {
-    let u = Update {
-        attributes: PathAttributes {
-            origin: Some(Origin::Igp),
-            as_path: Some(AsPath::sequence([133937, 64532, 4_200_000_000])),
-            next_hop: Some(Ipv4Addr::new(169, 254, 0, 6)),
-            aggregator: Some(Aggregator {
-                asn: 133937,
-                ip: Ipv4Addr::new(10, 0, 0, 1),
-            }),
-            ..Default::default()
-        },
-        nlri: vec![v4("10.20.0.0/16")],
-        ..Default::default()
-    };
+    let u = samples::as4_update();
     let bytes = encode_to_vec(&Message::Update(u.clone()), &IBGP2).unwrap();
     let BgpMessage::Update(x) = ng_parse(&bytes, false) else {
         panic!()

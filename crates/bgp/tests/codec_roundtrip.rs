@@ -157,26 +157,13 @@ fn ipv4_next_hop_in_mp_reach_and_ipv6_next_hop_for_ipv4() {
 
 #[test]
 fn two_octet_session_uses_as_trans_and_as4_path() {
-    let u = Update {
-        attributes: PathAttributes {
-            origin: Some(Origin::Igp),
-            as_path: Some(AsPath::sequence([133937, 65001])),
-            next_hop: Some(Ipv4Addr::new(169, 254, 0, 6)),
-            aggregator: Some(Aggregator {
-                asn: 133937,
-                ip: Ipv4Addr::new(10, 0, 0, 1),
-            }),
-            ..Default::default()
-        },
-        nlri: vec![v4("10.20.0.0/16")],
-        ..Default::default()
-    };
+    let u = samples::as4_update();
     let b = roundtrip(&Message::Update(u.clone()), &TWO);
     let attrs = &b[23..];
-    // AS_PATH: sequence of 2 with AS_TRANS then 65001.
+    // AS_PATH: sequence of 3, AS_TRANS for both ASNs above 65535.
     assert!(attrs
-        .windows(9)
-        .any(|w| w == [0x40, 2, 6, 2, 2, 0x5b, 0xa0, 0xfd, 0xe9]));
+        .windows(11)
+        .any(|w| w == [0x40, 2, 8, 2, 3, 0x5b, 0xa0, 0xfc, 0x14, 0x5b, 0xa0]));
     // AS4_PATH (17) and AS4_AGGREGATOR (18) present.
     assert!(attrs.windows(2).any(|w| w == [0xc0, 17]));
     assert!(attrs.windows(2).any(|w| w == [0xc0, 18]));

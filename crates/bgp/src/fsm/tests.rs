@@ -126,6 +126,14 @@ fn open_sent_on(conn: ConnId, from: State) -> Vec<Action> {
     ]
 }
 
+/// A connection closed by collision resolution (Cease subcode 7).
+fn collision_lost(conn: ConnId) -> Vec<Action> {
+    vec![
+        SendNotification(conn, Notification::cease(7)),
+        CloseConnection(conn),
+    ]
+}
+
 fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
@@ -776,13 +784,7 @@ fn collision_lower_local_id_keeps_the_peers_connection() {
 fn collision_higher_local_id_keeps_our_connection() {
     let mut h = collision(Ipv4Addr::new(169, 254, 0, 9));
     let acts = h.ev(BgpOpen(C2, open()));
-    assert_eq!(
-        acts,
-        vec![
-            SendNotification(C2, Notification::cease(7)),
-            CloseConnection(C2)
-        ]
-    );
+    assert_eq!(acts, collision_lost(C2));
     assert_eq!(h.state(), State::OpenSent);
     h.ev(BgpOpen(C1, open()));
     h.ev(KeepAliveMsg(C1));
@@ -799,13 +801,7 @@ fn collision_against_open_confirm() {
     h.ev(BgpOpen(C1, open()));
     h.ev(TcpConnectionConfirmed(C2));
     let acts = h.ev(BgpOpen(C2, open()));
-    assert_eq!(
-        acts,
-        vec![
-            SendNotification(C2, Notification::cease(7)),
-            CloseConnection(C2)
-        ]
-    );
+    assert_eq!(acts, collision_lost(C2));
     assert_eq!(h.state(), State::OpenConfirm);
     assert!(h.ev(KeepAliveMsg(C1)).contains(&StateChanged {
         from: State::OpenConfirm,
@@ -830,13 +826,7 @@ fn second_connection_is_closed_once_established() {
     assert_eq!(notifications(&acts), vec![(C2, 6, 7)]);
     // A new connection while Established is closed at once.
     let acts = h.ev(TcpConnectionConfirmed(ConnId(3)));
-    assert_eq!(
-        acts,
-        vec![
-            SendNotification(ConnId(3), Notification::cease(7)),
-            CloseConnection(ConnId(3))
-        ]
-    );
+    assert_eq!(acts, collision_lost(ConnId(3)));
     assert_eq!(h.state(), State::Established);
 }
 

@@ -192,3 +192,22 @@ pub fn update() -> Update {
         issues: vec![],
     }
 }
+
+/// 4-octet ASNs in AS_PATH and AGGREGATOR: toward a 2-octet peer they become AS_TRANS, with
+/// AS4_PATH and AS4_AGGREGATOR carrying the real ones (RFC 6793).
+pub fn as4_update() -> Update {
+    Update {
+        attributes: PathAttributes {
+            origin: Some(Origin::Igp),
+            as_path: Some(AsPath::sequence([133937, 64532, 4_200_000_000])),
+            next_hop: Some(Ipv4Addr::new(169, 254, 0, 6)),
+            aggregator: Some(Aggregator {
+                asn: 133937,
+                ip: Ipv4Addr::new(10, 0, 0, 1),
+            }),
+            ..Default::default()
+        },
+        nlri: vec![v4("10.20.0.0/16")],
+        ..Default::default()
+    }
+}
