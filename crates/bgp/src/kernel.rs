@@ -86,14 +86,12 @@ impl KernelRoutes {
             NLM_F_CREATE | NLM_F_REPLACE,
         )
         .map_err(|e| {
-            let hint = if e.raw_os_error() == Some(libc::ENETUNREACH) {
-                " (next hop is not on a connected network)"
-            } else {
-                ""
-            };
             io::Error::new(
                 e.kind(),
-                format!("installing route {prefix} via {next_hop}: {e}{hint}"),
+                format!(
+                    "kernel refused route {prefix} via {next_hop}: {}",
+                    reason(&e)
+                ),
             )
         })
     }
@@ -111,7 +109,7 @@ impl KernelRoutes {
                 Err(e) => {
                     return Err(io::Error::new(
                         e.kind(),
-                        format!("removing route {prefix}: {e}"),
+                        format!("kernel refused to remove route {prefix}: {}", reason(&e)),
                     ))
                 }
             }
@@ -223,6 +221,29 @@ impl KernelRoutes {
             }
         }
     }
+}
+
+/// The kernel's answer in words, with what it usually means for a route of ours.
+fn reason(e: &io::Error) -> String {
+    let Some(code) = e.raw_os_error() else {
+        return e.to_string();
+    };
+    // The C library's text without Rust's " (os error N)".
+    let text = io::Error::from_raw_os_error(code).to_string();
+    let text = text.split(" (os error").next().unwrap_or_default();
+    let hint = match code {
+        libc::ENETUNREACH | libc::EHOSTUNREACH => {
+            " (no route to the next hop: it is not on a connected network)"
+        }
+        libc::EPERM | libc::EACCES => " (changing routes needs CAP_NET_ADMIN)",
+        libc::EINVAL => {
+            " (the kernel does not accept this next hop, e.g. one of our own addresses)"
+        }
+        libc::ENODEV => " (the next hop's interface is gone)",
+        libc::ENOBUFS | libc::ENOMEM => " (the kernel is out of memory)",
+        _ => "",
+    };
+    format!("{text}{hint}")
 }
 
 /// The header and destination shared by every request about `prefix` in the main table.

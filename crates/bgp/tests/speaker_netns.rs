@@ -213,3 +213,96 @@ fn speaker_with_gobgp_md5_exchange() {
         rt.block_on(s.shutdown());
     });
 }
+
+/// A route the kernel refuses (next hop not on a connected network) shows in the status in
+/// words and as a count; the valid one is installed; withdrawing the refused one clears the
+/// error and keeps the count of failures.
+#[test]
+fn refused_kernel_route_shows_in_the_status() {
+    if !support::netns_tests_enabled() {
+        return;
+    }
+    let pair = RouterPair::new("skr");
+    pair.a.enter(|| {
+        let rt = runtime();
+        let (a_ip, b_ip) = (ip("127.0.0.1"), ip("127.0.0.2"));
+        let (a, b) = rt.block_on(async {
+            let a = Speaker::start(SpeakerConfig {
+                asn: DO_AS,
+                router_id: "169.254.0.1".parse().unwrap(),
+                listen: Some(SocketAddr::new(a_ip, 179)),
+                fib: true,
+            })
+            .await
+            .unwrap();
+            a.add_peer(PeerConfig {
+                passive: true,
+                ..PeerConfig::new(b_ip, MCR_AS)
+            })
+            .await
+            .unwrap();
+            let b = Speaker::start(SpeakerConfig {
+                asn: MCR_AS,
+                router_id: "169.254.0.6".parse().unwrap(),
+                listen: None,
+                fib: false,
+            })
+            .await
+            .unwrap();
+            b.add_peer(PeerConfig {
+                local_address: Some(b_ip),
+                connect_retry: Duration::from_secs(1),
+                ..PeerConfig::new(a_ip, DO_AS)
+            })
+            .await
+            .unwrap();
+            assert_eq!(b.kernel_status(), None, "no kernel routes without fib");
+            let via = |nh: &str| Announce {
+                next_hop: Some(ip(nh)),
+                ..Announce::default()
+            };
+            b.announce("10.1.0.0/24".parse().unwrap(), via("192.0.2.1"))
+                .await
+                .unwrap();
+            b.announce("10.2.0.0/24".parse().unwrap(), via(RouterPair::B_IP))
+                .await
+                .unwrap();
+            (a, b)
+        });
+        let status = || rt.block_on(async { a.kernel_status() }).unwrap();
+        let st = support::wait_for(TIMEOUT, "the refused route in the status", || {
+            let st = status();
+            (st.refused == 1 && st.installed == 1)
+                .then_some(st.clone())
+                .ok_or(format!("{st:?}"))
+        });
+        assert_eq!(
+            st.error.as_deref(),
+            Some(
+                "kernel refused route 10.1.0.0/24 via 192.0.2.1: Network is unreachable \
+                 (no route to the next hop: it is not on a connected network)"
+            )
+        );
+        assert_eq!(st.failures, 1);
+        let routes = kernel_routes(&pair.a);
+        assert!(routes.contains("10.2.0.0/24 via 169.254.0.6"), "{routes}");
+        assert!(!routes.contains("10.1.0.0/24"), "{routes}");
+
+        // The refused route goes away: no error any more, the count of failures stays.
+        rt.block_on(b.withdraw("10.1.0.0/24".parse().unwrap()))
+            .unwrap();
+        let st = support::wait_for(TIMEOUT, "the error cleared", || {
+            let st = status();
+            st.error
+                .is_none()
+                .then_some(st.clone())
+                .ok_or(format!("{st:?}"))
+        });
+        assert_eq!((st.refused, st.installed, st.failures), (0, 1, 1));
+        rt.block_on(async {
+            b.shutdown().await;
+            a.shutdown().await;
+        });
+        assert_eq!(kernel_routes(&pair.a).trim(), "");
+    });
+}

@@ -123,14 +123,22 @@ pub(super) fn start(cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
         )),
         None => None,
     };
-    let kernel = if cfg.fib {
-        let k = KernelRoutes::new().map_err(|e| SpeakerError::Io(e.to_string()))?;
-        Some(spawn_kernel(k).map_err(|e| SpeakerError::Io(e.to_string()))?)
-    } else {
-        None
+    let events = Events::default();
+    let kernel_status = cfg.fib.then(Arc::default);
+    let kernel = match &kernel_status {
+        Some(status) => {
+            let k = KernelRoutes::new().map_err(|e| SpeakerError::Io(e.to_string()))?;
+            let thread = KernelThread {
+                k,
+                status: Arc::clone(status),
+                events: events.clone(),
+                refused: HashSet::new(),
+            };
+            Some(spawn_kernel(thread).map_err(|e| SpeakerError::Io(e.to_string()))?)
+        }
+        None => None,
     };
     let (tx, rx) = mpsc::channel::<Input>(BATCH);
-    let events = Events::default();
     let local_addr = listener.as_ref().map(|l| l.local_addr());
     let accept = listener.clone().map(|l| {
         let tx = tx.clone();
@@ -170,6 +178,7 @@ pub(super) fn start(cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
         tx,
         events,
         local_addr,
+        kernel: kernel_status,
     })
 }
 
@@ -732,11 +741,12 @@ impl Actor {
                 }
             }
             if let Some(k) = &self.kernel {
+                let wanted = self.installed.len();
                 if !install.is_empty() {
-                    let _ = k.send(KernelOp::Install(install));
+                    let _ = k.send(KernelOp::Install(install, wanted));
                 }
                 if !remove.is_empty() {
-                    let _ = k.send(KernelOp::Remove(remove));
+                    let _ = k.send(KernelOp::Remove(remove, wanted));
                 }
             }
             for peer in self.peers.values_mut() {
@@ -1174,41 +1184,109 @@ fn sorted(routes: impl Iterator<Item = Route>) -> Vec<Route> {
     v
 }
 
+/// Routes to install or remove, with how many best routes from peers there are after them.
 enum KernelOp {
-    Install(Vec<(IpNet, IpAddr)>),
-    Remove(Vec<IpNet>),
+    Install(Vec<(IpNet, IpAddr)>, usize),
+    Remove(Vec<IpNet>, usize),
     /// Remove every route of ours, then stop.
     Finish(oneshot::Sender<()>),
 }
 
-/// The kernel thread: blocking netlink calls, in order, off the async threads. Failures (e.g.
-/// a next hop not on a connected network) leave that one route out of the kernel.
-fn spawn_kernel(mut k: KernelRoutes) -> std::io::Result<std::sync::mpsc::Sender<KernelOp>> {
+/// The kernel thread's state: the socket, and what it tells the status surface.
+struct KernelThread {
+    k: KernelRoutes,
+    status: Arc<std::sync::Mutex<KernelStatus>>,
+    events: Events,
+    /// Best routes the kernel refused to install (not in the kernel).
+    refused: HashSet<IpNet>,
+}
+
+impl KernelThread {
+    fn install(&mut self, routes: Vec<(IpNet, IpAddr)>) -> (u64, Option<String>) {
+        let mut error = None;
+        let mut failed = 0;
+        for (prefix, nh) in routes {
+            match self.k.install(prefix, nh) {
+                Ok(()) => {
+                    self.refused.remove(&prefix);
+                }
+                Err(e) => {
+                    failed += 1;
+                    // A refused change of next hop may leave the old route in: take it out,
+                    // so no traffic follows a route that is no longer best.
+                    let _ = self.k.remove(prefix);
+                    self.refused.insert(prefix);
+                    error = Some(e.to_string());
+                }
+            }
+        }
+        (failed, error)
+    }
+
+    fn remove(&mut self, prefixes: Vec<IpNet>) -> (u64, Option<String>) {
+        let mut error = None;
+        let mut failed = 0;
+        for prefix in prefixes {
+            if self.refused.remove(&prefix) {
+                continue; // never got in
+            }
+            if let Err(e) = self.k.remove(prefix) {
+                failed += 1;
+                error = Some(e.to_string());
+            }
+        }
+        (failed, error)
+    }
+
+    /// Counts the outcome of a batch; tells subscribers when the error changed or cleared.
+    fn update(&mut self, wanted: usize, (failed, error): (u64, Option<String>)) {
+        let mut st = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        st.installed = wanted.saturating_sub(self.refused.len()) as u64;
+        st.failures += failed;
+        st.refused = self.refused.len() as u64;
+        let before = st.error.clone();
+        if error.is_some() {
+            st.error = error;
+        } else if self.refused.is_empty() {
+            st.error = None;
+        }
+        if st.error != before {
+            self.events.send(SpeakerEvent::Kernel {
+                error: st.error.clone(),
+                refused: st.refused,
+                failures: st.failures,
+            });
+        }
+    }
+}
+
+/// The kernel thread: blocking netlink calls, in order, off the async threads. A refused
+/// route (e.g. a next hop not on a connected network) stays out of the kernel and shows in
+/// the [`KernelStatus`].
+fn spawn_kernel(mut t: KernelThread) -> std::io::Result<std::sync::mpsc::Sender<KernelOp>> {
     let (tx, rx) = std::sync::mpsc::channel::<KernelOp>();
     std::thread::Builder::new()
         .name("bgp-kernel".into())
         .spawn(move || {
             for op in rx.iter() {
                 match op {
-                    KernelOp::Install(routes) => {
-                        for (prefix, nh) in routes {
-                            let _ = k.install(prefix, nh);
-                        }
+                    KernelOp::Install(routes, wanted) => {
+                        let outcome = t.install(routes);
+                        t.update(wanted, outcome);
                     }
-                    KernelOp::Remove(prefixes) => {
-                        for prefix in prefixes {
-                            let _ = k.remove(prefix);
-                        }
+                    KernelOp::Remove(prefixes, wanted) => {
+                        let outcome = t.remove(prefixes);
+                        t.update(wanted, outcome);
                     }
                     KernelOp::Finish(ack) => {
-                        let _ = k.remove_all();
+                        let _ = t.k.remove_all();
                         let _ = ack.send(());
                         return;
                     }
                 }
             }
             // Every handle is gone without a shutdown: still leave no routes behind.
-            let _ = k.remove_all();
+            let _ = t.k.remove_all();
         })?;
     Ok(tx)
 }

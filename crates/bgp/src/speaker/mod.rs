@@ -166,6 +166,21 @@ pub struct PeerStatus {
     pub established_count: u64,
 }
 
+/// The kernel routes of a speaker with `fib: true` (see [`Speaker::kernel_status`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KernelStatus {
+    /// Best routes from peers that are in the kernel now.
+    pub installed: u64,
+    /// Best routes from peers the kernel refused and that are still best (not in the kernel).
+    pub refused: u64,
+    /// Installs and removals the kernel refused since the start.
+    pub failures: u64,
+    /// The last refusal in words (e.g. "kernel refused route 10.1.0.0/24 via 192.0.2.1:
+    /// Network is unreachable (no route to the next hop: ...)") while any route is refused;
+    /// `None` once every best route is in the kernel again.
+    pub error: Option<String>,
+}
+
 /// What subscribers hear. Lagging receivers lose events (broadcast semantics); re-read
 /// [`Speaker::peers`] / [`Speaker::loc_rib`] after a `Lagged` error.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -188,6 +203,13 @@ pub enum SpeakerEvent {
         received: u64,
         accepted: u64,
         advertised: u64,
+    },
+    /// The kernel refused a route ([`KernelStatus::error`] set or changed), or every refused
+    /// route is in again or gone (`error: None`).
+    Kernel {
+        error: Option<String>,
+        refused: u64,
+        failures: u64,
     },
 }
 
@@ -225,6 +247,7 @@ pub struct Speaker {
     tx: mpsc::Sender<actor::Input>,
     events: actor::Events,
     local_addr: Option<SocketAddr>,
+    kernel: Option<std::sync::Arc<std::sync::Mutex<KernelStatus>>>,
     _last: std::sync::Arc<LastHandle>,
 }
 
@@ -312,6 +335,13 @@ impl Speaker {
     /// Status of every configured peer, ordered by address. Empty once shut down.
     pub async fn peers(&self) -> Vec<PeerStatus> {
         self.call(actor::Api::Peers).await.unwrap_or_default()
+    }
+
+    /// What the kernel did with our routes; `None` without `fib`. Updated as the kernel
+    /// answers, so it may trail a route change by the time one netlink call takes.
+    pub fn kernel_status(&self) -> Option<KernelStatus> {
+        let k = self.kernel.as_ref()?;
+        Some(k.lock().unwrap_or_else(|p| p.into_inner()).clone())
     }
 
     /// Every path in the Loc-RIB (best and others), ordered by prefix.

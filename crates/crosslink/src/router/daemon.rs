@@ -262,6 +262,15 @@ impl Reporter {
                     c.update(peer, accepted, &mut self.printer);
                 }
             }
+            SpeakerEvent::Kernel {
+                error,
+                refused,
+                failures,
+            } => self.printer.print(&Line::Kernel {
+                error,
+                refused,
+                failures,
+            }),
             _ => {}
         }
     }

@@ -68,6 +68,12 @@ pub enum Line {
     Routes {
         count: usize,
     },
+    /// The kernel refused best routes (`error`), or every refused one is in again or gone.
+    Kernel {
+        error: Option<String>,
+        refused: u64,
+        failures: u64,
+    },
     Info {
         message: String,
     },
@@ -169,6 +175,15 @@ fn text(line: &Line) -> String {
             }
         },
         Line::Routes { count } => format!("routes: {count} in Loc-RIB"),
+        Line::Kernel {
+            error,
+            refused,
+            failures,
+        } => match error {
+            // The error starts with "kernel refused ...".
+            Some(e) => format!("{e} ({refused} best routes not installed)"),
+            None => format!("kernel: every best route installed ({failures} refused before)"),
+        },
         Line::Info { message } => message.clone(),
     }
 }
@@ -241,6 +256,18 @@ mod tests {
         assert_eq!(
             text(&r),
             "route 10.0.0.0/24 via 169.254.0.1 path 64532 added"
+        );
+        let k = Line::Kernel {
+            error: Some(
+                "kernel refused route 10.1.0.0/24 via 192.0.2.1: Network is unreachable".into(),
+            ),
+            refused: 1,
+            failures: 3,
+        };
+        assert_eq!(
+            text(&k),
+            "kernel refused route 10.1.0.0/24 via 192.0.2.1: Network is unreachable \
+             (1 best routes not installed)"
         );
         let j: serde_json::Value = serde_json::from_str(&json_line(UNIX_EPOCH, &r)).unwrap();
         assert_eq!(j["as_path"][0], 64532);
