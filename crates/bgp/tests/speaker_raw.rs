@@ -7,7 +7,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use crosslink_bgp::policy::PrefixList;
-use crosslink_bgp::speaker::{PeerConfig, PeerStatus, Speaker, SpeakerConfig, State};
+use crosslink_bgp::speaker::{
+    Announce, IpNet, PeerConfig, PeerStatus, Speaker, SpeakerConfig, State,
+};
 use crosslink_bgp::transport;
 use crosslink_bgp::wire::{
     self, flags, Afi, AsPath, Capability, CodecContext, Ipv4Net, Message, Open, Origin,
@@ -37,6 +39,10 @@ impl RawPeer {
         )
         .await
         .unwrap();
+        RawPeer::establish_on(stream, addr, asn, hold).await
+    }
+
+    async fn establish_on(stream: TcpStream, addr: Ipv4Addr, asn: u32, hold: u16) -> RawPeer {
         let open = Open::new(
             asn,
             hold,
@@ -74,20 +80,27 @@ impl RawPeer {
     }
 
     async fn recv(&mut self) -> Message {
-        tokio::time::timeout(WAIT, async {
+        self.recv_within(WAIT)
+            .await
+            .expect("no message from the speaker in time")
+    }
+
+    /// The next message, or `None` if none comes within `wait`.
+    async fn recv_within(&mut self, wait: Duration) -> Option<Message> {
+        tokio::time::timeout(wait, async {
             loop {
                 if let Some((m, used)) = wire::decode(&self.buf, &self.ctx).unwrap() {
                     self.buf.drain(..used);
                     return m;
                 }
-                let mut chunk = [0u8; 4096];
+                let mut chunk = [0u8; 64 * 1024];
                 let n = self.stream.read(&mut chunk).await.unwrap();
                 assert!(n > 0, "speaker closed the connection");
                 self.buf.extend_from_slice(&chunk[..n]);
             }
         })
         .await
-        .expect("no message from the speaker in time")
+        .ok()
     }
 
     /// The next UPDATE that carries routes (keepalives and End-of-RIB skipped).
@@ -371,5 +384,85 @@ async fn equal_attributes_of_separate_updates_are_packed_together() {
     let mut b = RawPeer::establish(b_ip, 65002, to, 90).await;
     let u = b.recv_routes().await;
     assert_eq!(u.nlri.len(), 50, "one UPDATE for all: {u:?}");
+    s.shutdown().await;
+}
+
+/// A peer that keeps its session up but stops reading (small socket buffers) while a large
+/// table churns: the bytes we queue for it stay bounded (nothing more is encoded for it once
+/// a few MiB wait), and once it reads again it ends with exactly what the Loc-RIB exports to
+/// it, withdrawals of what went meanwhile included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peer_that_stops_reading_has_a_bounded_queue_and_catches_up() {
+    const N: u32 = 100_000;
+    const ROUNDS: u32 = 30;
+    /// The speaker's bound is 4 MiB, overshot by at most the UPDATEs of one encode step.
+    const BOUND: u64 = 5 << 20;
+    let (s_ip, b_ip) = (Ipv4Addr::new(127, 0, 26, 6), Ipv4Addr::new(127, 0, 26, 2));
+    let s = speaker(s_ip, &[(b_ip, 65002)]).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.bind(SocketAddr::new(IpAddr::V4(b_ip), 0)).unwrap();
+    let stream = socket.connect(s.local_addr().unwrap()).await.unwrap();
+    let mut b = RawPeer::establish_on(stream, b_ip, 65002, 90).await;
+    status_until(&s, b_ip, "Established", |p| p.state == State::Established).await;
+
+    // B reads nothing from here on, but still says KEEPALIVE.
+    let prefix = |i: u32| IpNet::V4(Ipv4Net::new((0x0a00_0000 + (i << 8)).into(), 24).unwrap());
+    let table: Vec<IpNet> = (0..N).map(prefix).collect();
+    let (mut peak, mut paused) = (0, false);
+    for round in 0..ROUNDS {
+        let attrs = Announce {
+            med: Some(round),
+            ..Announce::default()
+        };
+        s.announce_many(table.clone(), attrs).await.unwrap();
+        // Every third round a different tenth of the table goes away.
+        if round % 3 == 2 {
+            let gone = (round / 3 % 10) as usize * table.len() / 10;
+            s.withdraw_many(table[gone..gone + table.len() / 10].to_vec())
+                .await
+                .unwrap();
+        }
+        b.send(&Message::Keepalive).await;
+        let st = s.peers().await.remove(0);
+        assert_eq!(st.state, State::Established);
+        peak = peak.max(st.out_queue_bytes);
+        paused |= st.out_of_sync;
+    }
+    assert!(
+        peak <= BOUND,
+        "{peak} bytes queued for a peer that does not read"
+    );
+    assert!(
+        paused,
+        "the peer never went out of sync (peak queue {peak} bytes)"
+    );
+
+    // B reads again: it catches up and ends with the Loc-RIB's export.
+    let mut held = std::collections::HashMap::new();
+    while let Some(m) = b.recv_within(Duration::from_secs(3)).await {
+        if let Message::Update(u) = m {
+            for p in &u.withdrawn {
+                held.remove(p);
+            }
+            for p in &u.nlri {
+                held.insert(*p, u.attributes.med);
+            }
+        }
+    }
+    let st = s.peers().await.remove(0);
+    assert!(!st.out_of_sync, "{st:?}");
+    let out = s.adj_rib_out(IpAddr::V4(b_ip)).await;
+    let want: std::collections::HashMap<Ipv4Net, Option<u32>> = out
+        .iter()
+        .map(|r| match r.prefix {
+            IpNet::V4(p) => (p, r.med),
+            p => panic!("unexpected {p}"),
+        })
+        .collect();
+    assert_eq!(want.len(), s.loc_rib().await.len(), "all exported to B");
+    assert_eq!(held.len(), want.len(), "B holds as many routes as exported");
+    assert!(held == want, "B holds other routes than exported to it");
+    assert_eq!(st.prefixes_advertised, want.len() as u64);
     s.shutdown().await;
 }

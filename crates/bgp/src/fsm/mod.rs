@@ -175,10 +175,16 @@ pub enum ConnectFailure {
 /// Administrative reasons to end a session, each with its RFC 4486 Cease subcode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CeaseReason {
-    MaxPrefix { family: Family, limit: u32 },
+    MaxPrefix {
+        family: Family,
+        limit: u32,
+    },
     AdminShutdown,
     PeerDeconfigured,
     AdminReset,
+    /// The peer fell so far behind reading our UPDATEs that what it still needs is too much
+    /// to keep track of.
+    OutOfResources,
 }
 
 impl CeaseReason {
@@ -193,6 +199,7 @@ impl CeaseReason {
             Self::AdminShutdown => Notification::cease(2),
             Self::PeerDeconfigured => Notification::cease(3),
             Self::AdminReset => Notification::cease(4),
+            Self::OutOfResources => Notification::cease(8),
         }
     }
 
@@ -202,12 +209,17 @@ impl CeaseReason {
             Self::AdminShutdown => LastError::AdminDown,
             Self::PeerDeconfigured => LastError::PeerDeconfigured,
             Self::AdminReset => LastError::AdminReset,
+            Self::OutOfResources => LastError::OutOfResources,
         }
     }
 
-    /// Max-prefix and reset bring the session back after the idle hold time; the others keep it down.
+    /// Max-prefix, reset and out of resources bring the session back after the idle hold
+    /// time; the others keep it down.
     fn restarts(&self) -> bool {
-        matches!(self, Self::MaxPrefix { .. } | Self::AdminReset)
+        matches!(
+            self,
+            Self::MaxPrefix { .. } | Self::AdminReset | Self::OutOfResources
+        )
     }
 }
 

@@ -123,6 +123,7 @@ pub enum LastError {
     AdminDown,
     AdminReset,
     PeerDeconfigured,
+    OutOfResources,
     ConnectionClosedByPeer,
 }
 
@@ -190,6 +191,9 @@ impl fmt::Display for LastError {
             Self::AdminDown => f.write_str("administratively shut down"),
             Self::AdminReset => f.write_str("administratively reset"),
             Self::PeerDeconfigured => f.write_str("peer de-configured"),
+            Self::OutOfResources => f.write_str(
+                "peer stopped reading our UPDATEs and fell too far behind (Cease / Out of Resources)",
+            ),
             Self::ConnectionClosedByPeer => f.write_str("connection closed by the peer"),
         }
     }

@@ -708,6 +708,7 @@ fn cease_subcodes_and_restart_policy() {
         (CeaseReason::AdminShutdown, 2, vec![], false),
         (CeaseReason::PeerDeconfigured, 3, vec![], false),
         (CeaseReason::AdminReset, 4, vec![], true),
+        (CeaseReason::OutOfResources, 8, vec![], true),
     ];
     for (reason, subcode, data, restarts) in cases {
         let mut h = H::established();

@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::session::{self, Cmd, Local, Report, WriteItem, Writer};
+use super::session::{self, Cmd, Local, Report, Writer, QUEUE_HIGH};
 use super::*;
 use crate::fsm::{CeaseReason, Family};
 use crate::kernel::KernelRoutes;
@@ -105,6 +105,9 @@ const BATCH: usize = 256;
 const FLUSH_CHANGES: usize = 32 * 1024;
 /// Events a subscriber may fall behind by before it sees `Lagged`.
 const EVENT_CAPACITY: usize = 1024;
+/// Changed prefixes a paused peer may miss at least before it is closed (Cease / Out of
+/// Resources); the limit is twice the Loc-RIB if that is more.
+const MIN_DIRTY: usize = 1 << 16;
 /// How long shutdown waits for sessions to send their Cease.
 const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -218,6 +221,39 @@ struct Peer {
     counts_changed: bool,
     /// A max-prefix Cease was sent in this session: ignore its further UPDATEs.
     ceased: bool,
+    /// The peer's write queue filled up: what it was not sent (see [`Lag`]).
+    lag: Option<Lag>,
+}
+
+/// A peer whose write queue went over [`QUEUE_HIGH`] (it does not read, or reads slower than
+/// we change): nothing more is encoded for it until the queue drains below [`session::QUEUE_LOW`],
+/// then it is sent what it missed, so its queue stays bounded however long it stalls.
+///
+/// The Adj-RIB-Out is not stored, so what the peer holds is kept as a difference: for every
+/// prefix not in `dirty` it holds exactly what the Loc-RIB exports to it now; for a prefix in
+/// `dirty`, whether it holds a route at all (the exported route of the best path it was last
+/// sent). On resync each dirty prefix gets its current export or, if it holds one and none is
+/// exported any more, a withdrawal; the advertised count follows from the same flags.
+#[derive(Default)]
+struct Lag {
+    dirty: HashMap<IpNet, bool>,
+    /// A ROUTE-REFRESH arrived meanwhile: the whole export is owed too.
+    walk: bool,
+}
+
+impl Lag {
+    /// `prefix` changed while the peer holds the export of `held` (kept if already dirty).
+    fn record(
+        &mut self,
+        ex: &mut Exporter,
+        policy: &SessionPolicy,
+        prefix: IpNet,
+        held: Option<&Path>,
+    ) {
+        self.dirty
+            .entry(prefix)
+            .or_insert_with(|| ex.export(&prefix, held, policy).is_some());
+    }
 }
 
 impl Peer {
@@ -233,6 +269,8 @@ impl Peer {
             prefixes_received: (self.accepted + self.rejected.len()) as u64,
             prefixes_accepted: self.accepted as u64,
             prefixes_advertised: self.advertised as u64,
+            out_queue_bytes: self.up.as_ref().map_or(0, |u| u.out.queued() as u64),
+            out_of_sync: self.lag.is_some(),
             last_error: self.last_error.clone(),
             established_count: self.established_count,
         }
@@ -450,6 +488,7 @@ impl Actor {
             last_attrs: None,
             counts_changed: false,
             ceased: false,
+            lag: None,
         };
         self.peers.insert(peer.cfg.address, peer);
         Ok(())
@@ -589,6 +628,7 @@ impl Actor {
                 peer.remote_id = Some(negotiated.peer_bgp_id);
                 peer.local_addr = Some(local);
                 peer.ceased = false;
+                peer.lag = None;
                 peer.source = Some(self.loc.add_source(Source {
                     peer: Some(addr),
                     bgp_id: negotiated.peer_bgp_id,
@@ -626,6 +666,8 @@ impl Actor {
                     sync_all(&self.loc, peer, Full::Refresh);
                 }
             }
+            // The flush that follows every batch of inputs sends it what it missed.
+            Report::Drained => {}
             Report::Down => {
                 let mut peer = self.peers.remove(&addr).expect("looked up above");
                 self.drop_routes(&mut peer);
@@ -645,6 +687,7 @@ impl Actor {
         peer.rejected = HashSet::new();
         peer.advertised = 0;
         peer.last_attrs = None;
+        peer.lag = None;
         peer.counts_changed = true;
     }
 
@@ -753,6 +796,20 @@ impl Actor {
                 sync_changes(&self.loc, peer, &changes);
             }
             self.loc.shrink_if_sparse();
+        }
+        // More changed prefixes than the table has (churn of prefixes that come and go)
+        // are more than is worth tracking for one peer: it gets a fresh start instead.
+        let most_dirty = (2 * self.loc.len()).max(MIN_DIRTY);
+        for peer in self.peers.values_mut() {
+            let (Some(lag), Some(up)) = (&peer.lag, &peer.up) else {
+                continue;
+            };
+            if lag.dirty.len() > most_dirty {
+                peer.lag = None;
+                let _ = peer.cmd.send(Cmd::Cease(CeaseReason::OutOfResources));
+            } else if !up.out.pause() {
+                resync(&self.loc, peer);
+            }
         }
         for peer in self.peers.values_mut() {
             if mem::take(&mut peer.counts_changed) {
@@ -914,23 +971,38 @@ impl<'a> Exporter<'a> {
     }
 }
 
-/// Sends one peer the difference the Loc-RIB `changes` make to what it exports to it.
+/// Sends one peer the difference the Loc-RIB `changes` make to what it exports to it; once
+/// its queue is full, records the rest instead ([`Lag`]).
 fn sync_changes(loc: &LocRib, peer: &mut Peer, changes: &[rib::Change]) {
-    let Some(up) = &peer.up else { return };
-    let policy = &peer.cfg.policy;
+    let Peer {
+        up: Some(up),
+        cfg,
+        lag,
+        advertised,
+        counts_changed,
+        ..
+    } = peer
+    else {
+        return;
+    };
+    let policy = &cfg.policy;
     let mut ex = Exporter::new(loc, up);
-    let mut batch = Batch::new(up);
-    let mut advertised = peer.advertised;
+    let mut batch = Batch::new(up, lag.is_none());
     for c in changes {
+        if batch.stopped() {
+            let lag = lag.get_or_insert_with(Lag::default);
+            lag.record(&mut ex, policy, c.prefix, c.old.as_ref());
+            continue;
+        }
         let old = ex.export(&c.prefix, c.old.as_ref(), policy);
         match (old, ex.export(&c.prefix, c.new.as_ref(), policy)) {
             (None, None) => {}
             (Some(_), None) => {
-                advertised = advertised.saturating_sub(1);
+                *advertised = advertised.saturating_sub(1);
                 batch.withdraw(c.prefix);
             }
             (None, Some(new)) => {
-                advertised += 1;
+                *advertised += 1;
                 batch.announce(c.prefix, &new);
             }
             (Some(old), Some(new)) => {
@@ -940,9 +1012,58 @@ fn sync_changes(loc: &LocRib, peer: &mut Peer, changes: &[rib::Change]) {
             }
         }
     }
-    let sent = batch.finish(false);
-    peer.advertised = advertised;
-    peer.counts_changed |= sent;
+    *counts_changed |= batch.finish(false);
+}
+
+/// Sends a paused peer whose queue drained what it missed ([`Lag`]), as far as its queue
+/// takes it; the rest waits for the next drain.
+fn resync(loc: &LocRib, peer: &mut Peer) {
+    let Peer {
+        up: Some(up),
+        cfg,
+        lag,
+        advertised,
+        counts_changed,
+        ..
+    } = peer
+    else {
+        return;
+    };
+    let Some(Lag { dirty, walk }) = lag.take() else {
+        return;
+    };
+    let policy = &cfg.policy;
+    let mut ex = Exporter::new(loc, up);
+    let mut batch = Batch::new(up, true);
+    let mut rest = HashMap::new();
+    for (prefix, held) in dirty {
+        if batch.stopped() {
+            rest.insert(prefix, held);
+            continue;
+        }
+        match (held, ex.export(&prefix, loc.best(&prefix), policy)) {
+            (false, None) => {}
+            (true, None) => {
+                *advertised = advertised.saturating_sub(1);
+                batch.withdraw(prefix);
+            }
+            (held, Some(new)) => {
+                *advertised += usize::from(!held);
+                batch.announce(prefix, &new);
+            }
+        }
+    }
+    if rest.is_empty() && walk {
+        // The owed ROUTE-REFRESH: everything again (counts are right already).
+        for (prefix, path) in loc.iter_best() {
+            if let Some(new) = ex.export(&prefix, Some(path), policy) {
+                batch.announce(prefix, &new);
+            }
+        }
+    } else if !rest.is_empty() {
+        *lag = Some(Lag { dirty: rest, walk });
+    }
+    *counts_changed |= batch.finish(false);
 }
 
 /// A pass over the whole Loc-RIB for one peer.
@@ -955,28 +1076,47 @@ enum Full<'a> {
     PolicyChanged(&'a SessionPolicy),
 }
 
+/// Session-up and refresh walks are sent whole (one table's worth at most, and a refresh
+/// for a paused peer waits for it to drain); a policy change for a paused peer is recorded.
 fn sync_all(loc: &LocRib, peer: &mut Peer, full: Full) {
-    let Some(up) = &peer.up else { return };
-    let policy = &peer.cfg.policy;
+    let Peer {
+        up: Some(up),
+        cfg,
+        lag,
+        advertised,
+        counts_changed,
+        ..
+    } = peer
+    else {
+        return;
+    };
+    if matches!(full, Full::Refresh) && (lag.is_some() || up.out.queued() >= QUEUE_HIGH) {
+        lag.get_or_insert_with(Lag::default).walk = true;
+        return;
+    }
+    let policy = &cfg.policy;
     let mut ex = Exporter::new(loc, up);
-    let mut batch = Batch::new(up);
-    let mut advertised = peer.advertised;
+    let mut batch = Batch::new(up, lag.is_none());
     for (prefix, path) in loc.iter_best() {
         let new = ex.export(&prefix, Some(path), policy);
         match (&full, new) {
             (Full::Initial, Some(new)) => {
-                advertised += 1;
+                *advertised += 1;
                 batch.announce(prefix, &new);
             }
             (Full::Refresh, Some(new)) => batch.announce(prefix, &new),
             (Full::PolicyChanged(before), new) => {
                 match (ex.export(&prefix, Some(path), before), new) {
+                    (Some(_), None) | (None, Some(_)) if batch.stopped() => {
+                        let lag = lag.get_or_insert_with(Lag::default);
+                        lag.record(&mut ex, before, prefix, Some(path));
+                    }
                     (Some(_), None) => {
-                        advertised = advertised.saturating_sub(1);
+                        *advertised = advertised.saturating_sub(1);
                         batch.withdraw(prefix);
                     }
                     (None, Some(new)) => {
-                        advertised += 1;
+                        *advertised += 1;
                         batch.announce(prefix, &new);
                     }
                     _ => {}
@@ -985,9 +1125,7 @@ fn sync_all(loc: &LocRib, peer: &mut Peer, full: Full) {
             _ => {}
         }
     }
-    let sent = batch.finish(matches!(full, Full::Initial));
-    peer.advertised = advertised;
-    peer.counts_changed |= sent;
+    *counts_changed |= batch.finish(matches!(full, Full::Initial));
 }
 
 /// Prefixes of one attribute set encoded at a time.
@@ -1005,11 +1143,15 @@ struct Batch<'a> {
     groups: Vec<(Arc<RouteAttrs>, Vec<Ipv4Net>, Vec<IpNet>)>,
     index: HashMap<*const RouteAttrs, usize>,
     sent: bool,
+    /// The writer's queue went over [`QUEUE_HIGH`].
+    stopped: bool,
 }
 
 impl<'a> Batch<'a> {
-    fn new(up: &'a Up) -> Self {
+    /// `send: false`: stopped from the start (the peer is paused).
+    fn new(up: &'a Up, send: bool) -> Self {
         Batch {
+            stopped: !send || up.out.queued() >= QUEUE_HIGH,
             up,
             out: Vec::new(),
             withdraw_v4: Vec::new(),
@@ -1018,6 +1160,12 @@ impl<'a> Batch<'a> {
             index: HashMap::new(),
             sent: false,
         }
+    }
+
+    /// Whether the peer's queue is full: callers record instead of adding (what was added is
+    /// still sent by [`Batch::finish`]).
+    fn stopped(&self) -> bool {
+        self.stopped
     }
 
     fn withdraw(&mut self, prefix: IpNet) {
@@ -1113,7 +1261,8 @@ impl<'a> Batch<'a> {
     /// Hands the encoded bytes to the writer once there are enough.
     fn written(&mut self) {
         if self.out.len() >= WRITE_CHUNK {
-            let _ = self.up.out.send(WriteItem::Bytes(mem::take(&mut self.out)));
+            self.up.out.send(mem::take(&mut self.out));
+            self.stopped |= self.up.out.queued() >= QUEUE_HIGH;
         }
     }
 
@@ -1144,7 +1293,7 @@ impl<'a> Batch<'a> {
             }
         }
         if !self.out.is_empty() {
-            let _ = self.up.out.send(WriteItem::Bytes(mem::take(&mut self.out)));
+            self.up.out.send(mem::take(&mut self.out));
         }
         self.sent
     }
@@ -1160,7 +1309,7 @@ fn request_refresh(up: &Up) {
         };
         let _ = wire::encode(&wire::Message::RouteRefresh(rr), &up.ctx, &mut out);
     }
-    let _ = up.out.send(WriteItem::Bytes(out));
+    up.out.send(out);
 }
 
 fn route(prefix: IpNet, a: &RouteAttrs, from_peer: Option<IpAddr>, best: bool) -> Route {

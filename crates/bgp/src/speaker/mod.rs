@@ -159,6 +159,12 @@ pub struct PeerStatus {
     pub prefixes_accepted: u64,
     /// Prefixes we currently advertise to the peer (Adj-RIB-Out).
     pub prefixes_advertised: u64,
+    /// Bytes waiting to be written to the peer (a peer that does not read keeps this near a
+    /// few MiB: above that nothing more is encoded for it).
+    pub out_queue_bytes: u64,
+    /// The peer did not read fast enough: changes are held back until its queue drains, then
+    /// it is sent what it missed.
+    pub out_of_sync: bool,
     /// Why the session last failed or went down, in words (e.g. "OPEN: bad peer AS: expected
     /// 64532, peer sent 65000", "no answer to TCP connect (check the MD5 password ...)").
     pub last_error: Option<String>,

@@ -9,6 +9,8 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
@@ -42,12 +44,55 @@ pub(super) enum Cmd {
 }
 
 /// An item for a connection's writer task.
-pub(super) enum WriteItem {
+enum WriteItem {
     Bytes(Vec<u8>),
     Close,
 }
 
-pub(super) type Writer = mpsc::UnboundedSender<WriteItem>;
+/// Queued bytes above which the speaker stops encoding for a peer (it is out of sync until
+/// its writer drains below [`QUEUE_LOW`], then gets what changed meanwhile).
+pub(super) const QUEUE_HIGH: usize = 4 << 20;
+/// Queued bytes below which a paused peer is sent what it missed.
+pub(super) const QUEUE_LOW: usize = 1 << 20;
+
+/// The write queue of one connection, counting the bytes in it (including the write in
+/// progress), so the speaker can tell a peer that does not read.
+#[derive(Clone)]
+pub(super) struct Writer {
+    tx: mpsc::UnboundedSender<WriteItem>,
+    queue: Arc<Queued>,
+}
+
+struct Queued {
+    bytes: AtomicUsize,
+    /// The speaker waits for the queue to drain below [`QUEUE_LOW`].
+    paused: AtomicBool,
+}
+
+impl Writer {
+    pub(super) fn send(&self, bytes: Vec<u8>) {
+        let n = bytes.len();
+        self.queue.bytes.fetch_add(n, Ordering::SeqCst);
+        if self.tx.send(WriteItem::Bytes(bytes)).is_err() {
+            self.queue.bytes.fetch_sub(n, Ordering::SeqCst);
+        }
+    }
+
+    fn close(&self) {
+        let _ = self.tx.send(WriteItem::Close);
+    }
+
+    pub(super) fn queued(&self) -> usize {
+        self.queue.bytes.load(Ordering::SeqCst)
+    }
+
+    /// Asks the writer to report [`Report::Drained`] once below [`QUEUE_LOW`]; false if it is
+    /// below already (then no report comes).
+    pub(super) fn pause(&self) -> bool {
+        self.queue.paused.store(true, Ordering::SeqCst);
+        !(self.queued() < QUEUE_LOW && self.queue.paused.swap(false, Ordering::SeqCst))
+    }
+}
 
 /// What a session tells the speaker task.
 pub(super) enum Report {
@@ -68,6 +113,8 @@ pub(super) enum Report {
     Error(String),
     Update(Box<wire::Update>),
     RouteRefresh,
+    /// The write queue of a paused peer drained below [`QUEUE_LOW`].
+    Drained,
     Down,
 }
 
@@ -218,7 +265,7 @@ impl SessionTask {
             c.abort();
         }
         for c in self.conns.drain(..) {
-            let _ = c.out.send(WriteItem::Close);
+            c.out.close();
             c.reader.abort();
             self.closing.push(c.writer);
         }
@@ -370,10 +417,20 @@ impl SessionTask {
                 Action::CloseConnection(c) => {
                     if let Some(i) = self.conns.iter().position(|x| x.id == c) {
                         let conn = self.conns.swap_remove(i);
-                        let _ = conn.out.send(WriteItem::Close);
+                        conn.out.close();
                         conn.reader.abort();
                         self.closing.retain(|w| !w.is_finished());
-                        self.closing.push(conn.writer);
+                        // A peer that does not read would keep the writer (and the socket)
+                        // forever: give its NOTIFICATION a moment, then drop it all.
+                        let abort = conn.writer.abort_handle();
+                        self.closing.push(tokio::spawn(async move {
+                            if tokio::time::timeout(FLUSH_TIMEOUT, conn.writer)
+                                .await
+                                .is_err()
+                            {
+                                abort.abort();
+                            }
+                        }));
                     }
                 }
                 Action::StartTimer(..) | Action::StopTimer(_) => {}
@@ -427,9 +484,14 @@ impl SessionTask {
         let Some(conn) = self.conns.iter().find(|x| x.id == c) else {
             return;
         };
+        // Queued UPDATEs reach the peer first and reset its hold timer as well; a peer that
+        // does not read must not make KEEPALIVEs pile up behind them.
+        if matches!(msg, Message::Keepalive) && conn.out.queued() >= QUEUE_LOW {
+            return;
+        }
         // Only OPEN, KEEPALIVE and NOTIFICATION come through here; none depends on the context.
         if let Ok(bytes) = wire::encode_to_vec(msg, &CodecContext::default()) {
-            let _ = conn.out.send(WriteItem::Bytes(bytes));
+            conn.out.send(bytes);
         }
     }
 
@@ -456,9 +518,17 @@ impl SessionTask {
         self.next_conn += 1;
         let id = ConnId(self.next_conn);
         let (r, w) = stream.into_split();
-        let (out, out_rx) = mpsc::unbounded_channel();
+        let (tx, out_rx) = mpsc::unbounded_channel();
+        let out = Writer {
+            tx,
+            queue: Arc::new(Queued {
+                bytes: AtomicUsize::new(0),
+                paused: AtomicBool::new(false),
+            }),
+        };
         let reader = tokio::spawn(read_loop(id, r, self.open.clone(), self.itx.clone()));
-        let writer = tokio::spawn(write_loop(w, out_rx));
+        let wake = (self.speaker.clone(), self.cfg.address, self.sid);
+        let writer = tokio::spawn(write_loop(w, out_rx, out.queue.clone(), wake));
         self.conns.push(Conn {
             id,
             out,
@@ -542,8 +612,15 @@ async fn read_loop(id: ConnId, r: OwnedReadHalf, local: Open, to: mpsc::Sender<I
     }
 }
 
-/// Writes queued bytes, coalescing what is already queued into one write.
-async fn write_loop(mut w: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<WriteItem>) {
+/// Writes queued bytes, coalescing what is already queued into one write; counts them off
+/// the queue once written and wakes a paused speaker below [`QUEUE_LOW`].
+async fn write_loop(
+    mut w: OwnedWriteHalf,
+    mut rx: mpsc::UnboundedReceiver<WriteItem>,
+    queue: Arc<Queued>,
+    wake: (mpsc::Sender<Input>, std::net::IpAddr, u64),
+) {
+    let (speaker, peer, sid) = wake;
     let mut buf = Vec::new();
     while let Some(item) = rx.recv().await {
         let mut close = false;
@@ -560,6 +637,11 @@ async fn write_loop(mut w: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Write
         }
         if !buf.is_empty() && w.write_all(&buf).await.is_err() {
             return;
+        }
+        let left = queue.bytes.fetch_sub(buf.len(), Ordering::SeqCst) - buf.len();
+        if left < QUEUE_LOW && queue.paused.swap(false, Ordering::SeqCst) {
+            let report = Report::Drained;
+            let _ = speaker.send(Input::Session { peer, sid, report }).await;
         }
         buf = Vec::new();
         if close {
