@@ -225,6 +225,27 @@ struct Peer {
     lag: Option<Lag>,
 }
 
+/// What sending to an Established peer works with, borrowed apart.
+struct Outbound<'a> {
+    up: &'a Up,
+    policy: &'a SessionPolicy,
+    lag: &'a mut Option<Lag>,
+    advertised: &'a mut usize,
+    counts_changed: &'a mut bool,
+}
+
+impl Peer {
+    fn outbound(&mut self) -> Option<Outbound<'_>> {
+        Some(Outbound {
+            up: self.up.as_ref()?,
+            policy: &self.cfg.policy,
+            lag: &mut self.lag,
+            advertised: &mut self.advertised,
+            counts_changed: &mut self.counts_changed,
+        })
+    }
+}
+
 /// A peer whose write queue went over [`QUEUE_HIGH`] (it does not read, or reads slower than
 /// we change): nothing more is encoded for it until the queue drains below [`session::QUEUE_LOW`],
 /// then it is sent what it missed, so its queue stays bounded however long it stalls.
@@ -974,35 +995,26 @@ impl<'a> Exporter<'a> {
 /// Sends one peer the difference the Loc-RIB `changes` make to what it exports to it; once
 /// its queue is full, records the rest instead ([`Lag`]).
 fn sync_changes(loc: &LocRib, peer: &mut Peer, changes: &[rib::Change]) {
-    let Peer {
-        up: Some(up),
-        cfg,
-        lag,
-        advertised,
-        counts_changed,
-        ..
-    } = peer
-    else {
+    let Some(o) = peer.outbound() else {
         return;
     };
-    let policy = &cfg.policy;
-    let mut ex = Exporter::new(loc, up);
-    let mut batch = Batch::new(up, lag.is_none());
+    let mut ex = Exporter::new(loc, o.up);
+    let mut batch = Batch::new(o.up, o.lag.is_none());
     for c in changes {
         if batch.stopped() {
-            let lag = lag.get_or_insert_with(Lag::default);
-            lag.record(&mut ex, policy, c.prefix, c.old.as_ref());
+            let lag = o.lag.get_or_insert_with(Lag::default);
+            lag.record(&mut ex, o.policy, c.prefix, c.old.as_ref());
             continue;
         }
-        let old = ex.export(&c.prefix, c.old.as_ref(), policy);
-        match (old, ex.export(&c.prefix, c.new.as_ref(), policy)) {
+        let old = ex.export(&c.prefix, c.old.as_ref(), o.policy);
+        match (old, ex.export(&c.prefix, c.new.as_ref(), o.policy)) {
             (None, None) => {}
             (Some(_), None) => {
-                *advertised = advertised.saturating_sub(1);
+                *o.advertised = o.advertised.saturating_sub(1);
                 batch.withdraw(c.prefix);
             }
             (None, Some(new)) => {
-                *advertised += 1;
+                *o.advertised += 1;
                 batch.announce(c.prefix, &new);
             }
             (Some(old), Some(new)) => {
@@ -1012,43 +1024,34 @@ fn sync_changes(loc: &LocRib, peer: &mut Peer, changes: &[rib::Change]) {
             }
         }
     }
-    *counts_changed |= batch.finish(false);
+    *o.counts_changed |= batch.finish(false);
 }
 
 /// Sends a paused peer whose queue drained what it missed ([`Lag`]), as far as its queue
 /// takes it; the rest waits for the next drain.
 fn resync(loc: &LocRib, peer: &mut Peer) {
-    let Peer {
-        up: Some(up),
-        cfg,
-        lag,
-        advertised,
-        counts_changed,
-        ..
-    } = peer
-    else {
+    let Some(o) = peer.outbound() else {
         return;
     };
-    let Some(Lag { dirty, walk }) = lag.take() else {
+    let Some(Lag { dirty, walk }) = o.lag.take() else {
         return;
     };
-    let policy = &cfg.policy;
-    let mut ex = Exporter::new(loc, up);
-    let mut batch = Batch::new(up, true);
+    let mut ex = Exporter::new(loc, o.up);
+    let mut batch = Batch::new(o.up, true);
     let mut rest = HashMap::new();
     for (prefix, held) in dirty {
         if batch.stopped() {
             rest.insert(prefix, held);
             continue;
         }
-        match (held, ex.export(&prefix, loc.best(&prefix), policy)) {
+        match (held, ex.export(&prefix, loc.best(&prefix), o.policy)) {
             (false, None) => {}
             (true, None) => {
-                *advertised = advertised.saturating_sub(1);
+                *o.advertised = o.advertised.saturating_sub(1);
                 batch.withdraw(prefix);
             }
             (held, Some(new)) => {
-                *advertised += usize::from(!held);
+                *o.advertised += usize::from(!held);
                 batch.announce(prefix, &new);
             }
         }
@@ -1056,14 +1059,14 @@ fn resync(loc: &LocRib, peer: &mut Peer) {
     if rest.is_empty() && walk {
         // The owed ROUTE-REFRESH: everything again (counts are right already).
         for (prefix, path) in loc.iter_best() {
-            if let Some(new) = ex.export(&prefix, Some(path), policy) {
+            if let Some(new) = ex.export(&prefix, Some(path), o.policy) {
                 batch.announce(prefix, &new);
             }
         }
     } else if !rest.is_empty() {
-        *lag = Some(Lag { dirty: rest, walk });
+        *o.lag = Some(Lag { dirty: rest, walk });
     }
-    *counts_changed |= batch.finish(false);
+    *o.counts_changed |= batch.finish(false);
 }
 
 /// A pass over the whole Loc-RIB for one peer.
@@ -1079,44 +1082,35 @@ enum Full<'a> {
 /// Session-up and refresh walks are sent whole (one table's worth at most, and a refresh
 /// for a paused peer waits for it to drain); a policy change for a paused peer is recorded.
 fn sync_all(loc: &LocRib, peer: &mut Peer, full: Full) {
-    let Peer {
-        up: Some(up),
-        cfg,
-        lag,
-        advertised,
-        counts_changed,
-        ..
-    } = peer
-    else {
+    let Some(o) = peer.outbound() else {
         return;
     };
-    if matches!(full, Full::Refresh) && (lag.is_some() || up.out.queued() >= QUEUE_HIGH) {
-        lag.get_or_insert_with(Lag::default).walk = true;
+    if matches!(full, Full::Refresh) && (o.lag.is_some() || o.up.out.queued() >= QUEUE_HIGH) {
+        o.lag.get_or_insert_with(Lag::default).walk = true;
         return;
     }
-    let policy = &cfg.policy;
-    let mut ex = Exporter::new(loc, up);
-    let mut batch = Batch::new(up, lag.is_none());
+    let mut ex = Exporter::new(loc, o.up);
+    let mut batch = Batch::new(o.up, o.lag.is_none());
     for (prefix, path) in loc.iter_best() {
-        let new = ex.export(&prefix, Some(path), policy);
+        let new = ex.export(&prefix, Some(path), o.policy);
         match (&full, new) {
             (Full::Initial, Some(new)) => {
-                *advertised += 1;
+                *o.advertised += 1;
                 batch.announce(prefix, &new);
             }
             (Full::Refresh, Some(new)) => batch.announce(prefix, &new),
             (Full::PolicyChanged(before), new) => {
                 match (ex.export(&prefix, Some(path), before), new) {
                     (Some(_), None) | (None, Some(_)) if batch.stopped() => {
-                        let lag = lag.get_or_insert_with(Lag::default);
+                        let lag = o.lag.get_or_insert_with(Lag::default);
                         lag.record(&mut ex, before, prefix, Some(path));
                     }
                     (Some(_), None) => {
-                        *advertised = advertised.saturating_sub(1);
+                        *o.advertised = o.advertised.saturating_sub(1);
                         batch.withdraw(prefix);
                     }
                     (None, Some(new)) => {
-                        *advertised += 1;
+                        *o.advertised += 1;
                         batch.announce(prefix, &new);
                     }
                     _ => {}
@@ -1125,7 +1119,7 @@ fn sync_all(loc: &LocRib, peer: &mut Peer, full: Full) {
             _ => {}
         }
     }
-    *counts_changed |= batch.finish(matches!(full, Full::Initial));
+    *o.counts_changed |= batch.finish(matches!(full, Full::Initial));
 }
 
 /// Prefixes of one attribute set encoded at a time.
