@@ -70,6 +70,16 @@ impl RawPeer {
         p
     }
 
+    /// Connects with a tiny receive buffer, so that once it stops reading, what the speaker
+    /// writes piles up in the speaker's write queue rather than in our socket.
+    async fn establish_slow_reader(addr: Ipv4Addr, asn: u32, to: SocketAddr) -> RawPeer {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        socket.bind(SocketAddr::new(IpAddr::V4(addr), 0)).unwrap();
+        let stream = socket.connect(to).await.unwrap();
+        RawPeer::establish_on(stream, addr, asn, 90).await
+    }
+
     async fn send(&mut self, m: &Message) {
         let bytes = wire::encode_to_vec(m, &self.ctx).unwrap();
         self.stream.write_all(&bytes).await.unwrap();
@@ -101,6 +111,25 @@ impl RawPeer {
         })
         .await
         .ok()
+    }
+
+    /// Everything the speaker still sends until it closes the connection (a reset counts as
+    /// closed), decoded.
+    async fn read_to_end(&mut self) -> Vec<Message> {
+        tokio::time::timeout(WAIT, async {
+            let mut chunk = vec![0u8; 1 << 20];
+            while let Ok(n @ 1..) = self.stream.read(&mut chunk).await {
+                self.buf.extend_from_slice(&chunk[..n]);
+            }
+        })
+        .await
+        .expect("the speaker did not close the connection");
+        let mut all = Vec::new();
+        while let Some((m, used)) = wire::decode(&self.buf, &self.ctx).unwrap() {
+            self.buf.drain(..used);
+            all.push(m);
+        }
+        all
     }
 
     /// The next UPDATE that carries routes (keepalives and End-of-RIB skipped).
@@ -297,6 +326,11 @@ async fn malformed_origin_is_treated_as_withdraw_and_the_session_stays() {
     s.shutdown().await;
 }
 
+/// The `i`-th /24 from 10.0.0.0 up.
+fn net24(i: u32) -> IpNet {
+    IpNet::V4(Ipv4Net::new((0x0a00_0000 + (i << 8)).into(), 24).unwrap())
+}
+
 fn nets(v: &[&str]) -> Vec<Ipv4Net> {
     v.iter().map(|s| s.parse().unwrap()).collect()
 }
@@ -399,16 +433,11 @@ async fn peer_that_stops_reading_has_a_bounded_queue_and_catches_up() {
     const BOUND: u64 = 5 << 20;
     let (s_ip, b_ip) = (Ipv4Addr::new(127, 0, 26, 6), Ipv4Addr::new(127, 0, 26, 2));
     let s = speaker(s_ip, &[(b_ip, 65002)]).await;
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    socket.bind(SocketAddr::new(IpAddr::V4(b_ip), 0)).unwrap();
-    let stream = socket.connect(s.local_addr().unwrap()).await.unwrap();
-    let mut b = RawPeer::establish_on(stream, b_ip, 65002, 90).await;
+    let mut b = RawPeer::establish_slow_reader(b_ip, 65002, s.local_addr().unwrap()).await;
     status_until(&s, b_ip, "Established", |p| p.state == State::Established).await;
 
     // B reads nothing from here on, but still says KEEPALIVE.
-    let prefix = |i: u32| IpNet::V4(Ipv4Net::new((0x0a00_0000 + (i << 8)).into(), 24).unwrap());
-    let table: Vec<IpNet> = (0..N).map(prefix).collect();
+    let table: Vec<IpNet> = (0..N).map(net24).collect();
     let (mut peak, mut paused) = (0, false);
     for round in 0..ROUNDS {
         let attrs = Announce {
@@ -464,5 +493,181 @@ async fn peer_that_stops_reading_has_a_bounded_queue_and_catches_up() {
     assert_eq!(held.len(), want.len(), "B holds as many routes as exported");
     assert!(held == want, "B holds other routes than exported to it");
     assert_eq!(st.prefixes_advertised, want.len() as u64);
+    s.shutdown().await;
+}
+
+/// Prefixes of the table that fills the write queue of a peer that stopped reading.
+const FILL: u32 = 12_000;
+
+/// A speaker with one passive peer B (`connect_retry` also its idle hold time) that connected
+/// with a tiny receive buffer, stopped reading, and fell out of sync while a table of [`FILL`]
+/// prefixes changed. Each route carries 1,000 communities, so an UPDATE holds only about ten
+/// prefixes and one pass over the table is about 4 MiB.
+async fn peer_out_of_sync(
+    s_ip: Ipv4Addr,
+    b_ip: Ipv4Addr,
+    connect_retry: Duration,
+) -> (Speaker, RawPeer, PeerConfig) {
+    let s = speaker(s_ip, &[]).await;
+    let cfg = PeerConfig {
+        passive: true,
+        connect_retry,
+        ..PeerConfig::new(IpAddr::V4(b_ip), 65002)
+    };
+    s.add_peer(cfg.clone()).await.unwrap();
+    let b = RawPeer::establish_slow_reader(b_ip, 65002, s.local_addr().unwrap()).await;
+    status_until(&s, b_ip, "Established", |p| p.state == State::Established).await;
+    let table: Vec<IpNet> = (0..FILL).map(net24).collect();
+    for round in 0..10 {
+        let attrs = Announce {
+            med: Some(round),
+            communities: (0..1000).map(|c| 65000 << 16 | c).collect(),
+            ..Announce::default()
+        };
+        s.announce_many(table.clone(), attrs).await.unwrap();
+        let st = s.peers().await.remove(0);
+        assert_eq!(st.state, State::Established);
+        if st.out_of_sync {
+            return (s, b, cfg);
+        }
+    }
+    panic!("B never went out of sync: {:?}", s.peers().await);
+}
+
+/// A peer that stops reading while many distinct prefixes come and go: what it missed is
+/// tracked per prefix up to twice the table (at least 65,536 prefixes); past that the session
+/// ends with Cease / Out of Resources (RFC 4486 subcode 8), the NOTIFICATION last in what
+/// the peer still gets, and the peer comes back after the idle hold time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peer_far_behind_is_closed_with_out_of_resources() {
+    const CHURN: u32 = 40_000;
+    let (s_ip, b_ip) = (Ipv4Addr::new(127, 0, 27, 6), Ipv4Addr::new(127, 0, 27, 2));
+    let (s, mut b, _) = peer_out_of_sync(s_ip, b_ip, Duration::from_secs(1)).await;
+
+    // Two rounds of CHURN new prefixes that come and go again. A round takes more than
+    // FLUSH_CHANGES, so each call is a flush of its own: after the first round at most
+    // FILL + CHURN prefixes changed, fewer than 65,536; the second announcement takes that
+    // past 65,536 but not past twice the Loc-RIB; its withdrawal shrinks the Loc-RIB back
+    // and ends the session.
+    for round in 0..2 {
+        let churn: Vec<IpNet> = (0..CHURN)
+            .map(|i| net24(FILL + round * CHURN + i))
+            .collect();
+        s.announce_many(churn.clone(), Announce::default())
+            .await
+            .unwrap();
+        let st = s.peers().await.remove(0);
+        assert!(st.out_of_sync, "round {round}, announced: {st:?}");
+        s.withdraw_many(churn).await.unwrap();
+        let st = s.peers().await.remove(0);
+        if round == 0 {
+            assert!(st.out_of_sync, "round {round}, withdrawn: {st:?}");
+        } else {
+            assert!(
+                !st.out_of_sync,
+                "not ceased after {CHURN} x 2 changes: {st:?}"
+            );
+        }
+    }
+
+    // B reads again at once (the speaker gives the NOTIFICATION 2 s before it drops the
+    // connection): the UPDATEs queued before, then the NOTIFICATION, then the end.
+    let rest = b.read_to_end().await;
+    match rest.last() {
+        Some(Message::Notification(n)) => {
+            assert_eq!((n.code, n.subcode), (wire::codes::CEASE, 8), "{n:?}")
+        }
+        m => panic!("last of {} messages: {m:?}", rest.len()),
+    }
+    let st = status_until(&s, b_ip, "session down", |p| p.state != State::Established).await;
+    assert_eq!(
+        st.last_error.as_deref(),
+        Some("peer stopped reading our UPDATEs and fell too far behind (Cease / Out of Resources)")
+    );
+    assert!(!st.out_of_sync);
+    assert_eq!(st.out_queue_bytes, 0);
+
+    // After the idle hold time B is accepted again and gets the whole table.
+    status_until(&s, b_ip, "Active", |p| p.state == State::Active).await;
+    let to = s.local_addr().unwrap();
+    let mut b = RawPeer::establish(b_ip, 65002, to, 90).await;
+    let mut got = 0;
+    while got < FILL as usize {
+        got += b.recv_routes().await.nlri.len();
+    }
+    assert_eq!(got, FILL as usize);
+    let st = status_until(&s, b_ip, "table advertised", |p| {
+        p.prefixes_advertised == u64::from(FILL)
+    })
+    .await;
+    assert_eq!((st.state, st.established_count), (State::Established, 2));
+    s.shutdown().await;
+}
+
+/// The state (`st` column of /proc/net/tcp) of the TCP socket from `local` to `remote`.
+fn tcp_state(local: SocketAddr, remote: SocketAddr) -> Option<u8> {
+    let addr = |field: &str| {
+        let (ip, port) = field.split_once(':')?;
+        let ip = Ipv4Addr::from(u32::from_str_radix(ip, 16).ok()?.to_ne_bytes());
+        let port = u16::from_str_radix(port, 16).ok()?;
+        Some(SocketAddr::new(IpAddr::V4(ip), port))
+    };
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    table.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        (addr(f[1])? == local && addr(f[2])? == remote)
+            .then(|| u8::from_str_radix(f[3], 16).ok())
+            .flatten()
+    })
+}
+
+/// TCP_ESTABLISHED in /proc/net/tcp.
+const TCP_ESTABLISHED: u8 = 1;
+
+/// A session reset while its peer does not read: the NOTIFICATION cannot be written, so the
+/// speaker lets go of the connection after 2 s instead of keeping it (and its queue) for as
+/// long as the peer does not read; the peer is accepted again meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_connection_whose_peer_does_not_read_is_dropped_after_2s() {
+    let (s_ip, b_ip) = (Ipv4Addr::new(127, 0, 28, 6), Ipv4Addr::new(127, 0, 28, 2));
+    let (s, mut b, mut cfg) = peer_out_of_sync(s_ip, b_ip, Duration::from_secs(5)).await;
+    let (ours, theirs) = (s.local_addr().unwrap(), b.stream.local_addr().unwrap());
+    assert_eq!(tcp_state(ours, theirs), Some(TCP_ESTABLISHED));
+
+    // A changed hold time resets the session (Cease / Administrative Reset).
+    cfg.hold_time = 60;
+    s.update_peer(cfg).await.unwrap();
+    let reset = tokio::time::Instant::now();
+    let st = status_until(&s, b_ip, "reset", |p| p.state != State::Established).await;
+    assert_eq!(st.last_error.as_deref(), Some("administratively reset"));
+    while tcp_state(ours, theirs) == Some(TCP_ESTABLISHED) {
+        assert!(
+            reset.elapsed() < Duration::from_secs(5),
+            "the speaker still holds the connection of a peer that does not read"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let held = reset.elapsed();
+    assert!(held >= Duration::from_secs(2), "dropped after {held:?}");
+
+    // B reads again: what the kernel still had, then the end, without the NOTIFICATION.
+    let rest = b.read_to_end().await;
+    assert!(
+        !matches!(rest.last(), Some(Message::Notification(_))),
+        "the whole queue was written after all"
+    );
+
+    // The speaker is fine: B comes back and gets the table.
+    status_until(&s, b_ip, "Active", |p| p.state == State::Active).await;
+    let mut b = RawPeer::establish(b_ip, 65002, ours, 90).await;
+    let mut got = 0;
+    while got < FILL as usize {
+        got += b.recv_routes().await.nlri.len();
+    }
+    let st = status_until(&s, b_ip, "table advertised", |p| {
+        p.prefixes_advertised == u64::from(FILL)
+    })
+    .await;
+    assert_eq!(st.state, State::Established);
     s.shutdown().await;
 }
