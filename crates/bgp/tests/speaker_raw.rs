@@ -534,6 +534,23 @@ async fn peer_out_of_sync(
     panic!("B never went out of sync: {:?}", s.peers().await);
 }
 
+/// B (from [`peer_out_of_sync`]), its session ended, is accepted again with a new connection
+/// and gets the whole table.
+async fn comes_back_with_the_table(s: &Speaker, b_ip: Ipv4Addr) {
+    status_until(s, b_ip, "Active", |p| p.state == State::Active).await;
+    let mut b = RawPeer::establish(b_ip, 65002, s.local_addr().unwrap(), 90).await;
+    let mut got = 0;
+    while got < FILL as usize {
+        got += b.recv_routes().await.nlri.len();
+    }
+    assert_eq!(got, FILL as usize);
+    let st = status_until(s, b_ip, "table advertised", |p| {
+        p.prefixes_advertised == u64::from(FILL)
+    })
+    .await;
+    assert_eq!((st.state, st.established_count), (State::Established, 2));
+}
+
 /// A peer that stops reading while many distinct prefixes come and go: what it missed is
 /// tracked per prefix up to twice the table (at least 65,536 prefixes); past that the session
 /// ends with Cease / Out of Resources (RFC 4486 subcode 8), the NOTIFICATION last in what
@@ -588,19 +605,7 @@ async fn peer_far_behind_is_closed_with_out_of_resources() {
     assert_eq!(st.out_queue_bytes, 0);
 
     // After the idle hold time B is accepted again and gets the whole table.
-    status_until(&s, b_ip, "Active", |p| p.state == State::Active).await;
-    let to = s.local_addr().unwrap();
-    let mut b = RawPeer::establish(b_ip, 65002, to, 90).await;
-    let mut got = 0;
-    while got < FILL as usize {
-        got += b.recv_routes().await.nlri.len();
-    }
-    assert_eq!(got, FILL as usize);
-    let st = status_until(&s, b_ip, "table advertised", |p| {
-        p.prefixes_advertised == u64::from(FILL)
-    })
-    .await;
-    assert_eq!((st.state, st.established_count), (State::Established, 2));
+    comes_back_with_the_table(&s, b_ip).await;
     s.shutdown().await;
 }
 
@@ -658,16 +663,6 @@ async fn closing_connection_whose_peer_does_not_read_is_dropped_after_2s() {
     );
 
     // The speaker is fine: B comes back and gets the table.
-    status_until(&s, b_ip, "Active", |p| p.state == State::Active).await;
-    let mut b = RawPeer::establish(b_ip, 65002, ours, 90).await;
-    let mut got = 0;
-    while got < FILL as usize {
-        got += b.recv_routes().await.nlri.len();
-    }
-    let st = status_until(&s, b_ip, "table advertised", |p| {
-        p.prefixes_advertised == u64::from(FILL)
-    })
-    .await;
-    assert_eq!(st.state, State::Established);
+    comes_back_with_the_table(&s, b_ip).await;
     s.shutdown().await;
 }
