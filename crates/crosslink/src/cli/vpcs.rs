@@ -94,14 +94,16 @@ const COLUMNS: &[Column<Vpc>] = &[
     Column::new("Default", |v| v.default.to_string()),
 ];
 
+fn vpc_url(ctx: &Ctx, id: &str) -> String {
+    ctx.api.url(&format!("/v2/vpcs/{}", percent_encode(id)))
+}
+
 pub fn run(args: VpcsArgs) -> Result<()> {
     let ctx = Ctx::new(args.global)?;
     let one = |v: Vpc, view: View| ctx.show(COLUMNS, &[v], &view);
     match args.command {
         VpcsCommand::Get { vpc_id, list } => {
-            let url = ctx
-                .api
-                .url(&format!("/v2/vpcs/{}", percent_encode(&vpc_id)));
+            let url = vpc_url(&ctx, &vpc_id);
             let root: VpcRoot = ctx.api.json("GET", &url, None::<&()>)?;
             one(root.vpc, list.into())
         }
@@ -137,17 +139,13 @@ pub fn run(args: VpcsArgs) -> Result<()> {
                 description,
                 default,
             };
-            let url = ctx
-                .api
-                .url(&format!("/v2/vpcs/{}", percent_encode(&vpc_id)));
+            let url = vpc_url(&ctx, &vpc_id);
             let root: VpcRoot = ctx.api.json("PATCH", &url, Some(&body))?;
             one(root.vpc, View::default())
         }
         VpcsCommand::Delete { vpc_id, force } => {
             confirm_delete("VPC", force)?;
-            let url = ctx
-                .api
-                .url(&format!("/v2/vpcs/{}", percent_encode(&vpc_id)));
+            let url = vpc_url(&ctx, &vpc_id);
             ctx.api.call("DELETE", &url, None)?;
             Ok(())
         }
