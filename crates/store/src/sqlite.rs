@@ -397,26 +397,31 @@ impl Store for SqliteStore {
             if let Some(net) = &req.ip_range {
                 vpc::check_no_overlap(net, vpc_overlap_candidate(tx, &team, net)?.as_ref())?;
             }
-            let mut first_in_region = count(
+            let first_in_region = count(
                 tx,
                 "SELECT EXISTS (SELECT 1 FROM vpcs WHERE team = ?1 AND region = ?2)",
                 params![team.0, req.region],
             )? == 0;
+            // Under `Seeded`, the region's default comes first, unless the request is for
+            // that very name (or a VPC elsewhere already holds it): then the request is it.
+            let mut seeded = false;
             if let (true, Some(seed_id)) = (first_in_region, req.seed_default) {
                 let name = vpc::region_default_name(&req.region);
                 if name != req.name && vpc_by_name(tx, &team, &name)?.is_none() {
-                    let seeded = Vpc {
-                        id: seed_id,
-                        team: team.clone(),
-                        name,
-                        description: String::new(),
-                        region: req.region.clone(),
-                        ip_range: free_range(tx, &team, req.ip_range)?,
-                        default: true,
-                        created_at: now,
-                    };
-                    insert_vpc(tx, &seeded)?;
-                    first_in_region = false;
+                    insert_vpc(
+                        tx,
+                        &Vpc {
+                            id: seed_id,
+                            team: team.clone(),
+                            name,
+                            description: String::new(),
+                            region: req.region.clone(),
+                            ip_range: free_range(tx, &team, req.ip_range)?,
+                            default: true,
+                            created_at: now,
+                        },
+                    )?;
+                    seeded = true;
                 }
             }
             let v = Vpc {
@@ -429,7 +434,7 @@ impl Store for SqliteStore {
                 name: req.name,
                 description: req.description,
                 region: req.region,
-                default: first_in_region,
+                default: first_in_region && !seeded,
                 created_at: now,
             };
             insert_vpc(tx, &v)?;
