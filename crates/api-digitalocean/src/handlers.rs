@@ -162,9 +162,8 @@ pub async fn get_token_info(
     c: Ctx,
     axum::Extension(principal): axum::Extension<Principal>,
 ) -> Json<wire::TokenInfo> {
-    let a = crosslink_control::account_of(&c.team);
     Json(wire::TokenInfo {
-        resource_owner_id: u64::from_str_radix(&a.uuid[..12], 16).unwrap_or_default(),
+        resource_owner_id: crosslink_control::account_of(&c.team).owner_id,
         scopes: principal
             .scopes
             .unwrap_or_else(|| vec!["read".to_owned(), "write".to_owned()]),

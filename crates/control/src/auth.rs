@@ -47,14 +47,18 @@ impl Principal {
 pub struct Account {
     /// Stable per team, 40 hex digits like DigitalOcean's.
     pub uuid: String,
+    /// The same identity as a number (token introspection's `resource_owner_id`).
+    pub owner_id: u64,
     pub team_name: String,
     pub email: String,
 }
 
 /// The account behind a team; a twin has no users, so the team stands for one.
 pub fn account_of(team: &TeamId) -> Account {
+    let uuid = hash_token(&team.0)[..40].to_owned();
     Account {
-        uuid: hash_token(&team.0)[..40].to_owned(),
+        owner_id: u64::from_str_radix(&uuid[..12], 16).unwrap_or_default(),
+        uuid,
         team_name: team.0.clone(),
         email: format!("{}@crosslink.invalid", team.0),
     }
