@@ -40,12 +40,33 @@ impl ApiError {
             403 => "forbidden",
             404 => "not_found",
             405 => "method_not_allowed",
+            408 => "request_timeout",
             409 => "conflict",
             413 => "payload_too_large",
+            414 => "uri_too_long",
             415 => "unsupported_media_type",
             422 => "unprocessable_entity",
             429 => "too_many_requests",
+            431 => "request_header_fields_too_large",
             _ => "server_error",
+        }
+    }
+
+    /// The message for an error the server itself raised (not a rule): `text` if the layer
+    /// that raised it said something, else what the status means for the client.
+    pub fn standard_message(status: StatusCode, text: &str) -> String {
+        let said = match status.as_u16() {
+            400 if text.is_empty() => "The request could not be parsed as HTTP/1.1.",
+            408 => "The request was not received in time; send it again, body and all.",
+            413 => "The request body is larger than this endpoint accepts.",
+            414 => "The request URI is too long.",
+            431 => "The request headers are too large.",
+            _ => text,
+        };
+        if said.is_empty() {
+            status.canonical_reason().unwrap_or("error").to_owned()
+        } else {
+            said.to_owned()
         }
     }
 }

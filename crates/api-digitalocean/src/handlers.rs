@@ -2,7 +2,7 @@
 //! layers; these functions only parse the request and shape the response.
 
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::{base_url, links, page_request};
+use crate::pagination::{links, page_request};
 use crate::server::AppState;
 use crate::wire;
 use axum::body::Bytes;
@@ -43,20 +43,20 @@ impl FromRequestParts<AppState> for Ctx {
 /// A collection request: its page, and what its `links` are built from.
 pub struct Listing {
     page: PageRequest,
-    base: String,
+    base: std::sync::Arc<str>,
     path: String,
     query: HashMap<String, String>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Listing {
+impl FromRequestParts<AppState> for Listing {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         let Query(query) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::bad_request(e.body_text()))?;
         Ok(Listing {
             page: page_request(&query)?,
-            base: base_url(&parts.headers),
+            base: state.public_url.clone(),
             path: parts.uri.path().to_owned(),
             query,
         })
@@ -112,11 +112,18 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
             "the request body must be a JSON object",
         ));
     };
-    if let Some((name, _)) = fields.iter().find(|(_, v)| v.is_null()) {
+    // Unknown fields are ignored whatever their value (clients send junk keys); a null in a
+    // field the operation knows is a wrong type.
+    let mut unknown = Vec::new();
+    let parsed: T = serde_ignored::deserialize(&value, |path| unknown.push(path.to_string()))
+        .map_err(|e| ApiError::unprocessable(format!("invalid request body: {e}")))?;
+    if let Some((name, _)) = fields
+        .iter()
+        .find(|(k, v)| v.is_null() && !unknown.contains(k))
+    {
         return Err(ApiError::unprocessable(format!("{name} must not be null")));
     }
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::unprocessable(format!("invalid request body: {e}")))
+    Ok(parsed)
 }
 
 fn required(field: Option<String>, name: &str) -> ApiResult<String> {

@@ -7,7 +7,7 @@ use crate::server::AppState;
 use crate::wire::ErrorBody;
 use crate::TOKEN_INFO;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -56,36 +56,87 @@ pub(crate) async fn envelope(
     if res.status().is_client_error() || res.status().is_server_error() {
         res = into_envelope(res, &request_id).await;
     }
-    let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        h.insert("x-request-id", v);
-    }
-    let v = verdict.unwrap_or(Verdict {
+    let limit = state.limiter.limit();
+    set_headers(
+        &mut res,
+        &request_id,
+        verdict.unwrap_or_else(|| nominal(limit, now_ms)),
+    );
+    res
+}
+
+/// The headers of a request that was not counted against any token.
+fn nominal(limit: u32, now_ms: u64) -> Verdict {
+    Verdict {
         allowed: true,
-        limit: state.limiter_limit(),
-        remaining: state.limiter_limit(),
+        limit,
+        remaining: limit,
         reset: now_ms / 1000,
         retry_after: 0,
-    });
+    }
+}
+
+fn set_headers<B>(res: &mut axum::http::Response<B>, request_id: &str, v: Verdict) {
+    let h = res.headers_mut();
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        h.insert("x-request-id", id);
+    }
     h.insert("ratelimit-limit", v.limit.into());
     h.insert("ratelimit-remaining", v.remaining.into());
     h.insert("ratelimit-reset", v.reset.into());
     if !v.allowed {
         h.insert(header::RETRY_AFTER, v.retry_after.into());
     }
+}
+
+/// A request hyper refused before routing (garbage request line, URI or headers too large),
+/// in the envelope with a fresh request id.
+pub(crate) fn protocol_error(status: StatusCode) -> axum::http::Response<Vec<u8>> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let body = ErrorBody {
+        id: ApiError::id(status).to_owned(),
+        message: ApiError::standard_message(status, ""),
+        request_id: Some(request_id.clone()),
+    };
+    let mut res = axum::http::Response::new(serde_json::to_vec(&body).unwrap_or_default());
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    set_headers(&mut res, &request_id, nominal(NOMINAL_LIMIT, now_ms));
     res
 }
+
+/// What `ratelimit-limit` says where no limiter was consulted: DigitalOcean's hourly figure.
+const NOMINAL_LIMIT: u32 = 5000;
 
 async fn authorize(
     state: &AppState,
     req: &mut Request,
     now_ms: u64,
 ) -> Result<Verdict, (ApiError, Option<Verdict>)> {
-    let principal = state
-        .control
-        .authenticate(bearer(req))
-        .await
-        .map_err(|e| (ApiError::from(e), None))?;
+    let principal = match state.control.authenticate(bearer(req)).await {
+        Ok(p) => p,
+        Err(e) => {
+            // Failed attempts count per client address, so guessing tokens is limited too.
+            let addr = req
+                .extensions()
+                .get::<ConnectInfo<std::net::SocketAddr>>()
+                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+            let verdict = state.unauthenticated.check(&addr, now_ms);
+            if !verdict.allowed {
+                return Err((
+                    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "API rate limit exceeded."),
+                    Some(verdict),
+                ));
+            }
+            return Err((ApiError::from(e), Some(verdict)));
+        }
+    };
     let verdict = state.limiter.check(&principal.token_key, now_ms);
     if !verdict.allowed {
         return Err((
@@ -113,12 +164,7 @@ async fn into_envelope(res: Response, request_id: &str) -> Response {
             let bytes = axum::body::to_bytes(body, 64 * 1024)
                 .await
                 .unwrap_or_default();
-            let text = String::from_utf8_lossy(&bytes).trim().to_owned();
-            if text.is_empty() {
-                status.canonical_reason().unwrap_or("error").to_owned()
-            } else {
-                text
-            }
+            ApiError::standard_message(status, String::from_utf8_lossy(&bytes).trim())
         }
     };
     let body = ErrorBody {
@@ -133,10 +179,4 @@ async fn into_envelope(res: Response, request_id: &str) -> Response {
     );
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(json))
-}
-
-impl AppState {
-    fn limiter_limit(&self) -> u32 {
-        self.limiter.limit()
-    }
 }

@@ -2,7 +2,6 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::wire::{percent_encode, Links, Meta, PageLinks};
-use axum::http::HeaderMap;
 use crosslink_control::PageRequest;
 use std::collections::HashMap;
 
@@ -45,21 +44,6 @@ pub fn page_request(query: &HashMap<String, String>) -> ApiResult<PageRequest> {
             u64::from(MAX_PER_PAGE),
         )? as u32,
     })
-}
-
-/// `http://host` as the client addressed us, so links resolve whatever port we listen on.
-pub fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
-    format!("{scheme}://{host}")
 }
 
 /// Links for `path`, keeping the other query parameters (e.g. a `region` filter).

@@ -15,7 +15,7 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-pub use auth::{account_of, Account, AuthMode, Principal};
+pub use auth::{account_of, Account, AdminToken, AuthMode, Principal};
 pub use crosslink_store::{Event, PageRequest, PeeringFilter};
 pub use reconciler::Reconciler;
 
@@ -231,8 +231,43 @@ impl Control {
             .clone()
     }
 
-    /// Sets a policy and applies it to resources already in flight.
+    /// Reads the stored policies (the database is the truth for every process on this data);
+    /// returns the types that have one stored, the rest run on the default.
+    pub async fn load_policies(&self) -> Result<Vec<ResourceType>> {
+        let stored = self.store.transition_policies().await?;
+        let mut found = Vec::new();
+        let mut policies = BTreeMap::new();
+        for (t, p) in stored {
+            match (t.parse::<ResourceType>(), p.parse::<TransitionPolicy>()) {
+                (Ok(t), Ok(p)) => {
+                    policies.insert(t, p);
+                    found.push(t);
+                }
+                _ => {
+                    tracing::warn!(resource_type = %t, policy = %p, "ignoring a stored transition policy this version does not know")
+                }
+            }
+        }
+        let mut cache = self.policies.write().unwrap_or_else(|p| p.into_inner());
+        for t in ResourceType::ALL {
+            cache.insert(*t, policies.get(t).copied().unwrap_or_default());
+        }
+        Ok(found)
+    }
+
+    /// Frees leases a previous process of this data left behind, so its rows move at once
+    /// rather than when the leases expire. Call only while holding the data exclusively.
+    pub async fn release_leases(&self) -> Result<u64> {
+        let n = self.store.release_leases().await?;
+        self.wake.notify_one();
+        Ok(n)
+    }
+
+    /// Stores a policy and applies it to resources already in flight.
     pub async fn set_policy(&self, t: ResourceType, policy: TransitionPolicy) -> Result<u64> {
+        self.store
+            .set_transition_policy(t, &policy.to_string(), self.now())
+            .await?;
         self.policies
             .write()
             .unwrap_or_else(|p| p.into_inner())

@@ -39,6 +39,10 @@ impl Reconciler {
             if progressed {
                 continue;
             }
+            // Another process on this data (the admin API of a replica) may have changed them.
+            if let Err(e) = self.control.load_policies().await {
+                tracing::error!(error = %e, "cannot read the transition policies");
+            }
             let wait = match self.control.store.next_due().await {
                 Ok(Some(due)) => Duration::from_millis(
                     (due - self.control.now()).clamp(0, MAX_IDLE.as_millis() as i64) as u64,

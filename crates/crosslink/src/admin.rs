@@ -1,33 +1,111 @@
 //! The admin API (`/_crosslink/*`) on its own listener: health, lifecycle control, event
-//! history, reset and tokens. It has no authentication: bind it to loopback.
+//! history, reset and tokens. Every route but `health` needs the admin token
+//! (`Authorization: Bearer …`): it can mint tokens for any team, read every team's events and
+//! wipe all data.
 
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use crosslink_control::{Control, ControlError};
+use crosslink_control::{AdminToken, Control, ControlError};
 use crosslink_domain::time::rfc3339;
 use crosslink_domain::{ResourceType, TransitionPolicy};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 
 type S = State<Arc<Control>>;
 
 struct AdminError(StatusCode, String);
 
+fn error_id(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "request_timeout",
+        413 => "payload_too_large",
+        414 => "uri_too_long",
+        422 => "unprocessable_entity",
+        431 => "request_header_fields_too_large",
+        _ => "server_error",
+    }
+}
+
+fn error_json(status: StatusCode, message: &str) -> Value {
+    json!({"id": error_id(status), "message": message})
+}
+
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
-        let id = match self.0.as_u16() {
-            400 => "bad_request",
-            404 => "not_found",
-            422 => "unprocessable_entity",
-            _ => "server_error",
-        };
-        (self.0, Json(json!({"id": id, "message": self.1}))).into_response()
+        (self.0, Json(error_json(self.0, &self.1))).into_response()
     }
+}
+
+/// What hyper's own refusals (400, 414, 431) become on the admin listener.
+pub fn error_page(status: StatusCode) -> axum::http::Response<Vec<u8>> {
+    let body = error_json(status, status.canonical_reason().unwrap_or("error"));
+    let mut res = axum::http::Response::new(body.to_string().into_bytes());
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res.headers_mut().insert("x-request-id", request_id());
+    res
+}
+
+#[derive(Clone)]
+pub struct AdminConfig {
+    pub token: AdminToken,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+}
+
+/// The admin token on every route but health; every error in the envelope, with a request id.
+async fn guard(State(token): State<AdminToken>, req: Request, next: Next) -> Response {
+    let authorized = req.uri().path() == "/_crosslink/health"
+        || req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .is_some_and(|(scheme, value)| {
+                scheme.eq_ignore_ascii_case("bearer") && token.verify(value.trim())
+            });
+    let mut res = if authorized {
+        next.run(req).await
+    } else {
+        AdminError(
+            StatusCode::UNAUTHORIZED,
+            "the admin API needs the admin token: Authorization: Bearer <token> (printed at first start, saved in the data directory's admin-token file, or set with --admin-token)".into(),
+        )
+        .into_response()
+    };
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_json {
+        // The router's own 405, a timeout's 408, a body limit's 413.
+        res =
+            AdminError(status, status.canonical_reason().unwrap_or("error").into()).into_response();
+    }
+    res.headers_mut().insert("x-request-id", request_id());
+    res
+}
+
+fn request_id() -> HeaderValue {
+    HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+        .unwrap_or(HeaderValue::from_static("-"))
 }
 
 impl From<ControlError> for AdminError {
@@ -53,7 +131,13 @@ fn parse<T: for<'de> Deserialize<'de>>(raw: &[u8]) -> Result<T, AdminError> {
     })
 }
 
-pub fn router(control: Arc<Control>) -> Router {
+pub fn router(control: Arc<Control>, config: AdminConfig) -> Router {
+    let limits = tower::ServiceBuilder::new()
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ));
     Router::new()
         .route(
             "/_crosslink/health",
@@ -75,6 +159,8 @@ pub fn router(control: Arc<Control>) -> Router {
                 "no such admin endpoint: not found".into(),
             )
         })
+        .route_layer(limits)
+        .layer(axum::middleware::from_fn_with_state(config.token, guard))
         .with_state(control)
 }
 

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 mod admin;
 mod cli;
+mod listener;
 mod router;
 mod serve;
 

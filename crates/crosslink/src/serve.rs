@@ -1,16 +1,17 @@
 //! `crosslink serve`: every listener on one data directory, ready in well under a second.
 
-use crate::admin;
-use anyhow::Context;
+use crate::admin::{self, AdminConfig};
+use crate::listener::{self, ConnectionLimits};
+use anyhow::{bail, Context};
 use crosslink_api_digitalocean::ApiConfig;
-use crosslink_control::{AuthMode, Control, Reconciler, SystemClock};
+use crosslink_control::{AdminToken, AuthMode, Control, Reconciler, SystemClock};
 use crosslink_domain::vpc::DefaultVpcs;
 use crosslink_domain::{ResourceType, TransitionPolicy};
 use crosslink_store::SqliteStore;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -43,6 +44,136 @@ pub struct ServeArgs {
     /// Requests per sliding hour per token (DigitalOcean: 5,000); 0 disables.
     #[arg(long, env = "CROSSLINK_RATE_LIMIT_PER_HOUR", default_value_t = 5000)]
     rate_limit_per_hour: u32,
+    /// The admin API's token. Default: the one in DATA_DIR/admin-token, generated (0600) and
+    /// printed at the first start. Required to put the admin listener beyond loopback.
+    #[arg(long, env = "CROSSLINK_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Base URL of the DigitalOcean API as clients reach it, for pagination links.
+    /// Default: http:// and the --do-listen address.
+    #[arg(long, env = "CROSSLINK_PUBLIC_URL", value_parser = parse_public_url)]
+    public_url: Option<String>,
+    /// Seconds a connection may take to send a complete request head, counted from when the
+    /// server starts waiting for it; this also closes kept-alive connections left idle.
+    #[arg(long, env = "CROSSLINK_HEADER_TIMEOUT", default_value = "10", value_parser = parse_seconds)]
+    header_timeout: Duration,
+    /// Seconds a request may take, body included, before it is answered 408 and the
+    /// connection closed (a body that never completes).
+    #[arg(long, env = "CROSSLINK_REQUEST_TIMEOUT", default_value = "30", value_parser = parse_seconds)]
+    request_timeout: Duration,
+    /// Connections served at once per listener; more wait in the accept backlog. Lowered to
+    /// fit the open-files limit if need be.
+    #[arg(long, env = "CROSSLINK_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+    /// Largest request body in bytes (413 beyond; a declared length over it is refused before
+    /// a byte is read).
+    #[arg(long, env = "CROSSLINK_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    max_body_bytes: usize,
+}
+
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("expected seconds such as 10 or 0.5, got '{s}'"))?;
+    if !(secs > 0.0 && secs <= 86_400.0) {
+        return Err(format!("must be between 0 and 86400 seconds, got {s}"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_public_url(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"))
+        .ok_or_else(|| format!("expected http://HOST[:PORT] or https://HOST[:PORT], got '{s}'"))?;
+    if rest.is_empty() || !s.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(format!(
+            "'{s}' is not a URL: no host, or spaces or control characters"
+        ));
+    }
+    Ok(s.trim_end_matches('/').to_owned())
+}
+
+const ADMIN_TOKEN_FILE: &str = "admin-token";
+
+/// The admin token in force and how it was found (for the start-up lines).
+fn admin_token(args: &ServeArgs) -> anyhow::Result<(String, String)> {
+    if let Some(t) = args.admin_token.as_deref().filter(|t| !t.trim().is_empty()) {
+        return Ok((
+            t.trim().to_owned(),
+            "from --admin-token / CROSSLINK_ADMIN_TOKEN".into(),
+        ));
+    }
+    let path = args.data_dir.join(ADMIN_TOKEN_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(t) if !t.trim().is_empty() => {
+            return Ok((t.trim().to_owned(), format!("in {}", path.display())))
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => bail!("cannot read the admin token from {}: {e}", path.display()),
+    }
+    let value = AdminToken::generate()?;
+    write_private(&path, &value)?;
+    Ok((
+        value.clone(),
+        format!(
+            "{value}  (generated now, shown once; saved in {})",
+            path.display()
+        ),
+    ))
+}
+
+/// Writes a secret readable by its owner only.
+fn write_private(path: &Path, value: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    writeln!(f, "{value}").with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Listeners beyond loopback are said out loud; the admin one needs a token chosen on purpose.
+fn check_exposure(args: &ServeArgs) -> anyhow::Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    if !args.admin_listen.ip().is_loopback() {
+        if args
+            .admin_token
+            .as_deref()
+            .is_none_or(|t| t.trim().is_empty())
+        {
+            bail!(
+                "refusing to put the admin API on {} (beyond loopback) without --admin-token or CROSSLINK_ADMIN_TOKEN: \
+                 it mints tokens for any team, reads every team's events and resets all data",
+                args.admin_listen
+            );
+        }
+        warnings.push(format!(
+            "WARNING: the admin API listens on {}, beyond loopback: whoever has the admin token and reaches this host can mint tokens, read every team's events and reset all data",
+            args.admin_listen
+        ));
+    }
+    if !args.do_listen.ip().is_loopback() {
+        let who = match args.auth {
+            AuthMode::Open => "anyone who reaches this host can create and read resources with any token (--auth open)",
+            AuthMode::Strict => "anyone with a minted token who reaches this host can use it",
+        };
+        warnings.push(format!(
+            "WARNING: the DigitalOcean API listens on {}, beyond loopback: {who}{}",
+            args.do_listen,
+            if args.public_url.is_none() {
+                "; set --public-url to the address clients use, for pagination links"
+            } else {
+                ""
+            }
+        ));
+    }
+    Ok(warnings)
 }
 
 fn parse_transition(s: &str) -> Result<(ResourceType, TransitionPolicy), String> {
@@ -68,51 +199,93 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
 
+    let warnings = check_exposure(&args)?;
+    // The store takes the data directory's lock: a second process on it stops here.
     let store = SqliteStore::open(&args.data_dir)
         .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;
+    let (admin_token, admin_token_said) = admin_token(&args)?;
     let control = Control::new(
         Arc::new(store),
         Arc::new(SystemClock),
         args.auth,
         args.default_vpcs,
     );
+    let stored = control.load_policies().await?;
     for (t, policy) in &args.transitions {
         control.set_policy(*t, *policy).await?;
     }
+    // We hold the lock, so any lease in the database belonged to a process that is gone.
+    let released = control.release_leases().await?;
 
     let do_listener = bind(args.do_listen, "DigitalOcean API").await?;
     let admin_listener = bind(args.admin_listen, "admin API").await?;
     let do_addr = do_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
 
+    // Two listeners share the open-files limit; leave room for the database and the rest.
+    let fd_limit = listener::raise_fd_limit();
+    let fit = (fd_limit.saturating_sub(64) / 2).max(16) as usize;
+    let max_connections = args.max_connections.min(fit);
+    let limits = ConnectionLimits {
+        header_timeout: args.header_timeout,
+        max_connections,
+    };
+
     let api = crosslink_api_digitalocean::router(
         control.clone(),
         ApiConfig {
             per_minute: args.rate_limit_per_minute,
             per_hour: args.rate_limit_per_hour,
+            request_timeout: args.request_timeout,
+            max_body_bytes: args.max_body_bytes,
+            public_url: args
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{do_addr}")),
         },
     );
-    let admin = admin::router(control.clone());
+    let admin = admin::router(
+        control.clone(),
+        AdminConfig {
+            token: AdminToken::new(&admin_token),
+            request_timeout: args.request_timeout,
+            max_body_bytes: args.max_body_bytes,
+        },
+    );
+    drop(admin_token);
     let reconciler = tokio::spawn(Reconciler::new(control.clone()).run());
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let serve = |listener, router: axum::Router| {
-        let mut stop = stop_rx.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.changed().await;
-                })
-                .await
-        })
-    };
-    let api_task = serve(do_listener, api);
-    let admin_task = serve(admin_listener, admin);
+    let api_task = tokio::spawn(listener::serve(
+        do_listener,
+        "DigitalOcean API",
+        api,
+        limits,
+        Arc::new(crosslink_api_digitalocean::error_page),
+        stop_rx.clone(),
+    ));
+    let admin_task = tokio::spawn(listener::serve(
+        admin_listener,
+        "admin API",
+        admin,
+        limits,
+        Arc::new(admin::error_page),
+        stop_rx,
+    ));
 
     let policies = control
         .policies()
         .iter()
-        .map(|(t, p)| format!("{t}={p}"))
+        .map(|(t, p)| {
+            let source = if args.transitions.iter().any(|(given, _)| given == t) {
+                "set by --transitions, stored"
+            } else if stored.contains(t) {
+                "stored in the data directory"
+            } else {
+                "default"
+            };
+            format!("{t}={p} ({source})")
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let auth = match args.auth {
@@ -120,15 +293,33 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         AuthMode::Strict => "strict (only tokens from `crosslink admin tokens create`)",
     };
     println!(
-        "crosslink {} ready in {} ms\n  DigitalOcean API  http://{do_addr}\n  admin             http://{admin_addr}  (health: /_crosslink/health)\n  auth              {auth}\n  data              {} (SQLite, WAL)\n  transitions       {policies}\n  default VPCs      {}",
+        "crosslink {} ready in {} ms\n  DigitalOcean API  http://{do_addr}\n  admin             http://{admin_addr}  (health: /_crosslink/health)\n  admin token       {admin_token_said}\n  auth              {auth}\n  data              {} (SQLite, WAL; locked by pid {})\n  transitions       {policies}\n  default VPCs      {}\n  limits            header {:?}, request {:?}, body {} bytes, {max_connections} connections per listener{}",
         env!("CARGO_PKG_VERSION"),
         started.elapsed().as_millis(),
         args.data_dir.display(),
+        std::process::id(),
         match args.default_vpcs {
             DefaultVpcs::First => "first (a region's first VPC is its default)",
             DefaultVpcs::Seeded => "seeded (default-<region> made with a region's first VPC)",
         },
+        args.header_timeout,
+        args.request_timeout,
+        args.max_body_bytes,
+        if max_connections < args.max_connections {
+            format!(" (lowered from {} to fit {fd_limit} open files)", args.max_connections)
+        } else {
+            String::new()
+        },
     );
+    if released > 0 {
+        println!(
+            "  recovered         {released} lifecycle lease(s) of a previous process, released"
+        );
+    }
+    for w in &warnings {
+        println!("{w}");
+        tracing::warn!("{w}");
+    }
 
     shutdown_signal().await;
     let _ = stop_tx.send(true);

@@ -136,6 +136,13 @@ pub fn validate_name(name: &str, what: &str, allow_periods: bool) -> Result<(), 
 }
 
 pub fn validate_description(description: &str) -> Result<(), DomainError> {
+    // A NUL or escape sequence stored here would reach every terminal and log that prints it.
+    if let Some(c) = description.chars().find(|c| c.is_control()) {
+        return Err(DomainError::invalid(format!(
+            "description must not contain control characters (found U+{:04X})",
+            c as u32
+        )));
+    }
     if description.chars().count() > MAX_DESCRIPTION {
         return Err(DomainError::invalid(format!(
             "description must be at most {MAX_DESCRIPTION} characters"
@@ -306,6 +313,9 @@ mod tests {
         assert!(validate_name("my.vpc", "VPC peering", false).is_err());
         assert!(validate_name("has space", "VPC", true).is_err());
         assert!(validate_name("", "VPC", true).is_err());
+        assert!(validate_name("nul\0", "VPC", true).is_err());
+        assert!(validate_description("tabs\tand\0nul").is_err());
+        assert!(validate_description("ünïcode is fine").is_ok());
     }
 
     #[test]

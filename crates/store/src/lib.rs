@@ -159,6 +159,19 @@ pub trait Store: Send + Sync + 'static {
     async fn create_token(&self, hash: &str, token: &ApiToken) -> Result<()>;
     async fn find_token(&self, hash: &str) -> Result<Option<ApiToken>>;
 
-    /// Drops every resource (admin reset); tokens are kept.
+    // Settings
+    /// Stored transition policies, as (resource type, policy) in their string forms.
+    async fn transition_policies(&self) -> Result<Vec<(String, String)>>;
+    async fn set_transition_policy(
+        &self,
+        resource_type: ResourceType,
+        policy: &str,
+        now: Millis,
+    ) -> Result<()>;
+    /// Frees every lease at once. Only for a process that holds the data exclusively: a
+    /// lease it finds can only be a dead process's.
+    async fn release_leases(&self) -> Result<u64>;
+
+    /// Drops every resource (admin reset); tokens and settings are kept.
     async fn reset(&self) -> Result<()>;
 }

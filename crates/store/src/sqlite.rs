@@ -24,7 +24,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use uuid::Uuid;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_settings.sql"),
+];
 const READERS: usize = 4;
 /// Most writes one commit carries; bounds the latency of the first write in a burst.
 const MAX_BATCH: usize = 256;
@@ -47,6 +50,43 @@ struct Inner {
     next_reader: AtomicUsize,
     /// Dropped with the store, which tells the checkpointer to stop.
     _checkpointer: mpsc::Sender<()>,
+    /// Held while the store is open: one process per data directory.
+    _lock: std::fs::File,
+}
+
+/// Takes `dir/crosslink.lock` exclusively and writes our pid into it, or says who holds it.
+/// The kernel drops the lock when the process dies, however it dies.
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File> {
+    use std::io::{Read, Seek, Write};
+    let path = dir.join("crosslink.lock");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| backend(format!("cannot open {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            return Err(backend(format!(
+                "the data directory {} is in use by another crosslink process (pid {}); stop it or choose another --data-dir",
+                dir.display(),
+                if holder.is_empty() { "unknown" } else { holder }
+            )));
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(backend(format!("cannot lock {}: {e}", path.display())))
+        }
+    }
+    file.set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| writeln!(file, "{}", std::process::id()))
+        .map_err(|e| backend(format!("cannot write {}: {e}", path.display())))?;
+    Ok(file)
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -80,6 +120,7 @@ impl SqliteStore {
     pub fn open(dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(dir)
             .map_err(|e| backend(format!("cannot create data dir {}: {e}", dir.display())))?;
+        let lock = lock_data_dir(dir)?;
         let path = dir.join("crosslink.sqlite3");
         let mut writer = open(&path)?;
         migrate(&mut writer)?;
@@ -106,6 +147,7 @@ impl SqliteStore {
                 readers,
                 next_reader: AtomicUsize::new(0),
                 _checkpointer: stop,
+                _lock: lock,
             }),
         })
     }
@@ -829,6 +871,46 @@ impl Store for SqliteStore {
                 })
             })
             .optional()?)
+        })
+        .await
+    }
+
+    async fn transition_policies(&self) -> Result<Vec<(String, String)>> {
+        self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT resource_type, policy FROM transition_policies")?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            )
+        })
+        .await
+    }
+
+    async fn set_transition_policy(
+        &self,
+        resource_type: ResourceType,
+        policy: &str,
+        now: Millis,
+    ) -> Result<()> {
+        let policy = policy.to_owned();
+        self.write(move |tx| {
+            tx.prepare_cached(
+                "INSERT INTO transition_policies (resource_type, policy, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (resource_type) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at",
+            )?
+            .execute(params![resource_type.as_str(), policy, now])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn release_leases(&self) -> Result<u64> {
+        self.write(|tx| {
+            Ok(tx
+                .prepare_cached(
+                    "UPDATE vpc_peerings SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL",
+                )?
+                .execute([])? as u64)
         })
         .await
     }

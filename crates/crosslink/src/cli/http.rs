@@ -14,7 +14,7 @@ const MAX_WAIT: Duration = Duration::from_secs(30);
 pub struct Api {
     agent: ureq::Agent,
     base: String,
-    /// `None` for the admin API, which has no authentication.
+    /// The bearer token: an API token, or the admin token for the admin API.
     token: Option<String>,
     retry_max: u32,
     trace: bool,

@@ -1,13 +1,13 @@
 //! `crosslink admin tokens create`: mints an API token on the admin listener.
 
 use super::http::Api;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
 
 #[derive(Args)]
 pub struct AdminArgs {
-    /// Base URL of crosslink's admin API (unauthenticated: keep it on loopback).
+    /// Base URL of crosslink's admin API.
     #[arg(
         long,
         env = "CROSSLINK_ADMIN_URL",
@@ -15,6 +15,22 @@ pub struct AdminArgs {
         global = true
     )]
     admin_url: String,
+    /// The admin token. Default: read from DATA_DIR/admin-token.
+    #[arg(
+        long,
+        env = "CROSSLINK_ADMIN_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    admin_token: Option<String>,
+    /// The server's data directory, where its admin token is kept.
+    #[arg(
+        long,
+        env = "CROSSLINK_DATA_DIR",
+        default_value = "./crosslink-data",
+        global = true
+    )]
+    data_dir: std::path::PathBuf,
     /// Print each request's method, URL and status to stderr.
     #[arg(long, global = true)]
     trace: bool,
@@ -66,8 +82,22 @@ struct CreatedToken {
 }
 
 pub fn run(args: AdminArgs) -> Result<()> {
+    let token = match args.admin_token.filter(|t| !t.trim().is_empty()) {
+        Some(t) => t.trim().to_owned(),
+        None => {
+            let path = args.data_dir.join("admin-token");
+            std::fs::read_to_string(&path)
+                .map(|t| t.trim().to_owned())
+                .with_context(|| {
+                    format!(
+                        "no admin token: pass --admin-token (or CROSSLINK_ADMIN_TOKEN), or --data-dir of the server to read {}",
+                        path.display()
+                    )
+                })?
+        }
+    };
     // Minting is not idempotent: a retried POST could mint twice, so no retries here.
-    let api = Api::new(&args.admin_url, None, 0, args.trace)?;
+    let api = Api::new(&args.admin_url, Some(token), 0, args.trace)?;
     match args.command {
         AdminCommand::Tokens {
             command: TokensCommand::Create { team, name, scopes },
