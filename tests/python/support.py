@@ -64,8 +64,12 @@ class Server:
             *extra_args,
         ]
         self.args = extra_args
+        self.admin_token = "test-admin-" + uuid.uuid4().hex
+        env = {**os.environ, "CROSSLINK_ADMIN_TOKEN": self.admin_token}
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            )
         try:
             self.do_url, self.admin_url = self._wait_for_urls(timeout=30)
             self._wait_healthy(timeout=10)
@@ -109,6 +113,7 @@ class Server:
         return requests.post(
             f"{self.admin_url}/_crosslink/transitions/advance",
             json={"resource_type": resource_type, "id": resource_id},
+            headers={"Authorization": f"Bearer {self.admin_token}"},
             timeout=5,
         )
 

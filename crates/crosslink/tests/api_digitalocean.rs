@@ -373,7 +373,7 @@ fn peering_lifecycle_and_per_vpc_routes() {
     }));
     assert_eq!(c.call("DELETE", &format!("/v2/vpcs/{b}"), None).status, 204);
 
-    let events = request(&s.admin, "GET", "/_crosslink/events", None, None);
+    let events = s.admin("GET", "/_crosslink/events", None);
     let trail: Vec<_> = events.body["events"]
         .as_array()
         .unwrap()
@@ -411,31 +411,21 @@ fn manual_transitions_advance_one_step_at_a_time() {
         "PROVISIONING"
     );
     let advance = json!({"resource_type": "vpc_peering", "id": pid}).to_string();
-    let r = request(
-        &s.admin,
-        "POST",
-        "/_crosslink/transitions/advance",
-        None,
-        Some(&advance),
-    );
+    let r = s.admin("POST", "/_crosslink/transitions/advance", Some(&advance));
     assert_eq!(r.status, 202, "{}", r.raw);
     assert!(eventually(Duration::from_secs(5), || {
         c.get(&format!("/v2/vpc_peerings/{pid}")).body["vpc_peering"]["status"] == "ACTIVE"
     }));
     // Switching the policy at runtime applies to what is in flight.
-    let r = request(
-        &s.admin,
+    let r = s.admin(
         "PUT",
         "/_crosslink/transitions",
-        None,
         Some(r#"{"vpc_peering": "immediate"}"#),
     );
     assert_eq!(r.body["transitions"]["vpc_peering"], "immediate");
-    let r = request(
-        &s.admin,
+    let r = s.admin(
         "PUT",
         "/_crosslink/transitions",
-        None,
         Some(r#"{"vpc_peering": "sometimes"}"#),
     );
     assert_eq!(r.status, 422);
@@ -499,7 +489,7 @@ fn strict_auth_accepts_only_minted_tokens_and_enforces_scopes() {
     );
     let mint = |scopes: serde_json::Value| {
         let body = json!({"team": "acme", "name": "ci", "scopes": scopes}).to_string();
-        let r = request(&s.admin, "POST", "/_crosslink/tokens", None, Some(&body));
+        let r = s.admin("POST", "/_crosslink/tokens", Some(&body));
         assert_eq!(r.status, 201, "{}", r.raw);
         r.body["token"]["value"].as_str().unwrap().to_owned()
     };
@@ -544,7 +534,7 @@ fn strict_auth_accepts_only_minted_tokens_and_enforces_scopes() {
     assert_eq!(r.body["account"]["uuid"], uuid.as_str());
     let bad = json!({"team": "acme", "name": "x", "scopes": ["root"]}).to_string();
     assert_eq!(
-        request(&s.admin, "POST", "/_crosslink/tokens", None, Some(&bad)).status,
+        s.admin("POST", "/_crosslink/tokens", Some(&bad)).status,
         422
     );
 }

@@ -467,7 +467,15 @@ fn admin_tokens_create_under_strict_auth() {
     let dir = tempdir();
     let s = Server::start(&dir, &["--auth", "strict"]);
     let mint = |args: &[&str]| {
-        let mut all = vec!["admin", "--admin-url", s.admin.as_str(), "tokens", "create"];
+        let mut all = vec![
+            "admin",
+            "--admin-url",
+            s.admin.as_str(),
+            "--admin-token",
+            s.admin_token.as_str(),
+            "tokens",
+            "create",
+        ];
         all.extend_from_slice(args);
         run(&all)
     };

@@ -12,10 +12,22 @@ pub struct Server {
     child: Child,
     pub api: String,
     pub admin: String,
+    pub admin_token: String,
 }
 
 impl Server {
+    /// Starts with `--admin-token` set to a fresh value unless `extra` sets one.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        let admin_token = format!("test-admin-{}", uuid::Uuid::new_v4().simple());
+        let token_args: Vec<&str> = if extra.contains(&"--admin-token") {
+            Vec::new()
+        } else {
+            vec!["--admin-token", &admin_token]
+        };
+        let admin_token = match extra.iter().position(|a| *a == "--admin-token") {
+            Some(i) => extra[i + 1].to_owned(),
+            None => admin_token.clone(),
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_crosslink"))
             .args([
                 "serve",
@@ -26,6 +38,7 @@ impl Server {
                 "--data-dir",
             ])
             .arg(data_dir)
+            .args(&token_args)
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -54,7 +67,17 @@ impl Server {
             child,
             api: api.unwrap(),
             admin: admin.unwrap(),
+            admin_token,
         }
+    }
+
+    /// A request to the admin API with the admin token.
+    pub fn admin(&self, method: &str, path: &str, body: Option<&str>) -> Response {
+        request(&self.admin, method, path, Some(&self.admin_token), body)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn kill9(mut self) {
