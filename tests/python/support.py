@@ -38,6 +38,7 @@ ERROR_IDS = {
     403: "forbidden",
     404: "not_found",
     409: "conflict",
+    413: "payload_too_large",
     422: "unprocessable_entity",
     429: "too_many_requests",
 }

@@ -57,6 +57,52 @@ pub async fn run_all<S: Store + Clone>(store: &S) {
     tenancy_and_paging(store).await;
     store.reset().await.unwrap();
     tokens(store).await;
+    store.reset().await.unwrap();
+    settings_and_leases(store).await;
+}
+
+/// Transition policies are stored (and survive a reset); a process that holds the data alone
+/// frees a dead process's leases at once instead of waiting for them to expire.
+async fn settings_and_leases<S: Store>(s: &S) {
+    assert!(s.transition_policies().await.unwrap().is_empty());
+    s.set_transition_policy(ResourceType::VpcPeering, "manual", 1)
+        .await
+        .unwrap();
+    s.set_transition_policy(ResourceType::VpcPeering, "delay:2", 2)
+        .await
+        .unwrap();
+    s.reset().await.unwrap();
+    assert_eq!(
+        s.transition_policies().await.unwrap(),
+        vec![("vpc_peering".to_owned(), "delay:2".to_owned())]
+    );
+
+    let t = team("leases");
+    let a = s
+        .create_vpc(&t, create("a", "nyc1", None), Uuid::new_v4(), 1)
+        .await
+        .unwrap();
+    let b = s
+        .create_vpc(&t, create("b", "nyc1", None), Uuid::new_v4(), 1)
+        .await
+        .unwrap();
+    s.create_peering(&t, "ab", [a.id, b.id], Uuid::new_v4(), 10, Some(10))
+        .await
+        .unwrap();
+    assert_eq!(s.claim_due(10, 30_000, "dead", 10).await.unwrap().len(), 1);
+    assert!(
+        s.claim_due(11, 30_000, "next", 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    assert_eq!(s.release_leases().await.unwrap(), 1);
+    assert_eq!(
+        s.claim_due(12, 30_000, "next", 10).await.unwrap().len(),
+        1,
+        "claimable at once"
+    );
 }
 
 /// `DefaultVpcs::Seeded`: a region's default is made with its first VPC, in the same write.

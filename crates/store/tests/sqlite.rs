@@ -26,3 +26,19 @@ async fn sqlite_survives_reopen() {
     let store = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(store.get_vpc(&team, id).await.unwrap().name, "kept");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_store_per_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = SqliteStore::open(dir.path()).unwrap();
+    let err = SqliteStore::open(dir.path())
+        .err()
+        .expect("second open must fail");
+    assert!(
+        err.to_string()
+            .contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    drop(first);
+    SqliteStore::open(dir.path()).expect("free again once the first is closed");
+}
