@@ -72,8 +72,9 @@ const SECOND_MS: u64 = 1000;
 const MINUTE_MS: u64 = 60_000;
 const HOUR_MS: u64 = 3_600_000;
 const NOMINAL_PER_HOUR: u32 = 5000;
-/// Keys held at most; each costs well under 2 KiB even when busy.
-pub const DEFAULT_MAX_KEYS: usize = 100_000;
+/// Keys held at most (~300 bytes each when quiet, under 2 KiB when busy). Far more tokens than
+/// a shared twin sees active in an hour; past it, forgetting a key only ever lets more through.
+pub const DEFAULT_MAX_KEYS: usize = 10_000;
 /// Keys looked at when the cap forces one out.
 const EVICTION_SAMPLE: usize = 16;
 

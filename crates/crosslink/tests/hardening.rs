@@ -645,3 +645,29 @@ fn small_ones_nulls_host_header_and_control_characters() {
         "{next}"
     );
 }
+
+#[test]
+fn past_the_connection_cap_new_connections_wait_for_a_free_slot() {
+    let dir = tempdir();
+    let s = Server::start(&dir, &["--max-connections", "4", "--header-timeout", "2"]);
+    let held: Vec<TcpStream> = (0..4)
+        .map(|_| TcpStream::connect(addr(&s.api)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let start = Instant::now();
+    let r = request(&s.api, "GET", "/v2/regions", Some("t"), None);
+    let waited = start.elapsed();
+    assert_eq!(r.status, 200);
+    assert!(
+        waited > Duration::from_millis(1200),
+        "served after {waited:?}: the fifth connection should wait until the header timer frees a slot"
+    );
+    // The admin listener has its own slots.
+    let start = Instant::now();
+    assert_eq!(
+        request(&s.admin, "GET", "/_crosslink/health", None, None).status,
+        200
+    );
+    assert!(start.elapsed() < Duration::from_millis(500));
+    drop(held);
+}
