@@ -211,6 +211,122 @@ pub struct VpcPeeringUpdateRequest {
     pub name: String,
 }
 
+// ---- Partner Network Connect (partner attachments) ------------------------------------------
+
+/// The BGP side of an attachment as the API shows it (no auth key: that has its own route).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct AttachmentBgp {
+    pub local_asn: u32,
+    pub local_router_ip: String,
+    pub peer_asn: u32,
+    pub peer_router_ip: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PartnerAttachment {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    pub connection_bandwidth_in_mbps: u32,
+    /// The metro, upper case (`NYC`), as the API answers it.
+    pub region: String,
+    /// Exactly as the client sent it (Terraform replaces the attachment if it changes).
+    pub naas_provider: String,
+    pub vpc_ids: Vec<String>,
+    pub bgp: AttachmentBgp,
+    pub created_at: String,
+    /// `MEGAPORT_RED` or `MEGAPORT_BLUE`.
+    pub redundancy_zone: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub parent_uuid: Option<String>,
+    #[serde(default)]
+    pub children: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartnerAttachmentRoot {
+    pub partner_attachment: PartnerAttachment,
+}
+
+page!(PartnerAttachmentsPage {
+    partner_attachments: PartnerAttachment
+});
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RemoteRoute {
+    pub cidr: String,
+}
+
+page!(RemoteRoutesPage {
+    remote_routes: RemoteRoute
+});
+
+/// The Megaport service key the attachment was issued; `value` is empty while a new one is
+/// being issued (`state` `CREATING`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceKey {
+    pub value: String,
+    pub state: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServiceKeyRoot {
+    pub service_key: ServiceKey,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BgpAuthKey {
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BgpAuthKeyRoot {
+    pub bgp_auth_key: BgpAuthKey,
+}
+
+/// The BGP block of a create or PATCH: all four fields when present (godo adds
+/// `local_router_asn` when a local ASN is set).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct AttachmentBgpRequest {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub local_router_ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub peer_router_ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub peer_router_asn: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub auth_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub local_router_asn: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct PartnerAttachmentCreateRequest {
+    pub name: String,
+    pub connection_bandwidth_in_mbps: u32,
+    pub region: String,
+    pub naas_provider: String,
+    pub vpc_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub parent_uuid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub redundancy_zone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub bgp: Option<AttachmentBgpRequest>,
+}
+
+/// PATCH: any of `name`, `vpc_ids` (replaces the list), `bgp`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct PartnerAttachmentUpdateRequest {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub vpc_ids: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub bgp: Option<AttachmentBgpRequest>,
+}
+
 /// Percent-encodes everything but RFC 3986's unreserved characters: for a query value or a
 /// path segment built from user input (the server's page links, the CLI's URLs).
 pub fn percent_encode(s: &str) -> String {
