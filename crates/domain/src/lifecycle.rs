@@ -4,19 +4,77 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// Every resource type with an asynchronous lifecycle. Each is a row with the same lifecycle
+/// columns (vendor status, generation, due time, lease, last error), driven by one reconciler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResourceType {
     VpcPeering,
+    PartnerAttachment,
+    ServiceKey,
 }
 
 impl ResourceType {
-    pub const ALL: &'static [ResourceType] = &[ResourceType::VpcPeering];
+    pub const ALL: &'static [ResourceType] = &[
+        ResourceType::VpcPeering,
+        ResourceType::PartnerAttachment,
+        ResourceType::ServiceKey,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::VpcPeering => "vpc_peering",
+            Self::PartnerAttachment => "partner_attachment",
+            Self::ServiceKey => "service_key",
         }
     }
+
+    /// The next step from `status`, by the type's own state machine; `None` for a status the
+    /// type does not have.
+    pub fn step(self, status: &str) -> Option<Step> {
+        match self {
+            Self::VpcPeering => crate::peering::PeeringStatus::parse(status).map(|s| s.step()),
+            Self::PartnerAttachment => {
+                crate::attachment::AttachmentState::parse(status).map(|s| s.step())
+            }
+            Self::ServiceKey => {
+                crate::megaport::service_key::KeyStatus::parse(status).map(|s| s.step())
+            }
+        }
+    }
+
+    /// The status an observation moves `status` to, if it moves it at all.
+    pub fn observe(self, status: &str, seen: Observation) -> Option<&'static str> {
+        match self {
+            Self::PartnerAttachment => crate::attachment::AttachmentState::parse(status)
+                .and_then(|s| s.observe(seen))
+                .map(|s| s.as_str()),
+            Self::VpcPeering | Self::ServiceKey => None,
+        }
+    }
+}
+
+/// One reconciler step, decided by a type's state machine from its current status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Move to this status when the step is due (by the type's transition policy).
+    To(&'static str),
+    /// Run the type's effect when due (a service key is issued), which sets the next status.
+    Issue,
+    /// No timer: the next move waits for this observation (through `observe`).
+    Await(Observation),
+    /// The resource is gone: delete its row.
+    Remove,
+    /// Nothing more to do.
+    Done,
+}
+
+/// Something seen outside the state machine that may move it: the fabric's BGP sessions, or a
+/// service key issued for an attachment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observation {
+    ServiceKeyIssued,
+    BgpEstablished,
+    BgpDown,
 }
 
 impl FromStr for ResourceType {

@@ -151,7 +151,7 @@ async fn seeded_defaults<S: Store>(s: &S) {
     assert_domain(
         s.create_vpc(&t, seeded("b", "ams3", None), Uuid::new_v4(), 4)
             .await,
-        |e| matches!(e, DomainError::Conflict(_)),
+        |e| matches!(e, DomainError::Conflict { .. }),
         "duplicate name",
     );
     assert_eq!(s.list_vpcs(&t, page).await.unwrap().1, 3);
@@ -183,13 +183,13 @@ async fn vpc_rules<S: Store>(s: &S) {
             3,
         )
         .await,
-        |e| matches!(e, DomainError::Conflict(_)),
+        |e| matches!(e, DomainError::Conflict { .. }),
         "overlapping range",
     );
     assert_domain(
         s.create_vpc(&t, create("a", "sfo3", None), Uuid::new_v4(), 3)
             .await,
-        |e| matches!(e, DomainError::Conflict(_)),
+        |e| matches!(e, DomainError::Conflict { .. }),
         "duplicate name",
     );
     let c = s
@@ -209,12 +209,12 @@ async fn vpc_rules<S: Store>(s: &S) {
     };
     assert_domain(
         s.update_vpc(&t, a.id, unset).await,
-        |e| matches!(e, DomainError::Forbidden(_)),
+        |e| matches!(e, DomainError::Forbidden { .. }),
         "unset default",
     );
     assert_domain(
         s.delete_vpc(&t, a.id).await,
-        |e| matches!(e, DomainError::Forbidden(_)),
+        |e| matches!(e, DomainError::Forbidden { .. }),
         "delete default",
     );
     let promote = VpcUpdate {
@@ -232,7 +232,7 @@ async fn vpc_rules<S: Store>(s: &S) {
     };
     assert_domain(
         s.update_vpc(&t, c.id, rename).await,
-        |e| matches!(e, DomainError::Conflict(_)),
+        |e| matches!(e, DomainError::Conflict { .. }),
         "rename onto taken name",
     );
     let describe = VpcUpdate {
@@ -247,12 +247,12 @@ async fn vpc_rules<S: Store>(s: &S) {
     s.delete_vpc(&t, a.id).await.unwrap();
     assert_domain(
         s.get_vpc(&t, a.id).await,
-        |e| matches!(e, DomainError::NotFound(_)),
+        |e| matches!(e, DomainError::NotFound { .. }),
         "deleted VPC",
     );
     assert_domain(
         s.delete_vpc(&t, a.id).await,
-        |e| matches!(e, DomainError::NotFound(_)),
+        |e| matches!(e, DomainError::NotFound { .. }),
         "delete twice",
     );
     assert_eq!(s.list_vpcs(&t, ALL).await.unwrap().1, 2);
@@ -287,18 +287,18 @@ async fn peering_lifecycle<S: Store>(s: &S) {
     assert_domain(
         s.create_peering(&t, "ba", [b.id, a.id], Uuid::new_v4(), 10, Some(10))
             .await,
-        |e| matches!(e, DomainError::Conflict(_)),
+        |e| matches!(e, DomainError::Conflict { .. }),
         "same pair twice",
     );
     assert_domain(
         s.create_peering(&t, "ac", [a.id, c.id], Uuid::new_v4(), 10, Some(10))
             .await,
-        |e| matches!(e, DomainError::Invalid(_)),
+        |e| matches!(e, DomainError::Invalid { .. }),
         "BLR1 across datacenters",
     );
     assert_domain(
         s.delete_vpc(&t, a.id).await,
-        |e| matches!(e, DomainError::Conflict(_)),
+        |e| matches!(e, DomainError::Conflict { .. }),
         "VPC with peering",
     );
 
@@ -328,7 +328,7 @@ async fn peering_lifecycle<S: Store>(s: &S) {
     assert_eq!(renamed.name, "ab2");
     assert_domain(
         s.rename_peering(&t, pid, "x", Some(c.id)).await,
-        |e| matches!(e, DomainError::NotFound(_)),
+        |e| matches!(e, DomainError::NotFound { .. }),
         "rename via unrelated VPC",
     );
     let by_vpc = PeeringFilter {
@@ -355,7 +355,7 @@ async fn peering_lifecycle<S: Store>(s: &S) {
         .unwrap());
     assert_domain(
         s.get_peering(&t, pid).await,
-        |e| matches!(e, DomainError::NotFound(_)),
+        |e| matches!(e, DomainError::NotFound { .. }),
         "removed peering",
     );
     s.delete_vpc(&t, b.id).await.unwrap();
@@ -430,12 +430,12 @@ async fn tenancy_and_paging<S: Store>(s: &S) {
     assert_eq!(other.ip_range.to_string(), "10.0.0.0/20");
     assert_domain(
         s.get_vpc(&t2, ids[0]).await,
-        |e| matches!(e, DomainError::NotFound(_)),
+        |e| matches!(e, DomainError::NotFound { .. }),
         "other team's VPC",
     );
     assert_domain(
         s.delete_vpc(&t2, ids[1]).await,
-        |e| matches!(e, DomainError::NotFound(_)),
+        |e| matches!(e, DomainError::NotFound { .. }),
         "delete other team's VPC",
     );
     let (page3, total) = s
@@ -487,7 +487,7 @@ async fn concurrent_writes<S: Store + Clone>(s: &S) {
     while let Some(r) = tasks.join_next().await {
         match r.unwrap() {
             Ok(_) => ok += 1,
-            Err(StoreError::Domain(DomainError::Conflict(_))) => {}
+            Err(StoreError::Domain(DomainError::Conflict { .. })) => {}
             Err(e) => panic!("unexpected {e:?}"),
         }
     }

@@ -669,7 +669,7 @@ impl Store for SqliteStore {
                     params![team.0, name],
                 )? > 0;
                 if taken {
-                    return Err(DomainError::conflict(format!(
+                    return Err(DomainError::conflict(Kind::VpcPeering, format!(
                         "a VPC peering named '{name}' already exists in this team"
                     ))
                     .into());

@@ -1,7 +1,7 @@
 //! VPC networks: naming, address ranges, and the default-VPC rules.
 
 use crate::time::Millis;
-use crate::{DomainError, TeamId};
+use crate::{DomainError, Kind, TeamId};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 use uuid::Uuid;
@@ -191,7 +191,7 @@ pub fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
 /// lookup by range start), naming it so the user knows what to change.
 pub fn check_no_overlap(range: &Ipv4Net, existing: Option<&Vpc>) -> Result<(), DomainError> {
     match existing {
-        Some(v) if overlaps(range, &v.ip_range) => Err(DomainError::conflict(format!(
+        Some(v) if overlaps(range, &v.ip_range) => Err(DomainError::conflict(Kind::Vpc, format!(
             "ip_range {range} overlaps the range {} of VPC '{}' ({})",
             v.ip_range, v.name, v.id
         ))),
@@ -205,7 +205,7 @@ pub fn check_name_free(
     except: Option<Uuid>,
 ) -> Result<(), DomainError> {
     match holder {
-        Some(v) if Some(v.id) != except => Err(DomainError::conflict(format!(
+        Some(v) if Some(v.id) != except => Err(DomainError::conflict(Kind::Vpc, format!(
             "a VPC named '{name}' already exists in this team"
         ))),
         _ => Ok(()),
@@ -231,7 +231,7 @@ pub fn pick_free_range(taken: &[Ipv4Net]) -> Result<Ipv4Net, DomainError> {
             }
         }
     }
-    Err(DomainError::conflict(
+    Err(DomainError::conflict(Kind::Vpc, 
         "no free /20 is left in private address space for this team; pass ip_range explicitly",
     ))
 }
@@ -263,18 +263,28 @@ pub fn apply_update(vpc: &Vpc, update: &VpcUpdate) -> Result<(Vpc, bool), Domain
 }
 
 /// A VPC can go when it is not its region's default and nothing is attached to it.
-pub fn check_deletable(vpc: &Vpc, members: u64, peerings: u64) -> Result<(), DomainError> {
+pub fn check_deletable(
+    vpc: &Vpc,
+    members: u64,
+    peerings: u64,
+    attachments: u64,
+) -> Result<(), DomainError> {
     if vpc.default {
         return Err(DomainError::forbidden(
             "Can not delete a default VPC; make another VPC of the region its default first",
         ));
     }
     if members > 0 {
-        return Err(DomainError::conflict("Can not delete VPC with members"));
+        return Err(DomainError::conflict(Kind::Vpc, "Can not delete VPC with members"));
     }
     if peerings > 0 {
-        return Err(DomainError::conflict(format!(
+        return Err(DomainError::conflict(Kind::Vpc, format!(
             "Can not delete VPC with peerings: delete its {peerings} VPC peering(s) first"
+        )));
+    }
+    if attachments > 0 {
+        return Err(DomainError::conflict(Kind::Vpc, format!(
+            "Can not delete VPC with partner attachments: remove it from its {attachments} partner attachment(s) first"
         )));
     }
     Ok(())
@@ -363,7 +373,7 @@ mod tests {
             apply_update(&vpc, &unset).unwrap_err(),
             DomainError::forbidden("Can not unset default VPCs")
         );
-        assert!(check_deletable(&vpc, 0, 0).is_err());
+        assert!(check_deletable(&vpc, 0, 0, 0).is_err());
         let other = Vpc {
             default: false,
             ..vpc.clone()
@@ -375,13 +385,17 @@ mod tests {
         let (next, demote) = apply_update(&other, &set).unwrap();
         assert!(next.default && demote);
         assert!(matches!(
-            check_deletable(&other, 1, 0),
-            Err(DomainError::Conflict(_))
+            check_deletable(&other, 1, 0, 0),
+            Err(DomainError::Conflict { .. })
         ));
         assert!(matches!(
-            check_deletable(&other, 0, 2),
-            Err(DomainError::Conflict(_))
+            check_deletable(&other, 0, 2, 0),
+            Err(DomainError::Conflict { .. })
         ));
-        assert!(check_deletable(&other, 0, 0).is_ok());
+        assert!(check_deletable(&other, 0, 0, 0).is_ok());
+        assert!(matches!(
+            check_deletable(&other, 0, 0, 1),
+            Err(DomainError::Conflict { .. })
+        ));
     }
 }

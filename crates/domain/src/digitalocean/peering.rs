@@ -2,7 +2,8 @@
 
 use crate::time::Millis;
 use crate::vpc::{overlaps, validate_name, Vpc};
-use crate::{DomainError, TeamId};
+use crate::lifecycle::Step;
+use crate::{DomainError, Kind, TeamId};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,22 +44,19 @@ impl PeeringStatus {
         }
     }
 
-    /// One reconciler step: the next status, or `None` when the peering is to be removed.
-    /// Terminal states return themselves.
+    /// One reconciler step: provisioning becomes active, deleting is removed.
     pub fn step(self) -> Step {
         match self {
-            Self::Provisioning => Step::To(Self::Active),
+            Self::Provisioning => Step::To(Self::Active.as_str()),
             Self::Active => Step::Done,
             Self::Deleting => Step::Remove,
         }
     }
-}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    To(PeeringStatus),
-    Remove,
-    Done,
+    /// Statuses with a step still to come.
+    pub fn is_pending(self) -> bool {
+        self.step() != Step::Done
+    }
 }
 
 /// Peering names follow the model's pattern `^[a-zA-Z0-9\-]+$` on every route. The per-VPC
@@ -89,7 +87,7 @@ pub fn check_create(
         )));
     }
     if overlaps(&a.ip_range, &b.ip_range) {
-        return Err(DomainError::conflict(format!(
+        return Err(DomainError::conflict(Kind::VpcPeering, format!(
             "the ranges of VPC '{}' ({}) and VPC '{}' ({}) overlap",
             a.name, a.ip_range, b.name, b.ip_range
         )));
@@ -98,13 +96,13 @@ pub fn check_create(
         .iter()
         .find(|p| p.vpc_ids.contains(&a.id) && p.vpc_ids.contains(&b.id))
     {
-        return Err(DomainError::conflict(format!(
+        return Err(DomainError::conflict(Kind::VpcPeering, format!(
             "VPCs {} and {} are already peered by VPC peering '{}' ({})",
             a.id, b.id, p.name, p.id
         )));
     }
     if name_holder.is_some() {
-        return Err(DomainError::conflict(format!(
+        return Err(DomainError::conflict(Kind::VpcPeering, format!(
             "a VPC peering named '{name}' already exists in this team"
         )));
     }
@@ -150,12 +148,12 @@ mod tests {
         assert!(check_create("p", &a, &b, &[], None).is_ok());
         assert!(matches!(
             check_create("p", &a, &a, &[], None),
-            Err(DomainError::Invalid(_))
+            Err(DomainError::Invalid { .. })
         ));
         let blr = vpc("c", "blr1", "10.0.32.0/20");
         assert!(matches!(
             check_create("p", &a, &blr, &[], None),
-            Err(DomainError::Invalid(_))
+            Err(DomainError::Invalid { .. })
         ));
         let blr2 = vpc("d", "blr1", "10.0.48.0/20");
         assert!(check_create("p", &blr, &blr2, &[], None).is_ok());
@@ -169,7 +167,7 @@ mod tests {
         };
         assert!(matches!(
             check_create("p", &a, &b, std::slice::from_ref(&existing), None),
-            Err(DomainError::Conflict(_))
+            Err(DomainError::Conflict { .. })
         ));
         assert!(matches!(
             check_create(
@@ -179,7 +177,7 @@ mod tests {
                 &[],
                 Some(&existing)
             ),
-            Err(DomainError::Conflict(_))
+            Err(DomainError::Conflict { .. })
         ));
     }
 
@@ -187,7 +185,7 @@ mod tests {
     fn status_machine() {
         assert_eq!(
             PeeringStatus::Provisioning.step(),
-            Step::To(PeeringStatus::Active)
+            Step::To("ACTIVE")
         );
         assert_eq!(PeeringStatus::Active.step(), Step::Done);
         assert_eq!(PeeringStatus::Deleting.step(), Step::Remove);

@@ -1,0 +1,7 @@
+//! DigitalOcean's resources: VPCs, VPC peerings, partner attachments, and the regions they
+//! live in.
+
+pub mod attachment;
+pub mod peering;
+pub mod region;
+pub mod vpc;

@@ -1,0 +1,7 @@
+//! Megaport's side of the fabric: companies, their ports, and the service keys that let
+//! another company connect to a port. The built-in company DigitalOcean owns one partner port
+//! per metro and diversity zone; partner attachments are issued keys on them.
+
+pub mod company;
+pub mod port;
+pub mod service_key;
