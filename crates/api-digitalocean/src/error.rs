@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use crosslink_control::ControlError;
-use crosslink_domain::DomainError;
+use crosslink_domain::{DomainError, Kind};
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -28,8 +28,9 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
     }
 
-    pub fn not_found(kind: &str) -> Self {
-        DomainError::not_found(kind).into()
+    /// A path id that names nothing of this kind (or is not an id at all).
+    pub fn not_found(kind: Kind, id: &str) -> Self {
+        DomainError::not_found(kind, id).into()
     }
 
     /// The envelope's `id`: the snake-case name of the status, as DigitalOcean writes it.
@@ -71,15 +72,21 @@ impl ApiError {
     }
 }
 
+/// DigitalOcean's words for each kind of failure. A 404 always says "not found", which
+/// doctl's `--wait` polling looks for.
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
-        let status = match &e {
-            DomainError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            DomainError::Conflict(_) => StatusCode::CONFLICT,
-            DomainError::Forbidden(_) => StatusCode::FORBIDDEN,
-            DomainError::NotFound(_) => StatusCode::NOT_FOUND,
-        };
-        Self::new(status, e.to_string())
+        match e {
+            DomainError::Invalid { message, .. } => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+            }
+            DomainError::Conflict { message, .. } => Self::new(StatusCode::CONFLICT, message),
+            DomainError::Forbidden { message } => Self::new(StatusCode::FORBIDDEN, message),
+            DomainError::NotFound { kind, .. } => Self::new(
+                StatusCode::NOT_FOUND,
+                format!("The requested {kind} was not found."),
+            ),
+        }
     }
 }
 

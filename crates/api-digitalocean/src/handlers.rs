@@ -15,15 +15,15 @@ use crosslink_control::{NewVpc, PageRequest, PeeringFilter, Principal};
 use crosslink_domain::peering::{parse_vpc_ids, VpcPeering};
 use crosslink_domain::time::rfc3339;
 use crosslink_domain::vpc::{Vpc, VpcUpdate};
-use crosslink_domain::{region, DomainError};
+use crosslink_domain::{region, DomainError, Kind};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The caller's team and the control layer: what every resource handler needs.
 pub struct Ctx {
-    control: std::sync::Arc<crosslink_control::Control>,
-    team: crosslink_domain::TeamId,
+    pub(crate) control: std::sync::Arc<crosslink_control::Control>,
+    pub(crate) team: crosslink_domain::TeamId,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -64,7 +64,11 @@ impl FromRequestParts<AppState> for Listing {
 }
 
 impl Listing {
-    fn links(&self, total: u64) -> (wire::Links, wire::Meta) {
+    pub(crate) fn page(&self) -> PageRequest {
+        self.page
+    }
+
+    pub(crate) fn links(&self, total: u64) -> (wire::Links, wire::Meta) {
         links(&self.base, &self.path, &self.query, self.page, total)
     }
 }
@@ -93,12 +97,12 @@ fn peering_wire(p: &VpcPeering) -> wire::VpcPeering {
 }
 
 /// Ids are UUIDs; anything else cannot name a resource, so it is "not found", not a 400.
-fn id(raw: &str, kind: &str) -> ApiResult<Uuid> {
-    crosslink_domain::parse_resource_id(raw).ok_or_else(|| ApiError::not_found(kind))
+pub(crate) fn id(raw: &str, kind: Kind) -> ApiResult<Uuid> {
+    crosslink_domain::parse_resource_id(raw).ok_or_else(|| ApiError::not_found(kind, raw))
 }
 
 /// Parses a JSON body: broken JSON is a 400, well-formed JSON of the wrong shape a 422.
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
+pub(crate) fn body<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "the request body must be a JSON object",
@@ -137,7 +141,7 @@ pub async fn not_found() -> ApiError {
     )
 }
 
-fn created<T: serde::Serialize>(status: StatusCode, body: T) -> Response {
+pub(crate) fn created<T: serde::Serialize>(status: StatusCode, body: T) -> Response {
     (status, Json(body)).into_response()
 }
 
@@ -238,7 +242,7 @@ pub async fn create_vpc(c: Ctx, raw: Bytes) -> ApiResult<Response> {
 }
 
 pub async fn get_vpc(c: Ctx, Path(vpc_id): Path<String>) -> ApiResult<Json<wire::VpcRoot>> {
-    let vpc = c.control.get_vpc(&c.team, id(&vpc_id, "vpc")?).await?;
+    let vpc = c.control.get_vpc(&c.team, id(&vpc_id, Kind::Vpc)?).await?;
     Ok(Json(wire::VpcRoot {
         vpc: vpc_wire(&vpc),
     }))
@@ -251,7 +255,7 @@ async fn update_vpc(
     raw: &Bytes,
     put: bool,
 ) -> ApiResult<Json<wire::VpcRoot>> {
-    let vpc_id = id(vpc_id, "vpc")?;
+    let vpc_id = id(vpc_id, Kind::Vpc)?;
     let req: wire::VpcUpdateRequest = body(raw)?;
     let update = if put {
         VpcUpdate::replacing(required(req.name, "name")?, req.description, req.default)
@@ -285,7 +289,9 @@ pub async fn patch_vpc(
 }
 
 pub async fn delete_vpc(c: Ctx, Path(vpc_id): Path<String>) -> ApiResult<StatusCode> {
-    c.control.delete_vpc(&c.team, id(&vpc_id, "vpc")?).await?;
+    c.control
+        .delete_vpc(&c.team, id(&vpc_id, Kind::Vpc)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -296,7 +302,7 @@ pub async fn list_members(
 ) -> ApiResult<Json<wire::MembersPage>> {
     let total = c
         .control
-        .list_vpc_members(&c.team, id(&vpc_id, "vpc")?)
+        .list_vpc_members(&c.team, id(&vpc_id, Kind::Vpc)?)
         .await?;
     let (links, meta) = l.links(total);
     Ok(Json(wire::MembersPage {
@@ -361,7 +367,7 @@ pub async fn get_peering(
 ) -> ApiResult<Json<wire::VpcPeeringRoot>> {
     let peering = c
         .control
-        .get_peering(&c.team, id(&peering_id, "vpc_peering")?)
+        .get_peering(&c.team, id(&peering_id, Kind::VpcPeering)?)
         .await?;
     Ok(Json(peering_root(&peering)))
 }
@@ -371,7 +377,7 @@ pub async fn patch_peering(
     Path(peering_id): Path<String>,
     raw: Bytes,
 ) -> ApiResult<Json<wire::VpcPeeringRoot>> {
-    let peering_id = id(&peering_id, "vpc_peering")?;
+    let peering_id = id(&peering_id, Kind::VpcPeering)?;
     let req: wire::VpcPeeringUpdateRequest = body(&raw)?;
     let peering = c
         .control
@@ -383,7 +389,7 @@ pub async fn patch_peering(
 pub async fn delete_peering(c: Ctx, Path(peering_id): Path<String>) -> ApiResult<Response> {
     let peering = c
         .control
-        .delete_peering(&c.team, id(&peering_id, "vpc_peering")?)
+        .delete_peering(&c.team, id(&peering_id, Kind::VpcPeering)?)
         .await?;
     Ok(created(StatusCode::ACCEPTED, peering_root(&peering)))
 }
@@ -404,7 +410,7 @@ pub async fn list_vpc_peerings(
     l: Listing,
 ) -> ApiResult<Json<wire::PerVpcPeeringsPage>> {
     let filter = PeeringFilter {
-        vpc: Some(id(&vpc_id, "vpc")?),
+        vpc: Some(id(&vpc_id, Kind::Vpc)?),
         region: None,
     };
     let (peerings, links, meta) = peerings_page(&c, filter, &l).await?;
@@ -421,7 +427,7 @@ pub async fn create_vpc_peering(
     Path(vpc_id): Path<String>,
     raw: Bytes,
 ) -> ApiResult<Response> {
-    let this = id(&vpc_id, "vpc")?;
+    let this = id(&vpc_id, Kind::Vpc)?;
     let req: wire::PerVpcPeeringCreateRequest = body(&raw)?;
     c.control.get_vpc(&c.team, this).await?;
     let other = crosslink_domain::parse_resource_id(&req.vpc_id).ok_or_else(|| {
@@ -439,8 +445,8 @@ pub async fn patch_vpc_peering(
     Path((vpc_id, peering_id)): Path<(String, String)>,
     raw: Bytes,
 ) -> ApiResult<Json<wire::PerVpcPeeringRoot>> {
-    let vpc = id(&vpc_id, "vpc")?;
-    let peering_id = id(&peering_id, "vpc_peering")?;
+    let vpc = id(&vpc_id, Kind::Vpc)?;
+    let peering_id = id(&peering_id, Kind::VpcPeering)?;
     let req: wire::VpcPeeringUpdateRequest = body(&raw)?;
     let peering = c
         .control

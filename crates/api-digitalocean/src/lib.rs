@@ -6,6 +6,8 @@ pub mod wire;
 pub(crate) const TOKEN_INFO: &str = "/v1/oauth/token/info";
 
 #[cfg(feature = "server")]
+mod attachments;
+#[cfg(feature = "server")]
 mod error;
 #[cfg(feature = "server")]
 mod handlers;
@@ -21,9 +23,16 @@ pub use server::{error_page, router, ApiConfig};
 
 #[cfg(feature = "server")]
 mod server {
-    use crate::{handlers, middleware, ratelimit::RateLimiter};
+    use crate::{attachments, handlers, middleware, ratelimit::RateLimiter};
+    use axum::handler::Handler;
     use axum::http::StatusCode;
-    use axum::routing::get;
+    use axum::routing::{get, on, MethodFilter, MethodRouter};
+    use MethodFilter as M;
+    const GET: M = M::GET;
+    const POST: M = M::POST;
+    const PUT: M = M::PUT;
+    const PATCH: M = M::PATCH;
+    const DELETE: M = M::DELETE;
     use axum::Router;
     use crosslink_control::Control;
     use std::sync::Arc;
@@ -67,6 +76,21 @@ mod server {
         pub public_url: Arc<str>,
     }
 
+    const PNC_READ: &str = "partner_network_connect:read";
+
+    /// One operation: its method, the scope the official spec declares for it, its handler.
+    fn op<H, T>(method: MethodFilter, scope: &'static str, handler: H) -> MethodRouter<AppState>
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        on(method, handler).route_layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                middleware::require_scope(scope, req, next)
+            },
+        ))
+    }
+
     /// What hyper's own refusals (400, 414, 431, before any route runs) become: the
     /// DigitalOcean envelope with a request id and the rate-limit headers.
     pub fn error_page(status: StatusCode) -> axum::http::Response<Vec<u8>> {
@@ -90,38 +114,92 @@ mod server {
                 config.request_timeout,
             ));
         Router::new()
-            .route("/v2/account", get(handlers::get_account))
+            .route(
+                "/v2/account",
+                op(GET, "account:read", handlers::get_account),
+            )
+            // Any valid token may ask about itself.
             .route(crate::TOKEN_INFO, get(handlers::get_token_info))
-            .route("/v2/regions", get(handlers::list_regions))
+            .route(
+                "/v2/regions",
+                op(GET, "regions:read", handlers::list_regions),
+            )
             .route(
                 "/v2/vpcs",
-                get(handlers::list_vpcs).post(handlers::create_vpc),
+                op(GET, "vpc:read", handlers::list_vpcs).merge(op(
+                    POST,
+                    "vpc:create",
+                    handlers::create_vpc,
+                )),
             )
             .route(
                 "/v2/vpcs/{vpc_id}",
-                get(handlers::get_vpc)
-                    .put(handlers::put_vpc)
-                    .patch(handlers::patch_vpc)
-                    .delete(handlers::delete_vpc),
+                op(GET, "vpc:read", handlers::get_vpc)
+                    .merge(op(PUT, "vpc:update", handlers::put_vpc))
+                    .merge(op(PATCH, "vpc:update", handlers::patch_vpc))
+                    .merge(op(DELETE, "vpc:delete", handlers::delete_vpc)),
             )
-            .route("/v2/vpcs/{vpc_id}/members", get(handlers::list_members))
+            .route(
+                "/v2/vpcs/{vpc_id}/members",
+                op(GET, "vpc:read", handlers::list_members),
+            )
             .route(
                 "/v2/vpcs/{vpc_id}/peerings",
-                get(handlers::list_vpc_peerings).post(handlers::create_vpc_peering),
+                op(GET, "vpc_peering:read", handlers::list_vpc_peerings).merge(op(
+                    POST,
+                    "vpc_peering:create",
+                    handlers::create_vpc_peering,
+                )),
             )
             .route(
                 "/v2/vpcs/{vpc_id}/peerings/{peering_id}",
-                axum::routing::patch(handlers::patch_vpc_peering),
+                op(PATCH, "vpc_peering:update", handlers::patch_vpc_peering),
             )
             .route(
                 "/v2/vpc_peerings",
-                get(handlers::list_peerings).post(handlers::create_peering),
+                op(GET, "vpc_peering:read", handlers::list_peerings).merge(op(
+                    POST,
+                    "vpc_peering:create",
+                    handlers::create_peering,
+                )),
             )
             .route(
                 "/v2/vpc_peerings/{peering_id}",
-                get(handlers::get_peering)
-                    .patch(handlers::patch_peering)
-                    .delete(handlers::delete_peering),
+                op(GET, "vpc_peering:read", handlers::get_peering)
+                    .merge(op(PATCH, "vpc_peering:update", handlers::patch_peering))
+                    .merge(op(DELETE, "vpc_peering:delete", handlers::delete_peering)),
+            )
+            // The spec's scopes for Partner Network Connect, as it names them: `read` for
+            // everything but create and the key regeneration (`write`).
+            .route(
+                "/v2/partner_network_connect/attachments",
+                op(GET, PNC_READ, attachments::list).merge(op(
+                    POST,
+                    "partner_network_connect:create",
+                    attachments::create,
+                )),
+            )
+            .route(
+                "/v2/partner_network_connect/attachments/{pa_id}",
+                op(GET, PNC_READ, attachments::get)
+                    .merge(op(PATCH, PNC_READ, attachments::patch))
+                    .merge(op(DELETE, PNC_READ, attachments::delete)),
+            )
+            .route(
+                "/v2/partner_network_connect/attachments/{pa_id}/bgp_auth_key",
+                op(GET, PNC_READ, attachments::bgp_auth_key),
+            )
+            .route(
+                "/v2/partner_network_connect/attachments/{pa_id}/remote_routes",
+                op(GET, PNC_READ, attachments::remote_routes),
+            )
+            .route(
+                "/v2/partner_network_connect/attachments/{pa_id}/service_key",
+                op(GET, PNC_READ, attachments::service_key).merge(op(
+                    POST,
+                    "partner_network_connect:write",
+                    attachments::regenerate_service_key,
+                )),
             )
             .fallback(handlers::not_found)
             .route_layer(limits)

@@ -5,35 +5,22 @@ use crate::error::ApiError;
 use crate::ratelimit::Verdict;
 use crate::server::AppState;
 use crate::wire::ErrorBody;
-use crate::TOKEN_INFO;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// The DigitalOcean scope an operation needs, from its method and path. Token introspection
-/// needs none: any valid token may ask about itself.
-fn required_scope(method: &Method, path: &str) -> Option<String> {
-    if path == TOKEN_INFO {
-        return None;
+/// A route's declared scope (see `server::op`), checked once authentication has put the
+/// caller's principal on the request.
+pub(crate) async fn require_scope(scope: &'static str, req: Request, next: Next) -> Response {
+    match req.extensions().get::<crosslink_control::Principal>() {
+        Some(p) => match p.require(scope) {
+            Ok(()) => next.run(req).await,
+            Err(e) => ApiError::from(e).into_response(),
+        },
+        None => ApiError::from(crosslink_control::ControlError::Unauthenticated).into_response(),
     }
-    let resource = if path.starts_with("/v2/vpc_peerings") || path.contains("/peerings") {
-        "vpc_peering"
-    } else if path.starts_with("/v2/regions") {
-        "regions"
-    } else if path.starts_with("/v2/account") {
-        "account"
-    } else {
-        "vpc"
-    };
-    let action = match *method {
-        Method::POST => "create",
-        Method::PUT | Method::PATCH => "update",
-        Method::DELETE => "delete",
-        _ => "read",
-    };
-    Some(format!("{resource}:{action}"))
 }
 
 fn bearer(req: &Request) -> Option<&str> {
@@ -143,11 +130,6 @@ async fn authorize(
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, "API rate limit exceeded."),
             Some(verdict),
         ));
-    }
-    if let Some(scope) = required_scope(req.method(), req.uri().path()) {
-        principal
-            .require(&scope)
-            .map_err(|e| (ApiError::from(e), Some(verdict)))?;
     }
     req.extensions_mut().insert(principal);
     Ok(verdict)

@@ -64,8 +64,22 @@ pub fn account_of(team: &TeamId) -> Account {
     }
 }
 
-const RESOURCES: &[&str] = &["vpc", "vpc_peering", "regions", "account"];
-const ACTIONS: &[&str] = &["create", "read", "update", "delete"];
+const RESOURCES: &[&str] = &[
+    "vpc",
+    "vpc_peering",
+    "regions",
+    "account",
+    "partner_network_connect",
+];
+/// DigitalOcean's actions; `write` and `view_credentials` are Partner Network Connect's.
+const ACTIONS: &[&str] = &[
+    "create",
+    "read",
+    "update",
+    "delete",
+    "write",
+    "view_credentials",
+];
 
 pub(crate) fn validate_scope(scope: &str) -> Result<()> {
     let ok = scope == "*"
@@ -88,6 +102,13 @@ pub(crate) fn hash_token(value: &str) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `bytes` random bytes as hex: generated keys (a BGP auth key the user did not choose).
+pub(crate) fn new_secret(bytes: usize) -> Result<String> {
+    let mut raw = vec![0u8; bytes];
+    getrandom::fill(&mut raw).map_err(|e| ControlError::Internal(format!("no randomness: {e}")))?;
+    Ok(hex(&raw))
 }
 
 pub(crate) fn new_token_value() -> Result<String> {

@@ -2,20 +2,23 @@
 //! store, and wakes the reconciler when a lifecycle step became due. The API crates call only
 //! this layer; they never see SQL.
 
+mod attachments;
 mod auth;
 mod reconciler;
 
 use crosslink_domain::peering::{self, VpcPeering};
 use crosslink_domain::time::Millis;
 use crosslink_domain::vpc::{self, DefaultVpcs, Vpc, VpcCreate, VpcUpdate};
-use crosslink_domain::{region, DomainError, ResourceType, TeamId, TransitionPolicy};
+use crosslink_domain::{region, DomainError, Kind, ResourceType, TeamId, TransitionPolicy};
 use crosslink_store::{ApiToken, Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+pub use attachments::{AttachmentView, NewAttachment};
 pub use auth::{account_of, Account, AdminToken, AuthMode, Principal};
+pub use crosslink_domain::attachment::{AttachmentUpdate, BgpRequest};
 pub use crosslink_store::{Event, PageRequest, PeeringFilter};
 pub use reconciler::Reconciler;
 
@@ -168,10 +171,16 @@ impl Control {
             .map_err(|e| match e {
                 // The request addressed the collection (or a VPC already found); an unknown id
                 // inside the body is a bad value, not a missing resource.
-                StoreError::Domain(DomainError::NotFound(_)) => ControlError::Domain(DomainError::invalid(format!(
-                    "vpc_ids: {} and {} must both be VPCs of this team; at least one does not exist",
-                    vpc_ids[0], vpc_ids[1]
-                ))),
+                StoreError::Domain(DomainError::NotFound {
+                    kind: Kind::Vpc,
+                    id,
+                }) => ControlError::Domain(DomainError::invalid_field(
+                    "vpc_ids",
+                    format!(
+                        "vpc_ids: VPC {} does not exist in this team",
+                        id.unwrap_or_default()
+                    ),
+                )),
                 other => other.into(),
             })?;
         self.wake.notify_one();
@@ -274,7 +283,7 @@ impl Control {
             .insert(t, policy);
         let n = self
             .store
-            .schedule_all(t, policy.next_due(self.now()))
+            .schedule_all(t, &t.timed_statuses(), policy.next_due(self.now()))
             .await?;
         self.wake.notify_one();
         Ok(n)
@@ -282,11 +291,32 @@ impl Control {
 
     /// Makes one resource's next step due now, whatever its policy.
     pub async fn advance(&self, t: ResourceType, id: Uuid) -> Result<()> {
-        if !self.store.schedule(t, id, Some(self.now())).await? {
-            return Err(DomainError::not_found(&format!("{t} with a pending transition")).into());
+        if !self
+            .store
+            .schedule(t, id, &t.timed_statuses(), Some(self.now()))
+            .await?
+        {
+            return Err(DomainError::NotFound {
+                kind: t.kind(),
+                id: Some(format!("{id} (with a step on a timer still to come)")),
+            }
+            .into());
         }
         self.wake.notify_one();
         Ok(())
+    }
+
+    /// Writes the built-in company DigitalOcean and its partner ports if they are missing.
+    pub async fn ensure_built_ins(&self) -> Result<()> {
+        use crosslink_domain::megaport::{company, port};
+        Ok(self
+            .store
+            .ensure_company(
+                &company::digitalocean(),
+                &port::digitalocean_partner_ports(),
+                self.now(),
+            )
+            .await?)
     }
 
     pub async fn events(&self, after: i64, limit: u32) -> Result<Vec<Event>> {

@@ -4,7 +4,7 @@
 //! restarted process (or another replica) picks up where this one stopped.
 
 use crate::Control;
-use crosslink_domain::peering::{PeeringStatus, Step};
+use crosslink_domain::Step;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,20 +65,23 @@ impl Reconciler {
         let due = c.store.claim_due(now, LEASE_MS, &self.owner, BATCH).await?;
         let mut applied = 0;
         for d in &due {
-            let Some(status) = PeeringStatus::parse(&d.status) else {
-                tracing::error!(id = %d.id, status = %d.status, "unknown stored status");
+            let Some(step) = d.resource_type.step(&d.status) else {
+                tracing::error!(id = %d.id, resource_type = %d.resource_type, status = %d.status, "unknown stored status");
                 continue;
             };
-            let step = status.step();
-            let next_due = match step {
-                Step::To(next) if next.step() != Step::Done => {
-                    c.policy(d.resource_type).next_due(now)
+            let done = match step {
+                Step::Issue => c.issue_service_key(d).await?,
+                Step::To(next) => {
+                    let next_due = c.due_after(d.resource_type, next, now);
+                    c.store.apply_step(d, step, now, next_due).await?
                 }
-                _ => None,
+                Step::Remove | Step::Await(_) | Step::Done => {
+                    c.store.apply_step(d, step, now, None).await?
+                }
             };
-            if c.store.apply_step(d, step, now, next_due).await? {
+            if done {
                 applied += 1;
-                tracing::debug!(id = %d.id, from = %d.status, ?step, "transition");
+                tracing::debug!(id = %d.id, resource_type = %d.resource_type, from = %d.status, ?step, "transition");
             }
         }
         Ok(applied)

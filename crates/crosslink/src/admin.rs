@@ -112,7 +112,10 @@ impl From<ControlError> for AdminError {
     fn from(e: ControlError) -> Self {
         use crosslink_domain::DomainError as D;
         match e {
-            ControlError::Domain(D::NotFound(m)) => Self(StatusCode::NOT_FOUND, m),
+            ControlError::Domain(D::NotFound { kind, id }) => Self(
+                StatusCode::NOT_FOUND,
+                format!("no {kind} {}: not found", id.unwrap_or_default()),
+            ),
             ControlError::Domain(d) => Self(StatusCode::UNPROCESSABLE_ENTITY, d.to_string()),
             other => {
                 tracing::error!(error = %other, "admin request failed");
@@ -232,7 +235,7 @@ async fn events(State(c): S, Query(q): Query<EventsQuery>) -> Result<Json<Value>
             json!({
                 "seq": e.seq,
                 "at": rfc3339(e.at),
-                "team": e.team.0,
+                "tenant": e.tenant,
                 "resource_type": e.resource_type,
                 "resource_id": e.resource_id,
                 "from": e.from_status,

@@ -32,11 +32,11 @@ pub struct ServeArgs {
     /// (policies: immediate, delay:SECONDS, manual). Repeatable.
     #[arg(long = "transitions", env = "CROSSLINK_TRANSITIONS", value_delimiter = ',', value_parser = parse_transition)]
     transitions: Vec<(ResourceType, TransitionPolicy)>,
-    /// Which VPC is a region's default. `first`: the first one a team creates there, as the API
-    /// reference says and a brand-new account behaves (it cannot be deleted). `seeded`: a
-    /// `default-<region>` made alongside a team's first VPC in the region, as on an account in
-    /// use, so every VPC the user creates can be deleted (`terraform destroy`).
-    #[arg(long, env = "CROSSLINK_DEFAULT_VPCS", default_value = "first")]
+    /// Which VPC is a region's default. `seeded` (default): a `default-<region>` made alongside
+    /// a team's first VPC in the region, as on an account in use, so every VPC the user creates
+    /// can be deleted (`terraform destroy`). `first`: the first one a team creates there, as a
+    /// brand-new account behaves (it cannot be deleted).
+    #[arg(long, env = "CROSSLINK_DEFAULT_VPCS", default_value = "seeded")]
     default_vpcs: DefaultVpcs,
     /// Requests per sliding minute per token (DigitalOcean: 250); 0 disables.
     #[arg(long, env = "CROSSLINK_RATE_LIMIT_PER_MINUTE", default_value_t = 250)]
@@ -210,6 +210,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         args.auth,
         args.default_vpcs,
     );
+    control.ensure_built_ins().await?;
     let stored = control.load_policies().await?;
     for (t, policy) in &args.transitions {
         control.set_policy(*t, *policy).await?;

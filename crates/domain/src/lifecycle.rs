@@ -28,6 +28,35 @@ impl ResourceType {
         }
     }
 
+    /// The kind of resource, for errors.
+    pub fn kind(self) -> crate::Kind {
+        match self {
+            Self::VpcPeering => crate::Kind::VpcPeering,
+            Self::PartnerAttachment => crate::Kind::PartnerAttachment,
+            Self::ServiceKey => crate::Kind::ServiceKey,
+        }
+    }
+
+    /// Every status the type has.
+    pub fn statuses(self) -> &'static [&'static str] {
+        match self {
+            Self::VpcPeering => &["PROVISIONING", "ACTIVE", "DELETING"],
+            Self::PartnerAttachment => &["CREATING", "CREATED", "ACTIVE", "DELETING"],
+            Self::ServiceKey => &["CREATING", "CREATED"],
+        }
+    }
+
+    /// The statuses whose next step runs on a timer (by the transition policy), the ones an
+    /// admin advance or a policy change reschedules; the rest wait for an observation or are
+    /// done.
+    pub fn timed_statuses(self) -> Vec<&'static str> {
+        self.statuses()
+            .iter()
+            .copied()
+            .filter(|s| self.step(s).is_some_and(Step::is_timed))
+            .collect()
+    }
+
     /// The next step from `status`, by the type's own state machine; `None` for a status the
     /// type does not have.
     pub fn step(self, status: &str) -> Option<Step> {
@@ -66,6 +95,12 @@ pub enum Step {
     Remove,
     /// Nothing more to do.
     Done,
+}
+
+impl Step {
+    pub fn is_timed(self) -> bool {
+        matches!(self, Self::To(_) | Self::Issue | Self::Remove)
+    }
 }
 
 /// Something seen outside the state machine that may move it: the fabric's BGP sessions, or a
@@ -167,6 +202,24 @@ impl fmt::Display for TransitionPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_status_has_a_step_and_only_some_run_on_a_timer() {
+        for t in ResourceType::ALL {
+            for s in t.statuses() {
+                assert!(t.step(s).is_some(), "{t} {s}");
+            }
+        }
+        assert_eq!(
+            ResourceType::VpcPeering.timed_statuses(),
+            ["PROVISIONING", "DELETING"]
+        );
+        assert_eq!(
+            ResourceType::PartnerAttachment.timed_statuses(),
+            ["DELETING"]
+        );
+        assert_eq!(ResourceType::ServiceKey.timed_statuses(), ["CREATING"]);
+    }
 
     #[test]
     fn parses_policies() {

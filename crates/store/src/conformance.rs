@@ -2,8 +2,9 @@
 //! tests call [`run_all`] with a fresh, empty store; PostgreSQL joins by adding one test.
 
 use crate::{PageRequest, PeeringFilter, Store, StoreError};
-use crosslink_domain::peering::{PeeringStatus, Step};
+use crosslink_domain::peering::PeeringStatus;
 use crosslink_domain::vpc::{VpcCreate, VpcUpdate};
+use crosslink_domain::Step;
 use crosslink_domain::{DomainError, ResourceType, TeamId};
 use uuid::Uuid;
 
@@ -310,12 +311,12 @@ async fn peering_lifecycle<S: Store>(s: &S) {
     // Leased: a second reconciler gets nothing.
     assert!(s.claim_due(11, 1000, "r2", 10).await.unwrap().is_empty());
     assert!(s
-        .apply_step(&due[0], Step::To(PeeringStatus::Active), 12, None)
+        .apply_step(&due[0], Step::To("ACTIVE"), 12, None)
         .await
         .unwrap());
     // A stale generation loses the compare-and-swap.
     assert!(!s
-        .apply_step(&due[0], Step::To(PeeringStatus::Active), 12, None)
+        .apply_step(&due[0], Step::To("ACTIVE"), 12, None)
         .await
         .unwrap());
     assert_eq!(
@@ -401,7 +402,12 @@ async fn peering_lifecycle<S: Store>(s: &S) {
         .unwrap();
     assert_eq!(s.next_due().await.unwrap(), None);
     assert!(s
-        .schedule(ResourceType::VpcPeering, m.id, Some(50))
+        .schedule(
+            ResourceType::VpcPeering,
+            m.id,
+            &["PROVISIONING", "DELETING"],
+            Some(50)
+        )
         .await
         .unwrap());
     assert_eq!(s.next_due().await.unwrap(), Some(50));

@@ -1,18 +1,30 @@
-//! Persistence for crosslink. [`Store`] is a trait of domain operations, not a key-value API:
-//! each method reads what the domain rules need and writes what they decided, in one
-//! transaction, so concurrent requests cannot both pass a check that only one of them may pass.
+//! Persistence for crosslink. [`Store`] holds queries and transactions: reads for the APIs,
+//! the lifecycle machinery every asynchronous resource shares, and [`Store::transact`], which
+//! runs a rule written over the narrow [`Tx`] port as one atomic write. (The VPC and peering
+//! writes predate the port and still take their domain rules' verdicts inside the backend.)
 
 pub mod conformance;
 mod sqlite;
+mod sqlite_tx;
+mod tx;
 
 use async_trait::async_trait;
-use crosslink_domain::peering::{Step, VpcPeering};
+use crosslink_domain::attachment::PartnerAttachment;
+use crosslink_domain::megaport::company::Company;
+use crosslink_domain::megaport::port::Port;
+use crosslink_domain::megaport::service_key::ServiceKey;
+use crosslink_domain::peering::VpcPeering;
 use crosslink_domain::time::Millis;
 use crosslink_domain::vpc::{Vpc, VpcCreate, VpcUpdate};
-use crosslink_domain::{DomainError, ResourceType, TeamId};
+use crosslink_domain::{DomainError, ResourceType, Step, TeamId, TenantId};
+use std::any::Any;
 use uuid::Uuid;
 
 pub use sqlite::SqliteStore;
+pub use tx::{LifecycleRow, Tx};
+
+/// A rule run over the port, type-erased so `Store` stays object-safe (see `transact`).
+pub type TxJob = Box<dyn FnOnce(&dyn Tx) -> Result<Box<dyn Any + Send>> + Send>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -54,9 +66,21 @@ pub struct PeeringFilter {
 pub struct DueTransition {
     pub resource_type: ResourceType,
     pub id: Uuid,
-    pub team: TeamId,
+    pub tenant: TenantId,
     pub status: String,
     pub generation: i64,
+}
+
+impl DueTransition {
+    pub fn row(&self) -> LifecycleRow {
+        LifecycleRow {
+            resource_type: self.resource_type,
+            id: self.id,
+            tenant: self.tenant.clone(),
+            status: self.status.clone(),
+            generation: self.generation,
+        }
+    }
 }
 
 /// A recorded status change, for `/_crosslink/events` and the console.
@@ -64,7 +88,8 @@ pub struct DueTransition {
 pub struct Event {
     pub seq: i64,
     pub at: Millis,
-    pub team: TeamId,
+    /// `team:<name>` or `company:<uid>`.
+    pub tenant: String,
     pub resource_type: String,
     pub resource_id: Uuid,
     pub from_status: Option<String>,
@@ -134,7 +159,8 @@ pub trait Store: Send + Sync + 'static {
         owner: &str,
         limit: u32,
     ) -> Result<Vec<DueTransition>>;
-    /// Applies one step as a compare-and-swap on the generation; `false` when someone else won.
+    /// Applies one step (`To`, `Remove`, or, for `Await`/`Done`, clearing the due time) as a
+    /// compare-and-swap on the generation; `false` when someone else won.
     async fn apply_step(
         &self,
         due: &DueTransition,
@@ -142,15 +168,23 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
         next_due: Option<Millis>,
     ) -> Result<bool>;
-    /// Reschedules a resource's next step (admin advance, policy change).
+    /// Reschedules a resource's next step (admin advance) if its status is one of `timed`
+    /// (the statuses whose step runs on a timer, as the domain decides).
     async fn schedule(
         &self,
         resource_type: ResourceType,
         id: Uuid,
+        timed: &[&'static str],
         due: Option<Millis>,
     ) -> Result<bool>;
-    /// Reschedules every pending resource of a type (a policy change applies to what is in flight).
-    async fn schedule_all(&self, resource_type: ResourceType, due: Option<Millis>) -> Result<u64>;
+    /// Reschedules every resource of a type in one of the `timed` statuses (a policy change
+    /// applies to what is in flight).
+    async fn schedule_all(
+        &self,
+        resource_type: ResourceType,
+        timed: &[&'static str],
+        due: Option<Millis>,
+    ) -> Result<u64>;
     /// The earliest due step, so the reconciler can sleep exactly until then.
     async fn next_due(&self) -> Result<Option<Millis>>;
     async fn events(&self, after_seq: i64, limit: u32) -> Result<Vec<Event>>;
@@ -158,6 +192,23 @@ pub trait Store: Send + Sync + 'static {
     // Tokens
     async fn create_token(&self, hash: &str, token: &ApiToken) -> Result<()>;
     async fn find_token(&self, hash: &str) -> Result<Option<ApiToken>>;
+
+    // Partner attachments and the keys issued for them (writes go through `transact`)
+    async fn get_attachment(&self, team: &TeamId, id: Uuid) -> Result<PartnerAttachment>;
+    async fn list_attachments(
+        &self,
+        team: &TeamId,
+        page: PageRequest,
+    ) -> Result<(Vec<PartnerAttachment>, u64)>;
+    /// HA children of an attachment, oldest first.
+    async fn attachment_children(&self, id: Uuid) -> Result<Vec<Uuid>>;
+    /// The newest key issued or being issued for an attachment of `team`.
+    async fn attachment_service_key(&self, team: &TeamId, id: Uuid) -> Result<Option<ServiceKey>>;
+    /// Writes the built-in company and its ports if they are missing.
+    async fn ensure_company(&self, company: &Company, ports: &[Port], now: Millis) -> Result<()>;
+
+    /// Runs `job` over the transactional port as one atomic write (see [`transact`]).
+    async fn transact_any(&self, job: TxJob) -> Result<Box<dyn Any + Send>>;
 
     // Settings
     /// Stored transition policies, as (resource type, policy) in their string forms.
@@ -172,6 +223,22 @@ pub trait Store: Send + Sync + 'static {
     /// lease it finds can only be a dead process's.
     async fn release_leases(&self) -> Result<u64>;
 
-    /// Drops every resource (admin reset); tokens and settings are kept.
+    /// Drops every resource (admin reset); tokens, settings and built-in companies are kept.
     async fn reset(&self) -> Result<()>;
+}
+
+/// Runs a rule over the transactional port as one atomic write: everything it writes commits
+/// together or not at all, and no other write interleaves.
+pub async fn transact<T: Send + 'static>(
+    store: &dyn Store,
+    rule: impl FnOnce(&dyn Tx) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let out = store
+        .transact_any(Box::new(move |tx| {
+            rule(tx).map(|v| Box::new(v) as Box<dyn Any + Send>)
+        }))
+        .await?;
+    Ok(*out
+        .downcast::<T>()
+        .expect("transact_any returns what its job returned"))
 }

@@ -9,16 +9,25 @@
 //! page-cache read costs less than a hop to the blocking pool) and on the blocking pool when all
 //! are busy. See docs/architecture.md for why rusqlite and not sqlx here.
 
+use crate::sqlite_tx::{
+    attachment_by_id, attachment_row, children, key_row, lifecycle_table, set_status, with_vpcs,
+    SqliteTx, ATTACHMENT_COLS, KEY_COLS,
+};
 use crate::{
-    ApiToken, DueTransition, Event, PageRequest, PeeringFilter, Result, Store, StoreError,
+    ApiToken, DueTransition, Event, PageRequest, PeeringFilter, Result, Store, StoreError, TxJob,
 };
 use async_trait::async_trait;
-use crosslink_domain::peering::{self, PeeringStatus, Step, VpcPeering};
+use crosslink_domain::attachment::PartnerAttachment;
+use crosslink_domain::megaport::company::Company;
+use crosslink_domain::megaport::port::Port;
+use crosslink_domain::megaport::service_key::ServiceKey;
+use crosslink_domain::peering::{self, PeeringStatus, VpcPeering};
 use crosslink_domain::time::Millis;
 use crosslink_domain::vpc::{self, Vpc, VpcCreate, VpcUpdate};
-use crosslink_domain::{DomainError, ResourceType, TeamId};
+use crosslink_domain::{DomainError, Kind, ResourceType, Step, TeamId, TenantId};
 use ipnet::Ipv4Net;
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::any::Any;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -27,6 +36,7 @@ use uuid::Uuid;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_settings.sql"),
+    include_str!("../migrations/sqlite/0003_partner_attachments.sql"),
 ];
 const READERS: usize = 4;
 /// Most writes one commit carries; bounds the latency of the first write in a burst.
@@ -282,7 +292,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 
 const VPC_COLS: &str = "id, team, name, description, region, ip_range, is_default, created_at";
 
-fn parse_uuid(s: String) -> rusqlite::Result<Uuid> {
+pub(crate) fn parse_uuid(s: String) -> rusqlite::Result<Uuid> {
     Uuid::parse_str(&s).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
     })
@@ -331,13 +341,16 @@ fn range_bounds(net: &Ipv4Net) -> (i64, i64) {
     )
 }
 
-fn vpc_by_id(c: &Connection, team: &TeamId, id: Uuid) -> Result<Vpc> {
-    c.prepare_cached(&format!(
+pub(crate) fn vpc_by_id_opt(c: &Connection, team: &TeamId, id: Uuid) -> Result<Option<Vpc>> {
+    Ok(c.prepare_cached(&format!(
         "SELECT {VPC_COLS} FROM vpcs WHERE team = ?1 AND id = ?2"
     ))?
     .query_row(params![team.0, id.to_string()], vpc_row)
-    .optional()?
-    .ok_or_else(|| DomainError::not_found("vpc").into())
+    .optional()?)
+}
+
+fn vpc_by_id(c: &Connection, team: &TeamId, id: Uuid) -> Result<Vpc> {
+    vpc_by_id_opt(c, team, id)?.ok_or_else(|| DomainError::not_found(Kind::Vpc, id).into())
 }
 
 fn vpc_by_name(c: &Connection, team: &TeamId, name: &str) -> Result<Option<Vpc>> {
@@ -365,22 +378,22 @@ fn peering_by_id(c: &Connection, team: &TeamId, id: Uuid) -> Result<VpcPeering> 
     ))?
     .query_row(params![team.0, id.to_string()], peering_row)
     .optional()?
-    .ok_or_else(|| DomainError::not_found("vpc_peering").into())
+    .ok_or_else(|| DomainError::not_found(Kind::VpcPeering, id).into())
 }
 
-fn record_event(
+pub(crate) fn record_event(
     c: &Connection,
     at: Millis,
-    team: &TeamId,
+    tenant: &TenantId,
     resource_type: &str,
     id: Uuid,
     from: Option<&str>,
     to: Option<&str>,
 ) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO events (at, team, resource_type, resource_id, from_status, to_status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO events (at, tenant, resource_type, resource_id, from_status, to_status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![at, team.0, resource_type, id.to_string(), from, to])?;
+    .execute(params![at, tenant.to_string(), resource_type, id.to_string(), from, to])?;
     Ok(())
 }
 
@@ -546,8 +559,13 @@ impl Store for SqliteStore {
                 "SELECT COUNT(*) FROM vpc_peerings WHERE team = ?1 AND (vpc_a = ?2 OR vpc_b = ?2)",
                 params![team.0, id.to_string()],
             )?;
+            let attachments = count(
+                tx,
+                "SELECT COUNT(*) FROM attachment_vpcs WHERE team = ?1 AND vpc_id = ?2",
+                params![team.0, id.to_string()],
+            )?;
             // Members (droplets, clusters) arrive with later features; none can exist yet.
-            vpc::check_deletable(&v, 0, peerings)?;
+            vpc::check_deletable(&v, 0, peerings, attachments)?;
             tx.prepare_cached("DELETE FROM vpcs WHERE team = ?1 AND id = ?2")?
                 .execute(params![team.0, id.to_string()])?;
             Ok(())
@@ -602,7 +620,7 @@ impl Store for SqliteStore {
                 next_due,
                 now
             ])?;
-            record_event(tx, now, &team, ResourceType::VpcPeering.as_str(), id, None, Some(p.status.as_str()))?;
+            record_event(tx, now, &TenantId::from(&team), ResourceType::VpcPeering.as_str(), id, None, Some(p.status.as_str()))?;
             Ok(p)
         })
         .await
@@ -660,7 +678,7 @@ impl Store for SqliteStore {
             }
             let mut p = peering_by_id(tx, &team, id)?;
             if vpc.is_some_and(|v| !p.vpc_ids.contains(&v)) {
-                return Err(DomainError::not_found("vpc_peering").into());
+                return Err(DomainError::not_found(Kind::VpcPeering, id).into());
             }
             if p.name != name {
                 let taken = count(
@@ -669,9 +687,10 @@ impl Store for SqliteStore {
                     params![team.0, name],
                 )? > 0;
                 if taken {
-                    return Err(DomainError::conflict(Kind::VpcPeering, format!(
-                        "a VPC peering named '{name}' already exists in this team"
-                    ))
+                    return Err(DomainError::conflict(
+                        Kind::VpcPeering,
+                        format!("a VPC peering named '{name}' already exists in this team"),
+                    )
                     .into());
                 }
                 tx.prepare_cached("UPDATE vpc_peerings SET name = ?3 WHERE team = ?1 AND id = ?2")?
@@ -701,7 +720,7 @@ impl Store for SqliteStore {
                  next_transition_at = ?3, lease_owner = NULL, lease_until = NULL WHERE team = ?1 AND id = ?2",
             )?
             .execute(params![team.0, id.to_string(), next_due])?;
-            record_event(tx, now, &team, ResourceType::VpcPeering.as_str(), id, Some(p.status.as_str()), Some("DELETING"))?;
+            record_event(tx, now, &TenantId::from(&team), ResourceType::VpcPeering.as_str(), id, Some(p.status.as_str()), Some("DELETING"))?;
             p.status = PeeringStatus::Deleting;
             Ok(p)
         })
@@ -717,24 +736,35 @@ impl Store for SqliteStore {
     ) -> Result<Vec<DueTransition>> {
         let owner = owner.to_owned();
         self.write(move |tx| {
-            let rows = tx
-                .prepare_cached(
-                    "UPDATE vpc_peerings SET lease_owner = ?2, lease_until = ?1 + ?3
-                     WHERE id IN (SELECT id FROM vpc_peerings
-                                  WHERE next_transition_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1)
-                                  ORDER BY next_transition_at LIMIT ?4)
-                     RETURNING id, team, status, generation",
-                )?
-                .query_map(params![now, owner, lease_ms, limit], |r| {
-                    Ok(DueTransition {
-                        resource_type: ResourceType::VpcPeering,
-                        id: parse_uuid(r.get(0)?)?,
-                        team: TeamId(r.get(1)?),
-                        status: r.get(2)?,
-                        generation: r.get(3)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut rows = Vec::new();
+            for t in ResourceType::ALL {
+                let left = limit as usize - rows.len();
+                if left == 0 {
+                    break;
+                }
+                let (table, id_col, tenant) = lifecycle_table(*t);
+                let claimed = tx
+                    .prepare_cached(&format!(
+                        "UPDATE {table} SET lease_owner = ?2, lease_until = ?1 + ?3
+                         WHERE {id_col} IN (SELECT {id_col} FROM {table}
+                                      WHERE next_transition_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1)
+                                      ORDER BY next_transition_at LIMIT ?4)
+                         RETURNING {id_col}, {tenant}, status, generation"
+                    ))?
+                    .query_map(params![now, owner, lease_ms, left as i64], |r| {
+                        Ok((parse_uuid(r.get(0)?)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                for (id, tenant, status, generation) in claimed {
+                    rows.push(DueTransition {
+                        resource_type: *t,
+                        id,
+                        tenant: tenant.parse().map_err(StoreError::Backend)?,
+                        status,
+                        generation,
+                    });
+                }
+            }
             Ok(rows)
         })
         .await
@@ -749,73 +779,89 @@ impl Store for SqliteStore {
     ) -> Result<bool> {
         let due = due.clone();
         self.write(move |tx| {
+            let (table, id_col, _) = lifecycle_table(due.resource_type);
             let id = due.id.to_string();
-            let changed = match step {
-                Step::To(status) => tx
-                    .prepare_cached(
-                        "UPDATE vpc_peerings SET status = ?3, generation = generation + 1, next_transition_at = ?4,
-                         lease_owner = NULL, lease_until = NULL WHERE id = ?1 AND generation = ?2",
-                    )?
-                    .execute(params![id, due.generation, status.as_str(), next_due])?,
-                Step::Remove => tx
-                    .prepare_cached("DELETE FROM vpc_peerings WHERE id = ?1 AND generation = ?2")?
-                    .execute(params![id, due.generation])?,
-                Step::Done => tx
-                    .prepare_cached(
-                        "UPDATE vpc_peerings SET next_transition_at = NULL, lease_owner = NULL, lease_until = NULL
-                         WHERE id = ?1 AND generation = ?2",
-                    )?
-                    .execute(params![id, due.generation])?,
-            } == 1;
-            let to = match step {
-                Step::To(s) => Some(s.as_str()),
-                Step::Remove => None,
-                Step::Done => return Ok(changed),
-            };
-            if changed {
-                record_event(tx, now, &due.team, due.resource_type.as_str(), due.id, Some(&due.status), to)?;
+            match step {
+                Step::To(status) => set_status(tx, &due.row(), status, next_due, now),
+                Step::Remove => {
+                    let removed = tx
+                        .prepare_cached(&format!(
+                            "DELETE FROM {table} WHERE {id_col} = ?1 AND generation = ?2"
+                        ))?
+                        .execute(params![id, due.generation])?
+                        == 1;
+                    if removed {
+                        record_event(tx, now, &due.tenant, due.resource_type.as_str(), due.id, Some(&due.status), None)?;
+                    }
+                    Ok(removed)
+                }
+                // Nothing on a timer: wait (for an observation, or for ever).
+                Step::Await(_) | Step::Done | Step::Issue => Ok(tx
+                    .prepare_cached(&format!(
+                        "UPDATE {table} SET next_transition_at = NULL, lease_owner = NULL, lease_until = NULL
+                         WHERE {id_col} = ?1 AND generation = ?2"
+                    ))?
+                    .execute(params![id, due.generation])?
+                    == 1),
             }
-            Ok(changed)
         })
         .await
     }
 
     async fn schedule(
         &self,
-        _resource_type: ResourceType,
+        resource_type: ResourceType,
         id: Uuid,
+        timed: &[&'static str],
         due: Option<Millis>,
     ) -> Result<bool> {
+        let timed = timed.join(",");
         self.write(move |tx| {
+            let (table, id_col, _) = lifecycle_table(resource_type);
             Ok(tx
-                .prepare_cached(
-                    "UPDATE vpc_peerings SET next_transition_at = ?2, lease_owner = NULL, lease_until = NULL
-                     WHERE id = ?1 AND status != 'ACTIVE'",
-                )?
-                .execute(params![id.to_string(), due])?
+                .prepare_cached(&format!(
+                    "UPDATE {table} SET next_transition_at = ?2, lease_owner = NULL, lease_until = NULL
+                     WHERE {id_col} = ?1 AND instr(',' || ?3 || ',', ',' || status || ',') > 0"
+                ))?
+                .execute(params![id.to_string(), due, timed])?
                 == 1)
         })
         .await
     }
 
-    async fn schedule_all(&self, _resource_type: ResourceType, due: Option<Millis>) -> Result<u64> {
+    async fn schedule_all(
+        &self,
+        resource_type: ResourceType,
+        timed: &[&'static str],
+        due: Option<Millis>,
+    ) -> Result<u64> {
+        let timed = timed.join(",");
         self.write(move |tx| {
+            let (table, _, _) = lifecycle_table(resource_type);
             Ok(tx
-                .prepare_cached(
-                    "UPDATE vpc_peerings SET next_transition_at = ?1, lease_owner = NULL, lease_until = NULL
-                     WHERE status != 'ACTIVE'",
-                )?
-                .execute(params![due])? as u64)
+                .prepare_cached(&format!(
+                    "UPDATE {table} SET next_transition_at = ?1, lease_owner = NULL, lease_until = NULL
+                     WHERE instr(',' || ?2 || ',', ',' || status || ',') > 0"
+                ))?
+                .execute(params![due, timed])? as u64)
         })
         .await
     }
 
     async fn next_due(&self) -> Result<Option<Millis>> {
         self.read(|c| {
-            Ok(
-                c.prepare_cached("SELECT MIN(next_transition_at) FROM vpc_peerings")?
-                    .query_row([], |r| r.get(0))?,
-            )
+            let mut earliest: Option<Millis> = None;
+            for t in ResourceType::ALL {
+                let (table, _, _) = lifecycle_table(*t);
+                let due: Option<Millis> = c
+                    .prepare_cached(&format!("SELECT MIN(next_transition_at) FROM {table}"))?
+                    .query_row([], |r| r.get(0))?;
+                earliest = match (earliest, due) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+            Ok(earliest)
         })
         .await
     }
@@ -824,14 +870,14 @@ impl Store for SqliteStore {
         self.read(move |c| {
             let rows = c
                 .prepare_cached(
-                    "SELECT seq, at, team, resource_type, resource_id, from_status, to_status FROM events
+                    "SELECT seq, at, tenant, resource_type, resource_id, from_status, to_status FROM events
                      WHERE seq > ?1 ORDER BY seq LIMIT ?2",
                 )?
                 .query_map(params![after_seq, limit], |r| {
                     Ok(Event {
                         seq: r.get(0)?,
                         at: r.get(1)?,
-                        team: TeamId(r.get(2)?),
+                        tenant: r.get(2)?,
                         resource_type: r.get(3)?,
                         resource_id: parse_uuid(r.get(4)?)?,
                         from_status: r.get(5)?,
@@ -906,18 +952,107 @@ impl Store for SqliteStore {
 
     async fn release_leases(&self) -> Result<u64> {
         self.write(|tx| {
-            Ok(tx
-                .prepare_cached(
-                    "UPDATE vpc_peerings SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL",
-                )?
-                .execute([])? as u64)
+            let mut n = 0;
+            for t in ResourceType::ALL {
+                let (table, _, _) = lifecycle_table(*t);
+                n += tx
+                    .prepare_cached(&format!(
+                        "UPDATE {table} SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL"
+                    ))?
+                    .execute([])? as u64;
+            }
+            Ok(n)
         })
         .await
     }
 
+    async fn get_attachment(&self, team: &TeamId, id: Uuid) -> Result<PartnerAttachment> {
+        let team = team.clone();
+        self.read(move |c| {
+            attachment_by_id(c, &team, id)?
+                .ok_or_else(|| DomainError::not_found(Kind::PartnerAttachment, id).into())
+        })
+        .await
+    }
+
+    async fn list_attachments(
+        &self,
+        team: &TeamId,
+        page: PageRequest,
+    ) -> Result<(Vec<PartnerAttachment>, u64)> {
+        let team = team.clone();
+        self.read(move |c| {
+            let total = count(
+                c,
+                "SELECT COUNT(*) FROM partner_attachments WHERE team = ?1",
+                params![team.0],
+            )?;
+            let rows = c
+                .prepare_cached(&format!(
+                    "SELECT {ATTACHMENT_COLS} FROM partner_attachments WHERE team = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3"
+                ))?
+                .query_map(
+                    params![team.0, page.per_page, page.offset().min(i64::MAX as u64) as i64],
+                    attachment_row,
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let items = rows
+                .into_iter()
+                .map(|a| with_vpcs(c, a))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((items, total))
+        })
+        .await
+    }
+
+    async fn attachment_children(&self, id: Uuid) -> Result<Vec<Uuid>> {
+        self.read(move |c| children(c, id)).await
+    }
+
+    async fn attachment_service_key(&self, team: &TeamId, id: Uuid) -> Result<Option<ServiceKey>> {
+        let team = team.clone();
+        self.read(move |c| {
+            if attachment_by_id(c, &team, id)?.is_none() {
+                return Err(DomainError::not_found(Kind::PartnerAttachment, id).into());
+            }
+            Ok(c
+                .prepare_cached(&format!(
+                    "SELECT {KEY_COLS} FROM service_keys WHERE attachment_id = ?1 ORDER BY seq DESC LIMIT 1"
+                ))?
+                .query_row(params![id.to_string()], key_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn ensure_company(&self, company: &Company, ports: &[Port], now: Millis) -> Result<()> {
+        let company = company.clone();
+        let ports = ports.to_vec();
+        self.write(move |tx| {
+            tx.prepare_cached("INSERT OR IGNORE INTO companies (uid, name, created_at) VALUES (?1, ?2, ?3)")?
+                .execute(params![company.uid.0, company.name, now])?;
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO ports (uid, company_uid, name, metro, diversity_zone, speed_mbps, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for p in &ports {
+                insert.execute(params![p.uid, p.company.0, p.name, p.metro, p.diversity_zone.as_str(), p.speed_mbps, now])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn transact_any(&self, job: TxJob) -> Result<Box<dyn Any + Send>> {
+        self.write(move |c| job(&SqliteTx(c))).await
+    }
+
     async fn reset(&self) -> Result<()> {
         self.write(|tx| {
-            tx.execute_batch("DELETE FROM vpc_peerings; DELETE FROM vpcs; DELETE FROM events;")?;
+            tx.execute_batch(
+                "DELETE FROM attachment_vpcs; DELETE FROM partner_attachments; DELETE FROM service_keys;
+                 DELETE FROM vpc_peerings; DELETE FROM vpcs; DELETE FROM events;",
+            )?;
             Ok(())
         })
         .await

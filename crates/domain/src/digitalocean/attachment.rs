@@ -199,10 +199,7 @@ pub fn check_vpcs(metro: &str, ids: &[Uuid], vpcs: &[Vpc]) -> Result<(), DomainE
     if ids.is_empty() || ids.len() > MAX_VPCS {
         return Err(DomainError::invalid_field(
             "vpc_ids",
-            format!(
-                "vpc_ids must name 1 to {MAX_VPCS} VPCs, got {}",
-                ids.len()
-            ),
+            format!("vpc_ids must name 1 to {MAX_VPCS} VPCs, got {}", ids.len()),
         ));
     }
     for (i, id) in ids.iter().enumerate() {
@@ -318,18 +315,29 @@ pub fn bgp_from_request(r: &BgpRequest, local_asn: u32) -> Result<Bgp, DomainErr
             ),
         ));
     }
-    let local = router_ip("bgp.local_router_ip", r.local_router_ip.as_deref().unwrap_or_default())?;
-    let peer = router_ip("bgp.peer_router_ip", r.peer_router_ip.as_deref().unwrap_or_default())?;
+    let local = router_ip(
+        "bgp.local_router_ip",
+        r.local_router_ip.as_deref().unwrap_or_default(),
+    )?;
+    let peer = router_ip(
+        "bgp.peer_router_ip",
+        r.peer_router_ip.as_deref().unwrap_or_default(),
+    )?;
     if local.network() != peer.network() {
         return Err(DomainError::invalid_field(
             "bgp",
-            format!("bgp.local_router_ip {local} and bgp.peer_router_ip {peer} must be in the same /29"),
+            format!(
+                "bgp.local_router_ip {local} and bgp.peer_router_ip {peer} must be in the same /29"
+            ),
         ));
     }
     if local.addr() == peer.addr() {
         return Err(DomainError::invalid_field(
             "bgp",
-            format!("bgp.local_router_ip and bgp.peer_router_ip are both {}", local.addr()),
+            format!(
+                "bgp.local_router_ip and bgp.peer_router_ip are both {}",
+                local.addr()
+            ),
         ));
     }
     Ok(Bgp {
@@ -375,7 +383,11 @@ pub fn check_parent(parent: &PartnerAttachment, metro: &str) -> Result<(), Domai
     Ok(())
 }
 
-pub fn check_name_free(name: &str, holder: Option<&PartnerAttachment>, except: Option<Uuid>) -> Result<(), DomainError> {
+pub fn check_name_free(
+    name: &str,
+    holder: Option<&PartnerAttachment>,
+    except: Option<Uuid>,
+) -> Result<(), DomainError> {
     match holder {
         Some(a) if Some(a.id) != except => Err(DomainError::conflict(
             Kind::PartnerAttachment,
@@ -408,7 +420,10 @@ pub struct AttachmentUpdate {
 }
 
 /// The attachment after `update`; VPC rules are checked by the caller, who holds the VPCs.
-pub fn apply_update(a: &PartnerAttachment, update: &AttachmentUpdate) -> Result<PartnerAttachment, DomainError> {
+pub fn apply_update(
+    a: &PartnerAttachment,
+    update: &AttachmentUpdate,
+) -> Result<PartnerAttachment, DomainError> {
     if a.state == AttachmentState::Deleting {
         return Err(DomainError::conflict(
             Kind::PartnerAttachment,
@@ -462,7 +477,10 @@ mod tests {
         assert_eq!((d.local_asn, d.peer_asn), (64532, 133937));
         assert_eq!(d.local_router_ip.to_string(), "169.254.0.1/29");
         assert_eq!(d.peer_router_ip.to_string(), "169.254.0.6/29");
-        assert_eq!(bgp_for_create(Some(&full()), "k".into()).unwrap().auth_key, "s3cret");
+        assert_eq!(
+            bgp_for_create(Some(&full()), "k".into()).unwrap().auth_key,
+            "s3cret"
+        );
         let bad = |f: fn(&mut BgpRequest)| {
             let mut r = full();
             f(&mut r);
@@ -471,19 +489,40 @@ mod tests {
         assert!(bad(|r| r.auth_key = None));
         assert!(bad(|r| r.peer_router_asn = Some(0)));
         assert!(bad(|r| r.peer_router_asn = Some(1 << 32)));
-        assert!(bad(|r| r.peer_router_ip = Some("169.254.10.1/29".into())), "same address");
-        assert!(bad(|r| r.peer_router_ip = Some("169.254.11.6/29".into())), "other /29");
-        assert!(bad(|r| r.peer_router_ip = Some("169.254.10.7/29".into())), "broadcast");
-        assert!(bad(|r| r.local_router_ip = Some("10.0.0.1/29".into())), "not link-local");
-        assert!(bad(|r| r.local_router_ip = Some("169.254.10.1/30".into())), "not a /29");
-        assert!(bad(|r| r.local_router_ip = Some("169.254.10.1".into())), "no prefix");
+        assert!(
+            bad(|r| r.peer_router_ip = Some("169.254.10.1/29".into())),
+            "same address"
+        );
+        assert!(
+            bad(|r| r.peer_router_ip = Some("169.254.11.6/29".into())),
+            "other /29"
+        );
+        assert!(
+            bad(|r| r.peer_router_ip = Some("169.254.10.7/29".into())),
+            "broadcast"
+        );
+        assert!(
+            bad(|r| r.local_router_ip = Some("10.0.0.1/29".into())),
+            "not link-local"
+        );
+        assert!(
+            bad(|r| r.local_router_ip = Some("169.254.10.1/30".into())),
+            "not a /29"
+        );
+        assert!(
+            bad(|r| r.local_router_ip = Some("169.254.10.1".into())),
+            "no prefix"
+        );
     }
 
     #[test]
     fn state_machine() {
         use AttachmentState::*;
         assert_eq!(Creating.step(), Step::Await(Observation::ServiceKeyIssued));
-        assert_eq!(Creating.observe(Observation::ServiceKeyIssued), Some(Created));
+        assert_eq!(
+            Creating.observe(Observation::ServiceKeyIssued),
+            Some(Created)
+        );
         assert_eq!(Created.observe(Observation::BgpEstablished), Some(Active));
         assert_eq!(Active.observe(Observation::BgpDown), Some(Created));
         assert_eq!(Creating.observe(Observation::BgpEstablished), None);
@@ -496,9 +535,15 @@ mod tests {
     #[test]
     fn other_rules() {
         assert!(validate_bandwidth(1000).is_ok() && validate_bandwidth(50).is_err());
-        assert!(validate_naas_provider("megaport").is_ok() && validate_naas_provider("equinix").is_err());
+        assert!(
+            validate_naas_provider("megaport").is_ok()
+                && validate_naas_provider("equinix").is_err()
+        );
         assert_eq!(RedundancyZone::parse(None).unwrap(), RedundancyZone::Red);
-        assert_eq!(RedundancyZone::parse(Some("megaport_blue")).unwrap(), RedundancyZone::Blue);
+        assert_eq!(
+            RedundancyZone::parse(Some("megaport_blue")).unwrap(),
+            RedundancyZone::Blue
+        );
         assert!(RedundancyZone::parse(Some("UNSPECIFIED")).is_err());
     }
 }

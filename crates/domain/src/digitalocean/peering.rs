@@ -1,8 +1,8 @@
 //! VPC peerings: which pairs may be joined, and the status machine clients poll.
 
+use crate::lifecycle::Step;
 use crate::time::Millis;
 use crate::vpc::{overlaps, validate_name, Vpc};
-use crate::lifecycle::Step;
 use crate::{DomainError, Kind, TeamId};
 use uuid::Uuid;
 
@@ -87,24 +87,31 @@ pub fn check_create(
         )));
     }
     if overlaps(&a.ip_range, &b.ip_range) {
-        return Err(DomainError::conflict(Kind::VpcPeering, format!(
-            "the ranges of VPC '{}' ({}) and VPC '{}' ({}) overlap",
-            a.name, a.ip_range, b.name, b.ip_range
-        )));
+        return Err(DomainError::conflict(
+            Kind::VpcPeering,
+            format!(
+                "the ranges of VPC '{}' ({}) and VPC '{}' ({}) overlap",
+                a.name, a.ip_range, b.name, b.ip_range
+            ),
+        ));
     }
     if let Some(p) = existing
         .iter()
         .find(|p| p.vpc_ids.contains(&a.id) && p.vpc_ids.contains(&b.id))
     {
-        return Err(DomainError::conflict(Kind::VpcPeering, format!(
-            "VPCs {} and {} are already peered by VPC peering '{}' ({})",
-            a.id, b.id, p.name, p.id
-        )));
+        return Err(DomainError::conflict(
+            Kind::VpcPeering,
+            format!(
+                "VPCs {} and {} are already peered by VPC peering '{}' ({})",
+                a.id, b.id, p.name, p.id
+            ),
+        ));
     }
     if name_holder.is_some() {
-        return Err(DomainError::conflict(Kind::VpcPeering, format!(
-            "a VPC peering named '{name}' already exists in this team"
-        )));
+        return Err(DomainError::conflict(
+            Kind::VpcPeering,
+            format!("a VPC peering named '{name}' already exists in this team"),
+        ));
     }
     Ok(())
 }
@@ -183,10 +190,7 @@ mod tests {
 
     #[test]
     fn status_machine() {
-        assert_eq!(
-            PeeringStatus::Provisioning.step(),
-            Step::To("ACTIVE")
-        );
+        assert_eq!(PeeringStatus::Provisioning.step(), Step::To("ACTIVE"));
         assert_eq!(PeeringStatus::Active.step(), Step::Done);
         assert_eq!(PeeringStatus::Deleting.step(), Step::Remove);
         for s in [

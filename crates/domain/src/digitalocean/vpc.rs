@@ -191,10 +191,13 @@ pub fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
 /// lookup by range start), naming it so the user knows what to change.
 pub fn check_no_overlap(range: &Ipv4Net, existing: Option<&Vpc>) -> Result<(), DomainError> {
     match existing {
-        Some(v) if overlaps(range, &v.ip_range) => Err(DomainError::conflict(Kind::Vpc, format!(
-            "ip_range {range} overlaps the range {} of VPC '{}' ({})",
-            v.ip_range, v.name, v.id
-        ))),
+        Some(v) if overlaps(range, &v.ip_range) => Err(DomainError::conflict(
+            Kind::Vpc,
+            format!(
+                "ip_range {range} overlaps the range {} of VPC '{}' ({})",
+                v.ip_range, v.name, v.id
+            ),
+        )),
         _ => Ok(()),
     }
 }
@@ -205,9 +208,10 @@ pub fn check_name_free(
     except: Option<Uuid>,
 ) -> Result<(), DomainError> {
     match holder {
-        Some(v) if Some(v.id) != except => Err(DomainError::conflict(Kind::Vpc, format!(
-            "a VPC named '{name}' already exists in this team"
-        ))),
+        Some(v) if Some(v.id) != except => Err(DomainError::conflict(
+            Kind::Vpc,
+            format!("a VPC named '{name}' already exists in this team"),
+        )),
         _ => Ok(()),
     }
 }
@@ -231,7 +235,8 @@ pub fn pick_free_range(taken: &[Ipv4Net]) -> Result<Ipv4Net, DomainError> {
             }
         }
     }
-    Err(DomainError::conflict(Kind::Vpc, 
+    Err(DomainError::conflict(
+        Kind::Vpc,
         "no free /20 is left in private address space for this team; pass ip_range explicitly",
     ))
 }
@@ -275,12 +280,16 @@ pub fn check_deletable(
         ));
     }
     if members > 0 {
-        return Err(DomainError::conflict(Kind::Vpc, "Can not delete VPC with members"));
+        return Err(DomainError::conflict(
+            Kind::Vpc,
+            "Can not delete VPC with members",
+        ));
     }
     if peerings > 0 {
-        return Err(DomainError::conflict(Kind::Vpc, format!(
-            "Can not delete VPC with peerings: delete its {peerings} VPC peering(s) first"
-        )));
+        return Err(DomainError::conflict(
+            Kind::Vpc,
+            format!("Can not delete VPC with peerings: delete its {peerings} VPC peering(s) first"),
+        ));
     }
     if attachments > 0 {
         return Err(DomainError::conflict(Kind::Vpc, format!(

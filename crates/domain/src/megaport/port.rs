@@ -60,7 +60,11 @@ pub fn digitalocean_partner_port(metro: &str, zone: DiversityZone) -> Option<Por
     Some(Port {
         uid: format!("d1917a1e-9a27-4e00-8000-0000000{:02}{:03}", i + 1, z),
         company: digitalocean().uid,
-        name: format!("DigitalOcean {city} ({}) {}", code.to_uppercase(), zone.as_str()),
+        name: format!(
+            "DigitalOcean {city} ({}) {}",
+            code.to_uppercase(),
+            zone.as_str()
+        ),
         metro: (*code).to_owned(),
         diversity_zone: zone,
         speed_mbps: 100_000,

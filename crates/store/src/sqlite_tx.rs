@@ -1,0 +1,374 @@
+//! SQLite's side of the transactional port: plain queries over the writer connection, inside
+//! the transaction (and savepoint) the writer thread opened. No rules here.
+
+use crate::sqlite::{parse_uuid, record_event, vpc_by_id_opt};
+use crate::tx::{LifecycleRow, Tx};
+use crate::{Result, StoreError};
+use crosslink_domain::attachment::{AttachmentState, Bgp, PartnerAttachment, RedundancyZone};
+use crosslink_domain::megaport::company::CompanyUid;
+use crosslink_domain::megaport::port::{DiversityZone, Port};
+use crosslink_domain::megaport::service_key::{KeyStatus, ServiceKey};
+use crosslink_domain::time::Millis;
+use crosslink_domain::{ResourceType, TeamId, TenantId, Vpc};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use uuid::Uuid;
+
+pub(crate) struct SqliteTx<'c>(pub &'c Connection);
+
+/// Where each lifecycle lives: table, id column, and the SQL naming its tenant.
+pub(crate) fn lifecycle_table(t: ResourceType) -> (&'static str, &'static str, &'static str) {
+    match t {
+        ResourceType::VpcPeering => ("vpc_peerings", "id", "'team:' || team"),
+        ResourceType::PartnerAttachment => ("partner_attachments", "id", "'team:' || team"),
+        ResourceType::ServiceKey => ("service_keys", "key", "'company:' || company_uid"),
+    }
+}
+
+fn conversion(col: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+}
+
+#[derive(Debug)]
+struct Unknown(String);
+impl std::fmt::Display for Unknown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown stored value '{}'", self.0)
+    }
+}
+impl std::error::Error for Unknown {}
+
+pub(crate) const ATTACHMENT_COLS: &str = "id, team, name, status, bandwidth_mbps, metro, naas_provider, \
+     local_asn, local_router_ip, peer_asn, peer_router_ip, auth_key, redundancy_zone, parent_id, created_at";
+
+/// An attachment row; its VPCs are read separately (`with_vpcs`).
+pub(crate) fn attachment_row(r: &Row<'_>) -> rusqlite::Result<PartnerAttachment> {
+    let status: String = r.get(3)?;
+    let zone: String = r.get(12)?;
+    let parent: Option<String> = r.get(13)?;
+    Ok(PartnerAttachment {
+        id: parse_uuid(r.get(0)?)?,
+        team: TeamId(r.get(1)?),
+        name: r.get(2)?,
+        state: AttachmentState::parse(&status)
+            .ok_or_else(|| conversion(3, Unknown(status.clone())))?,
+        bandwidth_mbps: r.get(4)?,
+        metro: r.get(5)?,
+        naas_provider: r.get(6)?,
+        vpc_ids: Vec::new(),
+        bgp: Bgp {
+            local_asn: r.get(7)?,
+            local_router_ip: r
+                .get::<_, String>(8)?
+                .parse()
+                .map_err(|e| conversion(8, e))?,
+            peer_asn: r.get(9)?,
+            peer_router_ip: r
+                .get::<_, String>(10)?
+                .parse()
+                .map_err(|e| conversion(10, e))?,
+            auth_key: r.get(11)?,
+        },
+        redundancy_zone: RedundancyZone::parse(Some(&zone))
+            .map_err(|_| conversion(12, Unknown(zone.clone())))?,
+        parent: parent.map(parse_uuid).transpose()?,
+        created_at: r.get(14)?,
+    })
+}
+
+pub(crate) fn with_vpcs(c: &Connection, mut a: PartnerAttachment) -> Result<PartnerAttachment> {
+    a.vpc_ids = c
+        .prepare_cached(
+            "SELECT vpc_id FROM attachment_vpcs WHERE attachment_id = ?1 ORDER BY position",
+        )?
+        .query_map(params![a.id.to_string()], |r| parse_uuid(r.get(0)?))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(a)
+}
+
+pub(crate) fn attachment_by_id(
+    c: &Connection,
+    team: &TeamId,
+    id: Uuid,
+) -> Result<Option<PartnerAttachment>> {
+    let a = c
+        .prepare_cached(&format!(
+            "SELECT {ATTACHMENT_COLS} FROM partner_attachments WHERE team = ?1 AND id = ?2"
+        ))?
+        .query_row(params![team.0, id.to_string()], attachment_row)
+        .optional()?;
+    a.map(|a| with_vpcs(c, a)).transpose()
+}
+
+pub(crate) fn children(c: &Connection, id: Uuid) -> Result<Vec<Uuid>> {
+    Ok(
+        c.prepare_cached("SELECT id FROM partner_attachments WHERE parent_id = ?1 ORDER BY seq")?
+            .query_map(params![id.to_string()], |r| parse_uuid(r.get(0)?))?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+    )
+}
+
+pub(crate) const KEY_COLS: &str =
+    "key, company_uid, product_uid, description, max_speed, single_use, active, \
+     valid_from, valid_until, attachment_id, used_at, status, created_at";
+
+pub(crate) fn key_row(r: &Row<'_>) -> rusqlite::Result<ServiceKey> {
+    let status: String = r.get(11)?;
+    let attachment: Option<String> = r.get(9)?;
+    Ok(ServiceKey {
+        key: parse_uuid(r.get(0)?)?,
+        company: CompanyUid(r.get(1)?),
+        product_uid: r.get(2)?,
+        description: r.get(3)?,
+        max_speed: r.get(4)?,
+        single_use: r.get(5)?,
+        active: r.get(6)?,
+        valid_from: r.get(7)?,
+        valid_until: r.get(8)?,
+        attachment: attachment.map(parse_uuid).transpose()?,
+        used_at: r.get(10)?,
+        status: KeyStatus::parse(&status).ok_or_else(|| conversion(11, Unknown(status.clone())))?,
+        created_at: r.get(12)?,
+    })
+}
+
+fn write_vpcs(c: &Connection, a: &PartnerAttachment) -> Result<()> {
+    c.prepare_cached("DELETE FROM attachment_vpcs WHERE attachment_id = ?1")?
+        .execute(params![a.id.to_string()])?;
+    let mut insert = c.prepare_cached(
+        "INSERT INTO attachment_vpcs (attachment_id, team, vpc_id, position) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (i, v) in a.vpc_ids.iter().enumerate() {
+        insert.execute(params![a.id.to_string(), a.team.0, v.to_string(), i as i64])?;
+    }
+    Ok(())
+}
+
+impl Tx for SqliteTx<'_> {
+    fn vpc(&self, team: &TeamId, id: Uuid) -> Result<Option<Vpc>> {
+        vpc_by_id_opt(self.0, team, id)
+    }
+
+    fn attachment(&self, team: &TeamId, id: Uuid) -> Result<Option<PartnerAttachment>> {
+        attachment_by_id(self.0, team, id)
+    }
+
+    fn attachment_by_name(&self, team: &TeamId, name: &str) -> Result<Option<PartnerAttachment>> {
+        let a = self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {ATTACHMENT_COLS} FROM partner_attachments WHERE team = ?1 AND name = ?2"
+            ))?
+            .query_row(params![team.0, name], attachment_row)
+            .optional()?;
+        a.map(|a| with_vpcs(self.0, a)).transpose()
+    }
+
+    fn attachment_children(&self, id: Uuid) -> Result<Vec<Uuid>> {
+        children(self.0, id)
+    }
+
+    fn insert_attachment(&self, a: &PartnerAttachment, due: Option<Millis>) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO partner_attachments (id, team, name, metro, naas_provider, bandwidth_mbps, redundancy_zone,
+                     parent_id, local_asn, local_router_ip, peer_asn, peer_router_ip, auth_key, status, generation,
+                     next_transition_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1, ?15, ?16)",
+            )?
+            .execute(params![
+                a.id.to_string(),
+                a.team.0,
+                a.name,
+                a.metro,
+                a.naas_provider,
+                a.bandwidth_mbps,
+                a.redundancy_zone.as_str(),
+                a.parent.map(|p| p.to_string()),
+                a.bgp.local_asn,
+                a.bgp.local_router_ip.to_string(),
+                a.bgp.peer_asn,
+                a.bgp.peer_router_ip.to_string(),
+                a.bgp.auth_key,
+                a.state.as_str(),
+                due,
+                a.created_at
+            ])?;
+        write_vpcs(self.0, a)?;
+        record_event(
+            self.0,
+            a.created_at,
+            &TenantId::from(&a.team),
+            ResourceType::PartnerAttachment.as_str(),
+            a.id,
+            None,
+            Some(a.state.as_str()),
+        )
+    }
+
+    fn update_attachment(&self, a: &PartnerAttachment) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE partner_attachments SET name = ?3, local_asn = ?4, local_router_ip = ?5, peer_asn = ?6,
+                     peer_router_ip = ?7, auth_key = ?8
+                 WHERE team = ?1 AND id = ?2",
+            )?
+            .execute(params![
+                a.team.0,
+                a.id.to_string(),
+                a.name,
+                a.bgp.local_asn,
+                a.bgp.local_router_ip.to_string(),
+                a.bgp.peer_asn,
+                a.bgp.peer_router_ip.to_string(),
+                a.bgp.auth_key
+            ])?;
+        write_vpcs(self.0, a)
+    }
+
+    fn partner_port(&self, metro: &str, zone: DiversityZone) -> Result<Option<Port>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT uid, company_uid, name, metro, diversity_zone, speed_mbps FROM ports
+                 WHERE metro = ?1 AND diversity_zone = ?2 ORDER BY created_at LIMIT 1",
+            )?
+            .query_row(params![metro, zone.as_str()], |r| {
+                let zone: String = r.get(4)?;
+                Ok(Port {
+                    uid: r.get(0)?,
+                    company: CompanyUid(r.get(1)?),
+                    name: r.get(2)?,
+                    metro: r.get(3)?,
+                    diversity_zone: DiversityZone::parse(&zone)
+                        .ok_or_else(|| conversion(4, Unknown(zone.clone())))?,
+                    speed_mbps: r.get(5)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn service_key(&self, key: Uuid) -> Result<Option<ServiceKey>> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {KEY_COLS} FROM service_keys WHERE key = ?1"
+            ))?
+            .query_row(params![key.to_string()], key_row)
+            .optional()?)
+    }
+
+    fn attachment_service_keys(&self, attachment: Uuid) -> Result<Vec<ServiceKey>> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {KEY_COLS} FROM service_keys WHERE attachment_id = ?1 ORDER BY seq"
+            ))?
+            .query_map(params![attachment.to_string()], key_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn insert_service_key(&self, k: &ServiceKey, due: Option<Millis>) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO service_keys (key, company_uid, product_uid, description, max_speed, single_use, active,
+                     valid_from, valid_until, attachment_id, used_at, status, generation, next_transition_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?14)",
+            )?
+            .execute(params![
+                k.key.to_string(),
+                k.company.0,
+                k.product_uid,
+                k.description,
+                k.max_speed,
+                k.single_use,
+                k.active,
+                k.valid_from,
+                k.valid_until,
+                k.attachment.map(|a| a.to_string()),
+                k.used_at,
+                k.status.as_str(),
+                due,
+                k.created_at
+            ])?;
+        record_event(
+            self.0,
+            k.created_at,
+            &TenantId::Company(k.company.clone()),
+            ResourceType::ServiceKey.as_str(),
+            k.key,
+            None,
+            Some(k.status.as_str()),
+        )
+    }
+
+    fn set_service_key_active(&self, key: Uuid, active: bool) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE service_keys SET active = ?2 WHERE key = ?1")?
+            .execute(params![key.to_string(), active])?;
+        Ok(())
+    }
+
+    fn lifecycle(&self, t: ResourceType, id: Uuid) -> Result<Option<LifecycleRow>> {
+        let (table, id_col, tenant) = lifecycle_table(t);
+        let row = self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {tenant}, status, generation FROM {table} WHERE {id_col} = ?1"
+            ))?
+            .query_row(params![id.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        row.map(|(tenant, status, generation)| {
+            Ok(LifecycleRow {
+                resource_type: t,
+                id,
+                tenant: tenant.parse().map_err(StoreError::Backend)?,
+                status,
+                generation,
+            })
+        })
+        .transpose()
+    }
+
+    fn set_status(
+        &self,
+        row: &LifecycleRow,
+        status: &str,
+        due: Option<Millis>,
+        now: Millis,
+    ) -> Result<bool> {
+        set_status(self.0, row, status, due, now)
+    }
+}
+
+/// The generic compare-and-swap every lifecycle step goes through.
+pub(crate) fn set_status(
+    c: &Connection,
+    row: &LifecycleRow,
+    status: &str,
+    due: Option<Millis>,
+    now: Millis,
+) -> Result<bool> {
+    let (table, id_col, _) = lifecycle_table(row.resource_type);
+    let changed = c
+        .prepare_cached(&format!(
+            "UPDATE {table} SET status = ?3, generation = generation + 1, next_transition_at = ?4,
+                 lease_owner = NULL, lease_until = NULL, last_error = NULL
+             WHERE {id_col} = ?1 AND generation = ?2"
+        ))?
+        .execute(params![row.id.to_string(), row.generation, status, due])?
+        == 1;
+    if changed && status != row.status {
+        record_event(
+            c,
+            now,
+            &row.tenant,
+            row.resource_type.as_str(),
+            row.id,
+            Some(&row.status),
+            Some(status),
+        )?;
+    }
+    Ok(changed)
+}
