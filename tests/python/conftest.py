@@ -23,7 +23,16 @@ def _start(tmp_path_factory: pytest.TempPathFactory, name: str, args: list[str])
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    """Default settings: immediate peering transitions, default rate limits (250/min per token)."""
+    """Immediate transitions, default rate limits (250/min per token), and a brand-new
+    account's default-VPC rule (`--default-vpcs first`), which the VPC suites were written for."""
+    srv = _start(tmp_path_factory, "first", ["--default-vpcs", "first"])
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def default_server(tmp_path_factory):
+    """`crosslink serve` with no flags at all, as a new user starts it (seeded default VPCs)."""
     srv = _start(tmp_path_factory, "default", [])
     yield srv
     srv.stop()

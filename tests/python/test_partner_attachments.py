@@ -78,6 +78,12 @@ MISSING = object()
 # --- helpers -------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def server(default_server):
+    """This suite runs against the defaults a new user gets (seeded default VPCs)."""
+    return default_server
+
+
 def make_vpcs(client, region: str, count: int = 1, prefix: str | None = None) -> list[str]:
     """`count` VPCs of the team in `region`. The first VPC of a region is its default (which can
     never be deleted), so tests that delete a VPC use a later one."""

@@ -92,7 +92,8 @@ pub async fn create(c: Ctx, raw: Bytes) -> ApiResult<Response> {
             &c.team,
             NewAttachment {
                 name: req.name,
-                bandwidth_mbps: req.connection_bandwidth_in_mbps,
+                // Out of range is simply not one of the plans.
+                bandwidth_mbps: u32::try_from(req.connection_bandwidth_in_mbps).unwrap_or(0),
                 region: req.region,
                 naas_provider: req.naas_provider,
                 vpc_ids: vpc_ids(&req.vpc_ids)?,

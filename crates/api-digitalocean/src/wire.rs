@@ -304,7 +304,8 @@ pub struct AttachmentBgpRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct PartnerAttachmentCreateRequest {
     pub name: String,
-    pub connection_bandwidth_in_mbps: u32,
+    /// Signed, so a negative value gets the bandwidth rule's message, not a type error.
+    pub connection_bandwidth_in_mbps: i64,
     pub region: String,
     pub naas_provider: String,
     pub vpc_ids: Vec<String>,

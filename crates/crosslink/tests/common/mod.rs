@@ -24,6 +24,12 @@ impl Server {
         } else {
             vec!["--admin-token", &admin_token]
         };
+        // These suites were written for a brand-new account's default-VPC rule; the seeded
+        // default (a `default-<region>` per region) has its own tests.
+        let mut token_args = token_args;
+        if !extra.contains(&"--default-vpcs") {
+            token_args.extend(["--default-vpcs", "first"]);
+        }
         let admin_token = match extra.iter().position(|a| *a == "--admin-token") {
             Some(i) => extra[i + 1].to_owned(),
             None => admin_token.clone(),
