@@ -80,6 +80,7 @@ impl Schedule {
 /// A service key for an attachment, to be issued by the reconciler.
 fn new_key(a: &PartnerAttachment, product_uid: String, now: Millis) -> ServiceKey {
     ServiceKey {
+        id: Uuid::new_v4(),
         key: Uuid::new_v4(),
         company: company::digitalocean().uid,
         product_uid,
@@ -280,7 +281,7 @@ impl Control {
                 tx.set_status(&row, AttachmentState::Deleting.as_str(), due, now)?;
                 for k in tx.attachment_service_keys(id)? {
                     if k.active {
-                        tx.set_service_key_active(k.key, false)?;
+                        tx.set_service_key_active(k.id, false)?;
                     }
                 }
                 a.state = AttachmentState::Deleting;
@@ -346,7 +347,7 @@ impl Control {
                 if !tx.set_status(&row, KeyStatus::Created.as_str(), None, now)? {
                     return Ok(false);
                 }
-                tx.set_service_key_active(key.key, true)?;
+                tx.set_service_key_active(key.id, true)?;
                 if let Some(att) = key.attachment {
                     let earlier = tx.attachment_service_keys(att)?;
                     for old in service_key::superseded(&key, &earlier) {

@@ -1,9 +1,16 @@
 //! The behaviour every [`Store`] backend must show, written once over the trait. A backend's
-//! tests call [`run_all`] with a fresh, empty store; PostgreSQL joins by adding one test.
+//! tests expand [`conformance_tests!`](crate::conformance_tests) with a function that opens a
+//! fresh, empty store: one test per scenario, so a failure does not hide the rest.
+//! PostgreSQL joins by adding one line.
 
 use crate::{PageRequest, PeeringFilter, Store, StoreError};
+use crosslink_domain::attachment::{self, AttachmentState, PartnerAttachment, RedundancyZone};
+use crosslink_domain::megaport::company;
+use crosslink_domain::megaport::port::{self, DiversityZone};
+use crosslink_domain::megaport::service_key::{KeyStatus, ServiceKey};
 use crosslink_domain::peering::PeeringStatus;
 use crosslink_domain::vpc::{VpcCreate, VpcUpdate};
+use crosslink_domain::Kind;
 use crosslink_domain::Step;
 use crosslink_domain::{DomainError, ResourceType, TeamId};
 use uuid::Uuid;
@@ -46,25 +53,37 @@ fn assert_domain(
 }
 
 /// Runs every check on `store`, which must start empty.
-pub async fn run_all<S: Store + Clone>(store: &S) {
-    concurrent_writes(store).await;
-    store.reset().await.unwrap();
-    vpc_rules(store).await;
-    store.reset().await.unwrap();
-    seeded_defaults(store).await;
-    store.reset().await.unwrap();
-    peering_lifecycle(store).await;
-    store.reset().await.unwrap();
-    tenancy_and_paging(store).await;
-    store.reset().await.unwrap();
-    tokens(store).await;
-    store.reset().await.unwrap();
-    settings_and_leases(store).await;
+/// One `#[tokio::test]` per scenario for a backend; `$open` is an expression giving a fresh
+/// store and whatever must live as long as it (e.g. its temporary directory).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($open:expr; $($scenario:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $scenario() {
+                let (store, _keep) = $open;
+                $crate::conformance::$scenario(&store).await;
+            }
+        )+
+    };
+    ($open:expr) => {
+        $crate::conformance_tests!($open;
+            concurrent_writes,
+            vpc_rules,
+            seeded_defaults,
+            peering_lifecycle,
+            tenancy_and_paging,
+            tokens,
+            settings_and_leases,
+            built_ins_and_attachments,
+            lifecycles_across_types,
+        );
+    };
 }
 
 /// Transition policies are stored (and survive a reset); a process that holds the data alone
 /// frees a dead process's leases at once instead of waiting for them to expire.
-async fn settings_and_leases<S: Store>(s: &S) {
+pub async fn settings_and_leases<S: Store>(s: &S) {
     assert!(s.transition_policies().await.unwrap().is_empty());
     s.set_transition_policy(ResourceType::VpcPeering, "manual", 1)
         .await
@@ -107,7 +126,7 @@ async fn settings_and_leases<S: Store>(s: &S) {
 }
 
 /// `DefaultVpcs::Seeded`: a region's default is made with its first VPC, in the same write.
-async fn seeded_defaults<S: Store>(s: &S) {
+pub async fn seeded_defaults<S: Store>(s: &S) {
     let t = team("t1");
     let page = PageRequest {
         page: 1,
@@ -158,7 +177,7 @@ async fn seeded_defaults<S: Store>(s: &S) {
     assert_eq!(s.list_vpcs(&t, page).await.unwrap().1, 3);
 }
 
-async fn vpc_rules<S: Store>(s: &S) {
+pub async fn vpc_rules<S: Store>(s: &S) {
     let t = team("t1");
     let a = s
         .create_vpc(&t, create("a", "nyc1", None), Uuid::new_v4(), 1)
@@ -259,7 +278,7 @@ async fn vpc_rules<S: Store>(s: &S) {
     assert_eq!(s.list_vpcs(&t, ALL).await.unwrap().1, 2);
 }
 
-async fn peering_lifecycle<S: Store>(s: &S) {
+pub async fn peering_lifecycle<S: Store>(s: &S) {
     let t = team("t1");
     // Regions' defaults, so the VPCs below are deletable.
     for (name, region) in [("n0", "nyc1"), ("m0", "ams3")] {
@@ -413,7 +432,7 @@ async fn peering_lifecycle<S: Store>(s: &S) {
     assert_eq!(s.next_due().await.unwrap(), Some(50));
 }
 
-async fn tenancy_and_paging<S: Store>(s: &S) {
+pub async fn tenancy_and_paging<S: Store>(s: &S) {
     let (t1, t2) = (team("t1"), team("t2"));
     let mut ids = Vec::new();
     for i in 0..45 {
@@ -472,7 +491,7 @@ async fn tenancy_and_paging<S: Store>(s: &S) {
 
 /// Many writes at once (a backend may batch them into one commit): each one that a rule
 /// refuses fails alone, every other one lands, and the rules still hold across the batch.
-async fn concurrent_writes<S: Store + Clone>(s: &S) {
+pub async fn concurrent_writes<S: Store + Clone>(s: &S) {
     let t = team("t1");
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..60 {
@@ -523,7 +542,7 @@ async fn concurrent_writes<S: Store + Clone>(s: &S) {
     );
 }
 
-async fn tokens<S: Store>(s: &S) {
+pub async fn tokens<S: Store>(s: &S) {
     let token = crate::ApiToken {
         name: "ci".into(),
         team: team("t9"),
@@ -533,4 +552,221 @@ async fn tokens<S: Store>(s: &S) {
     s.create_token("h1", &token).await.unwrap();
     assert_eq!(s.find_token("h1").await.unwrap(), Some(token));
     assert_eq!(s.find_token("h2").await.unwrap(), None);
+}
+
+fn attachment_in(t: &TeamId, name: &str, vpcs: Vec<Uuid>, now: i64) -> PartnerAttachment {
+    PartnerAttachment {
+        id: Uuid::new_v4(),
+        team: t.clone(),
+        name: name.into(),
+        state: AttachmentState::Creating,
+        bandwidth_mbps: 1000,
+        metro: "nyc".into(),
+        naas_provider: "megaport".into(),
+        vpc_ids: vpcs,
+        bgp: attachment::bgp_for_create(None, "k3y".into()).unwrap(),
+        redundancy_zone: RedundancyZone::Blue,
+        parent: None,
+        created_at: now,
+    }
+}
+
+fn key_for(a: &PartnerAttachment, port: &str, now: i64) -> ServiceKey {
+    ServiceKey {
+        id: Uuid::new_v4(),
+        key: Uuid::new_v4(),
+        company: company::digitalocean().uid,
+        product_uid: port.into(),
+        description: String::new(),
+        max_speed: a.bandwidth_mbps,
+        single_use: true,
+        active: false,
+        valid_from: now,
+        valid_until: None,
+        attachment: Some(a.id),
+        used_at: None,
+        status: KeyStatus::Creating,
+        created_at: now,
+    }
+}
+
+/// The built-in company's ports, and attachments and their keys written through the port:
+/// what is written reads back whole, per team, and a VPC in an attachment cannot be deleted.
+pub async fn built_ins_and_attachments<S: Store>(s: &S) {
+    let ports = port::digitalocean_partner_ports();
+    s.ensure_company(&company::digitalocean(), &ports, 1)
+        .await
+        .unwrap();
+    s.ensure_company(&company::digitalocean(), &ports, 2)
+        .await
+        .unwrap();
+    let t = team("pnc");
+    s.create_vpc(&t, create("n0", "nyc1", None), Uuid::new_v4(), 0)
+        .await
+        .unwrap();
+    let v = s
+        .create_vpc(&t, create("v", "nyc1", None), Uuid::new_v4(), 1)
+        .await
+        .unwrap();
+    let a = attachment_in(&t, "pa", vec![v.id], 10);
+    let (a2, port_uid) = {
+        let a = a.clone();
+        crate::transact(s, move |tx| {
+            let port = tx
+                .partner_port("nyc", DiversityZone::Blue)?
+                .expect("a blue partner port in nyc");
+            assert!(tx.partner_port("lon", DiversityZone::Red)?.is_none());
+            tx.insert_attachment(&a, None)?;
+            tx.insert_service_key(&key_for(&a, &port.uid, 10), Some(10))?;
+            let mut child = attachment_in(&a.team, "child", vec![], 11);
+            child.parent = Some(a.id);
+            tx.insert_attachment(&child, None)?;
+            Ok((child, port.uid))
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        port_uid,
+        port::digitalocean_partner_port("nyc", DiversityZone::Blue)
+            .unwrap()
+            .uid
+    );
+    let got = s.get_attachment(&t, a.id).await.unwrap();
+    assert_eq!(got, a);
+    assert_eq!(s.attachment_children(a.id).await.unwrap(), vec![a2.id]);
+    assert_eq!(s.list_attachments(&t, ALL).await.unwrap().1, 2);
+    assert_domain(
+        s.get_attachment(&team("other"), a.id).await,
+        |e| {
+            matches!(
+                e,
+                DomainError::NotFound {
+                    kind: Kind::PartnerAttachment,
+                    ..
+                }
+            )
+        },
+        "another team's attachment",
+    );
+    let key = s.attachment_service_key(&t, a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (key.max_speed, key.single_use, key.active),
+        (1000, true, false)
+    );
+    assert_domain(
+        s.delete_vpc(&t, v.id).await,
+        |e| matches!(e, DomainError::Conflict { .. }),
+        "VPC in an attachment",
+    );
+    // Renaming and replacing the VPCs through the port.
+    let renamed = {
+        let mut a = a.clone();
+        a.name = "renamed".into();
+        a.vpc_ids = vec![];
+        a
+    };
+    let r = renamed.clone();
+    crate::transact(s, move |tx| tx.update_attachment(&r))
+        .await
+        .unwrap();
+    assert_eq!(s.get_attachment(&t, a.id).await.unwrap(), renamed);
+    s.delete_vpc(&t, v.id).await.unwrap();
+    let by_name = crate::transact(s, {
+        let t = t.clone();
+        move |tx| tx.attachment_by_name(&t, "renamed")
+    })
+    .await
+    .unwrap();
+    assert_eq!(by_name.map(|a| a.id), Some(a.id));
+    s.reset().await.unwrap();
+    assert_eq!(s.list_attachments(&t, ALL).await.unwrap().1, 0);
+    let port_again = crate::transact(s, |tx| tx.partner_port("sgp", DiversityZone::Red))
+        .await
+        .unwrap();
+    assert!(port_again.is_some(), "built-in ports survive a reset");
+}
+
+/// One lifecycle mechanism for every type: claims span the types, a step is a compare-and-swap
+/// on the generation, and an awaiting row has no due time.
+pub async fn lifecycles_across_types<S: Store>(s: &S) {
+    let ports = port::digitalocean_partner_ports();
+    s.ensure_company(&company::digitalocean(), &ports, 1)
+        .await
+        .unwrap();
+    let t = team("lc");
+    let a = s
+        .create_vpc(&t, create("a", "nyc1", None), Uuid::new_v4(), 1)
+        .await
+        .unwrap();
+    let b = s
+        .create_vpc(&t, create("b", "nyc1", None), Uuid::new_v4(), 1)
+        .await
+        .unwrap();
+    s.create_peering(&t, "ab", [a.id, b.id], Uuid::new_v4(), 10, Some(10))
+        .await
+        .unwrap();
+    let pa = attachment_in(&t, "pa", vec![a.id], 10);
+    let key = key_for(&pa, &ports[0].uid, 10);
+    {
+        let (pa, key) = (pa.clone(), key.clone());
+        crate::transact(s, move |tx| {
+            tx.insert_attachment(&pa, None)?;
+            tx.insert_service_key(&key, Some(10))
+        })
+        .await
+        .unwrap();
+    }
+    let due = s.claim_due(10, 1000, "r", 10).await.unwrap();
+    let mut types: Vec<_> = due.iter().map(|d| d.resource_type).collect();
+    types.sort();
+    assert_eq!(types, [ResourceType::VpcPeering, ResourceType::ServiceKey]);
+    let k = due
+        .iter()
+        .find(|d| d.resource_type == ResourceType::ServiceKey)
+        .unwrap()
+        .clone();
+    assert_eq!(k.id, key.id, "a key is named by its id, never by the key");
+    assert_eq!(
+        k.tenant.to_string(),
+        format!("company:{}", company::DIGITALOCEAN_UID)
+    );
+    // A compare-and-swap: the first wins, a stale generation changes nothing.
+    let row = k.row();
+    let r2 = row.clone();
+    let (first, second) = crate::transact(s, move |tx| {
+        Ok((
+            tx.set_status(&r2, "CREATED", None, 11)?,
+            tx.set_status(&r2, "CREATED", None, 11)?,
+        ))
+    })
+    .await
+    .unwrap();
+    assert!(first && !second);
+    let after = crate::transact(s, move |tx| tx.lifecycle(ResourceType::ServiceKey, row.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((after.status.as_str(), after.generation), ("CREATED", 2));
+    // The attachment awaits an observation: never due on its own.
+    assert!(s
+        .claim_due(i64::MAX / 2, 1000, "r2", 10)
+        .await
+        .unwrap()
+        .iter()
+        .all(|d| d.resource_type != ResourceType::PartnerAttachment));
+    assert!(s
+        .schedule(
+            ResourceType::PartnerAttachment,
+            pa.id,
+            &ResourceType::PartnerAttachment.timed_statuses(),
+            Some(20)
+        )
+        .await
+        .is_ok_and(|moved| !moved));
+    let events = s.events(0, 100).await.unwrap();
+    assert!(events.iter().all(|e| e.resource_id != key.key));
+    assert!(events
+        .iter()
+        .any(|e| e.resource_type == "service_key" && e.to_status.as_deref() == Some("CREATED")));
 }

@@ -20,7 +20,7 @@ pub(crate) fn lifecycle_table(t: ResourceType) -> (&'static str, &'static str, &
     match t {
         ResourceType::VpcPeering => ("vpc_peerings", "id", "'team:' || team"),
         ResourceType::PartnerAttachment => ("partner_attachments", "id", "'team:' || team"),
-        ResourceType::ServiceKey => ("service_keys", "key", "'company:' || company_uid"),
+        ResourceType::ServiceKey => ("service_keys", "id", "'company:' || company_uid"),
     }
 }
 
@@ -108,26 +108,27 @@ pub(crate) fn children(c: &Connection, id: Uuid) -> Result<Vec<Uuid>> {
 }
 
 pub(crate) const KEY_COLS: &str =
-    "key, company_uid, product_uid, description, max_speed, single_use, active, \
+    "id, key, company_uid, product_uid, description, max_speed, single_use, active, \
      valid_from, valid_until, attachment_id, used_at, status, created_at";
 
 pub(crate) fn key_row(r: &Row<'_>) -> rusqlite::Result<ServiceKey> {
-    let status: String = r.get(11)?;
-    let attachment: Option<String> = r.get(9)?;
+    let status: String = r.get(12)?;
+    let attachment: Option<String> = r.get(10)?;
     Ok(ServiceKey {
-        key: parse_uuid(r.get(0)?)?,
-        company: CompanyUid(r.get(1)?),
-        product_uid: r.get(2)?,
-        description: r.get(3)?,
-        max_speed: r.get(4)?,
-        single_use: r.get(5)?,
-        active: r.get(6)?,
-        valid_from: r.get(7)?,
-        valid_until: r.get(8)?,
+        id: parse_uuid(r.get(0)?)?,
+        key: parse_uuid(r.get(1)?)?,
+        company: CompanyUid(r.get(2)?),
+        product_uid: r.get(3)?,
+        description: r.get(4)?,
+        max_speed: r.get(5)?,
+        single_use: r.get(6)?,
+        active: r.get(7)?,
+        valid_from: r.get(8)?,
+        valid_until: r.get(9)?,
         attachment: attachment.map(parse_uuid).transpose()?,
-        used_at: r.get(10)?,
-        status: KeyStatus::parse(&status).ok_or_else(|| conversion(11, Unknown(status.clone())))?,
-        created_at: r.get(12)?,
+        used_at: r.get(11)?,
+        status: KeyStatus::parse(&status).ok_or_else(|| conversion(12, Unknown(status.clone())))?,
+        created_at: r.get(13)?,
     })
 }
 
@@ -270,11 +271,12 @@ impl Tx for SqliteTx<'_> {
     fn insert_service_key(&self, k: &ServiceKey, due: Option<Millis>) -> Result<()> {
         self.0
             .prepare_cached(
-                "INSERT INTO service_keys (key, company_uid, product_uid, description, max_speed, single_use, active,
+                "INSERT INTO service_keys (id, key, company_uid, product_uid, description, max_speed, single_use, active,
                      valid_from, valid_until, attachment_id, used_at, status, generation, next_transition_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?14)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?15)",
             )?
             .execute(params![
+                k.id.to_string(),
                 k.key.to_string(),
                 k.company.0,
                 k.product_uid,
@@ -295,16 +297,16 @@ impl Tx for SqliteTx<'_> {
             k.created_at,
             &TenantId::Company(k.company.clone()),
             ResourceType::ServiceKey.as_str(),
-            k.key,
+            k.id,
             None,
             Some(k.status.as_str()),
         )
     }
 
-    fn set_service_key_active(&self, key: Uuid, active: bool) -> Result<()> {
+    fn set_service_key_active(&self, id: Uuid, active: bool) -> Result<()> {
         self.0
-            .prepare_cached("UPDATE service_keys SET active = ?2 WHERE key = ?1")?
-            .execute(params![key.to_string(), active])?;
+            .prepare_cached("UPDATE service_keys SET active = ?2 WHERE id = ?1")?
+            .execute(params![id.to_string(), active])?;
         Ok(())
     }
 

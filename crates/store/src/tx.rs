@@ -33,12 +33,12 @@ pub trait Tx {
     fn update_attachment(&self, a: &PartnerAttachment) -> Result<()>;
 
     fn partner_port(&self, metro: &str, zone: DiversityZone) -> Result<Option<Port>>;
-    fn service_key(&self, key: Uuid) -> Result<Option<ServiceKey>>;
+    fn service_key(&self, id: Uuid) -> Result<Option<ServiceKey>>;
     /// Oldest first.
     fn attachment_service_keys(&self, attachment: Uuid) -> Result<Vec<ServiceKey>>;
     /// Writes a new key with its lifecycle: status from `k.status`, generation 1.
     fn insert_service_key(&self, k: &ServiceKey, due: Option<Millis>) -> Result<()>;
-    fn set_service_key_active(&self, key: Uuid, active: bool) -> Result<()>;
+    fn set_service_key_active(&self, id: Uuid, active: bool) -> Result<()>;
 
     fn lifecycle(&self, t: ResourceType, id: Uuid) -> Result<Option<LifecycleRow>>;
     /// Compare-and-swap on the generation: moves to `status`, bumps the generation, sets the

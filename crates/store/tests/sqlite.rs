@@ -1,10 +1,13 @@
-use crosslink_store::{conformance, SqliteStore, Store};
+use crosslink_store::{SqliteStore, Store};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_conforms() {
+fn fresh() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    conformance::run_all(&store).await;
+    (SqliteStore::open(dir.path()).unwrap(), dir)
+}
+
+mod conformance {
+    use super::fresh;
+    crosslink_store::conformance_tests!(fresh());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

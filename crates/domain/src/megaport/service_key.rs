@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceKey {
-    /// The key itself (a UUID string, as Megaport's are).
+    /// Names the key in events and logs, where the key itself must never appear.
+    pub id: Uuid,
+    /// The key itself (a UUID string, as Megaport's are): a secret.
     pub key: Uuid,
     pub company: CompanyUid,
     /// The port (or MCR, MVE) a VXC made with the key connects to.
@@ -65,7 +67,7 @@ impl KeyStatus {
 pub fn superseded(key: &ServiceKey, earlier: &[ServiceKey]) -> Vec<Uuid> {
     earlier
         .iter()
-        .filter(|k| k.key != key.key && k.active && k.used_at.is_none())
-        .map(|k| k.key)
+        .filter(|k| k.id != key.id && k.active && k.used_at.is_none())
+        .map(|k| k.id)
         .collect()
 }

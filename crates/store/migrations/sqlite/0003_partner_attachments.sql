@@ -57,8 +57,10 @@ CREATE TABLE attachment_vpcs (
 );
 CREATE INDEX attachment_vpcs_vpc ON attachment_vpcs (team, vpc_id);
 
+-- `id` names the key in events and logs; `key` is the secret a customer takes to Megaport.
 CREATE TABLE service_keys (
     seq                INTEGER PRIMARY KEY,
+    id                 TEXT    NOT NULL UNIQUE,
     key                TEXT    NOT NULL UNIQUE,
     company_uid        TEXT    NOT NULL,
     product_uid        TEXT    NOT NULL,
