@@ -248,13 +248,13 @@ impl Tx for SqliteTx<'_> {
             .optional()?)
     }
 
-    fn service_key(&self, key: Uuid) -> Result<Option<ServiceKey>> {
+    fn service_key(&self, id: Uuid) -> Result<Option<ServiceKey>> {
         Ok(self
             .0
             .prepare_cached(&format!(
-                "SELECT {KEY_COLS} FROM service_keys WHERE key = ?1"
+                "SELECT {KEY_COLS} FROM service_keys WHERE id = ?1"
             ))?
-            .query_row(params![key.to_string()], key_row)
+            .query_row(params![id.to_string()], key_row)
             .optional()?)
     }
 
