@@ -1,7 +1,9 @@
-//! The doctl-style client: `crosslink vpcs ...`, `crosslink vpcs peerings ...` and
-//! `crosslink admin tokens create`. Flags, aliases, columns and error lines follow doctl so
-//! its muscle memory and scripts carry over; the JSON types are the server's own.
+//! The doctl-style client: `crosslink vpcs ...`, `crosslink vpcs peerings ...`,
+//! `crosslink network attachment ...` and `crosslink admin tokens create`. Flags, aliases,
+//! columns and error lines follow doctl so its muscle memory and scripts carry over; `-o json`
+//! prints the server's own types, except where doctl's shape differs (partner attachments).
 
+mod attachments;
 mod http;
 mod peerings;
 mod table;
@@ -16,12 +18,18 @@ use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
+pub use attachments::NetworkArgs;
 pub use tokens::{run as admin, AdminArgs};
 pub use vpcs::VpcsArgs;
 
 pub fn vpcs(args: VpcsArgs) -> Result<()> {
     let output = args.output();
     json_errors(output, vpcs::run(args))
+}
+
+pub fn network(args: NetworkArgs) -> Result<()> {
+    let output = args.output();
+    json_errors(output, attachments::run(args))
 }
 
 /// Under `-o json` doctl reports a failure as `{"errors":[{"detail":...}]}` on stdout (exit 1),
@@ -43,7 +51,7 @@ enum Output {
     Json,
 }
 
-/// doctl's global flags, given to every `vpcs` subcommand.
+/// doctl's global flags, given to every `vpcs` and `network` subcommand.
 #[derive(Args)]
 struct Global {
     /// API token (a `crosslink admin tokens create` value under `--auth strict`).
