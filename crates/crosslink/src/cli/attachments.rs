@@ -41,7 +41,12 @@ enum NetworkCommand {
 #[derive(Args)]
 struct AttachmentArgs {
     /// Attachment type, as in doctl; only `partner` is supported.
-    #[arg(long = "type", value_name = "TYPE", default_value = "partner", global = true)]
+    #[arg(
+        long = "type",
+        value_name = "TYPE",
+        default_value = "partner",
+        global = true
+    )]
     kind: String,
     #[command(subcommand)]
     command: AttachmentCommand,
@@ -258,7 +263,9 @@ const COLUMNS: &[Column<PartnerAttachment>] = &[
     Column::titled("NaaSProvider", "NaaS Provider", |a| a.naas_provider.clone()),
     Column::titled("VPCIDs", "VPC IDs", |a| a.vpc_ids.join(",")),
     Column::titled("CreatedAt", "Created At", |a| go_time(&a.created_at)),
-    Column::titled("BGPLocalASN", "BGP Local ASN", |a| a.bgp.local_asn.to_string()),
+    Column::titled("BGPLocalASN", "BGP Local ASN", |a| {
+        a.bgp.local_asn.to_string()
+    }),
     Column::titled("BGPLocalRouterIP", "BGP Local Router IP", |a| {
         a.bgp.local_router_ip.clone()
     }),
@@ -383,8 +390,7 @@ struct GoServiceKey<'a> {
 }
 
 fn attachment_url(ctx: &Ctx, id: &str, rest: &str) -> String {
-    ctx.api
-        .url(&format!("{BASE}/{}{rest}", percent_encode(id)))
+    ctx.api.url(&format!("{BASE}/{}{rest}", percent_encode(id)))
 }
 
 fn get(ctx: &Ctx, id: &str) -> Result<PartnerAttachment> {
@@ -409,8 +415,7 @@ fn attachment(ctx: &Ctx, command: AttachmentCommand) -> Result<()> {
     match command {
         AttachmentCommand::Create(create) => {
             let key = create.bgp_auth_key.clone();
-            let attachment =
-                self::create(ctx, create).map_err(|e| redact(e, key.as_deref()))?;
+            let attachment = self::create(ctx, create).map_err(|e| redact(e, key.as_deref()))?;
             show(ctx, &[attachment], &View::default())
         }
         AttachmentCommand::Get {
@@ -473,7 +478,12 @@ fn attachment(ctx: &Ctx, command: AttachmentCommand) -> Result<()> {
                 state: &key.state,
                 created_at: &key.created_at,
             };
-            ctx.show_with(SERVICE_KEY_COLUMNS, &[key.clone()], &list.into(), &json)
+            ctx.show_with(
+                SERVICE_KEY_COLUMNS,
+                std::slice::from_ref(&key),
+                &list.into(),
+                &json,
+            )
         }
         AttachmentCommand::RegenerateServiceKey { attachment_id } => {
             let url = attachment_url(ctx, &attachment_id, "/service_key");
@@ -623,7 +633,10 @@ mod tests {
             serde_json::to_value(update_request(name.map(Into::into), ids).unwrap()).unwrap()
         };
         assert_eq!(body(Some("n"), None), json!({"name": "n"}));
-        assert_eq!(body(None, Some(&["a", "b"])), json!({"vpc_ids": ["a", "b"]}));
+        assert_eq!(
+            body(None, Some(&["a", "b"])),
+            json!({"vpc_ids": ["a", "b"]})
+        );
         assert_eq!(
             body(Some("n"), Some(&["a"])),
             json!({"name": "n", "vpc_ids": ["a"]})
@@ -643,7 +656,10 @@ mod tests {
     fn redacts_the_auth_key() {
         let err = anyhow!("POST /x: 422 auth_key \"s3cret\" is too short");
         let out = redact(err, Some("s3cret")).to_string();
-        assert!(!out.contains("s3cret") && out.contains("[redacted]"), "{out}");
+        assert!(
+            !out.contains("s3cret") && out.contains("[redacted]"),
+            "{out}"
+        );
         let err = anyhow!("no secret here");
         assert_eq!(redact(err, Some("s3cret")).to_string(), "no secret here");
     }
