@@ -859,6 +859,22 @@ fn stub_errors_and_type() {
     let api = s.url.as_str();
 
     // --type: partner (the default) only; anything else fails before a request.
+    let r = run(&[
+        "network",
+        "-t",
+        "alice",
+        "-u",
+        api,
+        "--type",
+        "interconnect",
+        "attachment",
+        "ls",
+    ]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "Error: unsupported attachment type: interconnect\n"
+    );
     for args in [
         vec!["--type", "interconnect", "ls"],
         vec!["ls", "--type", "interconnect"],
@@ -880,6 +896,19 @@ fn stub_errors_and_type() {
     );
     assert!(s.requests().is_empty());
     pa(api, "alice", &["ls", "--type", "partner"]);
+    // As doctl's examples write it: `network --type partner attachment ...`.
+    let r = run(&[
+        "network",
+        "-t",
+        "alice",
+        "-u",
+        api,
+        "--type",
+        "partner",
+        "attachment",
+        "ls",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 
     // The API's error line, doctl style, exit 1; and in JSON.
     let r = pa_run(api, "alice", &["get", "no-such"]);

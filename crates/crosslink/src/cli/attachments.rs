@@ -22,6 +22,15 @@ const BASE: &str = "/v2/partner_network_connect/attachments";
 pub struct NetworkArgs {
     #[command(flatten)]
     global: Global,
+    /// Attachment type, as in doctl; only `partner` is supported. Accepted before or after
+    /// `attachment` and its subcommand, as doctl's examples write it.
+    #[arg(
+        long = "type",
+        value_name = "TYPE",
+        default_value = "partner",
+        global = true
+    )]
+    kind: String,
     #[command(subcommand)]
     command: NetworkCommand,
 }
@@ -40,14 +49,6 @@ enum NetworkCommand {
 
 #[derive(Args)]
 struct AttachmentArgs {
-    /// Attachment type, as in doctl; only `partner` is supported.
-    #[arg(
-        long = "type",
-        value_name = "TYPE",
-        default_value = "partner",
-        global = true
-    )]
-    kind: String,
     #[command(subcommand)]
     command: AttachmentCommand,
 }
@@ -406,7 +407,7 @@ fn show(ctx: &Ctx, attachments: &[PartnerAttachment], view: &View) -> Result<()>
 
 pub fn run(args: NetworkArgs) -> Result<()> {
     let NetworkCommand::Attachment(attachments) = args.command;
-    check_type(&attachments.kind)?;
+    check_type(&args.kind)?;
     let ctx = Ctx::new(args.global)?;
     attachment(&ctx, attachments.command)
 }
