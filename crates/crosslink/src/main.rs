@@ -27,6 +27,8 @@ enum Command {
     Router(router::RouterArgs),
     /// doctl-style client: VPCs and VPC peerings (`crosslink vpcs --help`).
     Vpcs(cli::VpcsArgs),
+    /// doctl-style client: partner attachments (`crosslink network attachment --help`).
+    Network(cli::NetworkArgs),
     /// Admin client for a running crosslink, e.g. `admin tokens create`.
     Admin(cli::AdminArgs),
 }
@@ -42,6 +44,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Router(args) => router::run(args).await,
             Command::Vpcs(args) => cli::vpcs(args),
+            Command::Network(args) => cli::network(args),
             Command::Admin(args) => cli::admin(args),
         }
     });

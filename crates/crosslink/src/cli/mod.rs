@@ -1,7 +1,9 @@
-//! The doctl-style client: `crosslink vpcs ...`, `crosslink vpcs peerings ...` and
-//! `crosslink admin tokens create`. Flags, aliases, columns and error lines follow doctl so
-//! its muscle memory and scripts carry over; the JSON types are the server's own.
+//! The doctl-style client: `crosslink vpcs ...`, `crosslink vpcs peerings ...`,
+//! `crosslink network attachment ...` and `crosslink admin tokens create`. Flags, aliases,
+//! columns and error lines follow doctl so its muscle memory and scripts carry over; `-o json`
+//! prints the server's own types, except where doctl's shape differs (partner attachments).
 
+mod attachments;
 mod http;
 mod peerings;
 mod table;
@@ -16,14 +18,24 @@ use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
+pub use attachments::NetworkArgs;
 pub use tokens::{run as admin, AdminArgs};
 pub use vpcs::VpcsArgs;
 
-/// Under `-o json` doctl reports a failure as `{"errors":[{"detail":...}]}` on stdout (exit 1),
-/// so a script reading JSON always gets JSON; text mode leaves the `Error: ...` line to main.
 pub fn vpcs(args: VpcsArgs) -> Result<()> {
     let output = args.output();
-    match vpcs::run(args) {
+    json_errors(output, vpcs::run(args))
+}
+
+pub fn network(args: NetworkArgs) -> Result<()> {
+    let output = args.output();
+    json_errors(output, attachments::run(args))
+}
+
+/// Under `-o json` doctl reports a failure as `{"errors":[{"detail":...}]}` on stdout (exit 1),
+/// so a script reading JSON always gets JSON; text mode leaves the `Error: ...` line to main.
+fn json_errors(output: Output, result: Result<()>) -> Result<()> {
+    match result {
         Err(err) if output == Output::Json => {
             let body = serde_json::json!({"errors": [{"detail": format!("{err:#}")}]});
             println!("{body}");
@@ -39,7 +51,7 @@ enum Output {
     Json,
 }
 
-/// doctl's global flags, given to every `vpcs` subcommand.
+/// doctl's global flags, given to every `vpcs` and `network` subcommand.
 #[derive(Args)]
 struct Global {
     /// API token (a `crosslink admin tokens create` value under `--auth strict`).
@@ -133,9 +145,21 @@ impl Ctx {
         items: &[T],
         view: &table::View,
     ) -> Result<()> {
+        self.show_with(columns, items, view, items)
+    }
+
+    /// `show` with a JSON form of its own: what `-o json` prints when doctl's shape differs
+    /// from the server's (a wrapper object, a bare object instead of an array).
+    fn show_with<T, J: Serialize + ?Sized>(
+        &self,
+        columns: &[table::Column<T>],
+        items: &[T],
+        view: &table::View,
+        json: &J,
+    ) -> Result<()> {
         let out = match self.output {
             Output::Text => table::render(columns, items, view)?,
-            Output::Json => table::json(items)?,
+            Output::Json => table::json(json)?,
         };
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(out.as_bytes())?;
@@ -159,6 +183,17 @@ fn confirm_delete(what: &str, force: bool) -> Result<()> {
         "y" | "ye" | "yes" => Ok(()),
         _ => bail!("operation aborted"),
     }
+}
+
+/// `--wait` and `--wait-interval`, on the commands that start something asynchronous.
+#[derive(Args)]
+struct Wait {
+    /// Block until the operation has finished.
+    #[arg(long)]
+    wait: bool,
+    /// How often `--wait` polls, e.g. 500ms, 2s.
+    #[arg(long, default_value = "1s", value_parser = parse_interval)]
+    wait_interval: Duration,
 }
 
 /// `--wait-interval`: `500ms`, `2s`, `1m` or plain seconds.
@@ -204,6 +239,52 @@ fn wait_for(what: &str, interval: Duration, mut check: impl FnMut() -> Result<bo
         eprintln!();
     }
     bail!("gave up {what} after 360 polls")
+}
+
+/// `--wait` after a create: polls `get` until `state` says `target`, and returns what it saw
+/// last. `ERROR` fails at once. `noun` names the kind in the messages ("VPC peering").
+fn wait_for_state<T>(
+    noun: &str,
+    id: &str,
+    target: &str,
+    interval: Duration,
+    mut get: impl FnMut() -> Result<T>,
+    state: fn(&T) -> &str,
+) -> Result<T> {
+    let mut last = None;
+    wait_for(
+        &format!("waiting for the {noun} to become {target}"),
+        interval,
+        || {
+            let item = get()?;
+            if state(&item) == "ERROR" {
+                bail!("{noun} {id} failed: it entered ERROR");
+            }
+            let done = state(&item) == target;
+            last = Some(item);
+            Ok(done)
+        },
+    )?;
+    Ok(last.expect("a finished wait saw the resource"))
+}
+
+/// `--wait` after a delete, as doctl: done on a 404 whose message says "not found", or on
+/// state `DELETED`.
+fn wait_for_deletion<T>(
+    noun: &str,
+    interval: Duration,
+    mut get: impl FnMut() -> Result<T>,
+    state: fn(&T) -> &str,
+) -> Result<()> {
+    wait_for(
+        &format!("waiting for the {noun} to be deleted"),
+        interval,
+        || match get() {
+            Ok(item) => Ok(state(&item) == "DELETED"),
+            Err(e) if http::is_not_found(&e) => Ok(true),
+            Err(e) => Err(e),
+        },
+    )
 }
 
 #[cfg(test)]

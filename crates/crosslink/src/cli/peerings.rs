@@ -1,30 +1,18 @@
 //! `crosslink vpcs peerings`: doctl's peering commands against `/v2/vpc_peerings`.
 
-use super::http::is_not_found;
 use super::table::{go_time, Column, View};
-use super::{confirm_delete, parse_interval, wait_for, Ctx, ListFlags};
+use super::{confirm_delete, wait_for_deletion, wait_for_state, Ctx, ListFlags, Wait};
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use crosslink_api_digitalocean::wire::{
     percent_encode, VpcPeering, VpcPeeringCreateRequest, VpcPeeringRoot, VpcPeeringUpdateRequest,
     VpcPeeringsPage,
 };
-use std::time::Duration;
 
 #[derive(Args)]
 pub struct PeeringsArgs {
     #[command(subcommand)]
     command: PeeringsCommand,
-}
-
-#[derive(Args)]
-struct Wait {
-    /// Block until the operation has finished.
-    #[arg(long)]
-    wait: bool,
-    /// How often `--wait` polls, e.g. 500ms, 2s.
-    #[arg(long, default_value = "1s", value_parser = parse_interval)]
-    wait_interval: Duration,
 }
 
 #[derive(Subcommand)]
@@ -119,25 +107,22 @@ pub fn run(ctx: &Ctx, args: PeeringsArgs) -> Result<()> {
             }
             let body = VpcPeeringCreateRequest { name, vpc_ids };
             let url = ctx.api.url("/v2/vpc_peerings");
-            let mut peering = ctx.api.json::<VpcPeeringRoot>("POST", &url, Some(&body))?;
+            let mut peering = ctx
+                .api
+                .json::<VpcPeeringRoot>("POST", &url, Some(&body))?
+                .vpc_peering;
             if wait.wait {
-                let id = peering.vpc_peering.id.clone();
-                wait_for(
-                    "waiting for the peering to become ACTIVE",
+                let id = peering.id.clone();
+                peering = wait_for_state(
+                    "VPC peering",
+                    &id,
+                    "ACTIVE",
                     wait.wait_interval,
-                    || {
-                        let p = get(ctx, &id)?;
-                        match p.status.as_str() {
-                            "ACTIVE" => {}
-                            "ERROR" => bail!("VPC peering {id} failed: status ERROR"),
-                            _ => return Ok(false),
-                        }
-                        peering.vpc_peering = p;
-                        Ok(true)
-                    },
+                    || get(ctx, &id),
+                    |p| &p.status,
                 )?;
             }
-            ctx.show(COLUMNS, &[peering.vpc_peering], &View::default())
+            ctx.show(COLUMNS, &[peering], &View::default())
         }
         PeeringsCommand::Update { peering_id, name } => {
             let body = VpcPeeringUpdateRequest { name };
@@ -154,14 +139,11 @@ pub fn run(ctx: &Ctx, args: PeeringsArgs) -> Result<()> {
             ctx.api
                 .call("DELETE", &peering_url(ctx, &peering_id), None)?;
             if wait.wait {
-                wait_for(
-                    "waiting for the peering to be deleted",
+                wait_for_deletion(
+                    "VPC peering",
                     wait.wait_interval,
-                    || match get(ctx, &peering_id) {
-                        Ok(p) => Ok(p.status == "DELETED"),
-                        Err(e) if is_not_found(&e) => Ok(true),
-                        Err(e) => Err(e),
-                    },
+                    || get(ctx, &peering_id),
+                    |p| &p.status,
                 )?;
             }
             Ok(())

@@ -105,9 +105,9 @@ fn align(rows: &[Vec<String>]) -> String {
     out
 }
 
-/// `-o json`: doctl prints the displayed objects as an indented array.
-pub fn json<T: Serialize>(items: &[T]) -> Result<String> {
-    Ok(serde_json::to_string_pretty(items)? + "\n")
+/// `-o json`: doctl prints the displayed objects indented, mostly as an array.
+pub fn json<J: Serialize + ?Sized>(value: &J) -> Result<String> {
+    Ok(serde_json::to_string_pretty(value)? + "\n")
 }
 
 /// Go prints a `time.Time` as `2006-01-02 15:04:05.999999999 -0700 MST`; doctl's tables show
