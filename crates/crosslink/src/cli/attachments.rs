@@ -196,7 +196,7 @@ impl CreateArgs {
         };
         Ok(PartnerAttachmentCreateRequest {
             name: self.name.clone(),
-            connection_bandwidth_in_mbps: self.connection_bandwidth_in_mbps,
+            connection_bandwidth_in_mbps: i64::from(self.connection_bandwidth_in_mbps),
             region: self.region.clone(),
             naas_provider: self.naas_provider.clone(),
             vpc_ids: self.vpc_ids.clone(),
