@@ -18,6 +18,15 @@ pub struct Server {
 impl Server {
     /// Starts with `--admin-token` set to a fresh value unless `extra` sets one.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        Self::start_with(data_dir, extra, None)
+    }
+
+    /// Like `start`, with debug logging written to `log` (to check what never gets logged).
+    pub fn start_logging(data_dir: &Path, extra: &[&str], log: &Path) -> Server {
+        Self::start_with(data_dir, extra, Some(log))
+    }
+
+    fn start_with(data_dir: &Path, extra: &[&str], log: Option<&Path>) -> Server {
         let admin_token = format!("test-admin-{}", uuid::Uuid::new_v4().simple());
         let token_args: Vec<&str> = if extra.contains(&"--admin-token") {
             Vec::new()
@@ -46,8 +55,15 @@ impl Server {
             .arg(data_dir)
             .args(&token_args)
             .args(extra)
+            .env(
+                "CROSSLINK_LOG",
+                if log.is_some() { "debug" } else { "warn" },
+            )
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(match log {
+                Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
+                None => Stdio::inherit(),
+            })
             .spawn()
             .expect("spawn crosslink serve");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
