@@ -46,6 +46,17 @@ def main() -> None:
     doomed_peerings = [peer("seed-doomed-1", "nyc1-1", "nyc1-2"), peer("seed-doomed-2", "nyc1-3", "ams3-0")]
     doomed_vpcs = [vpcs[f"seed-sfo3-{i}"] for i in (1, 2)]
 
+    # Partner attachments in the nyc metro: some to read and change, some for DELETE.
+    def attach(name: str, vpc_name: str) -> str:
+        body = {
+            "name": name, "region": "nyc", "connection_bandwidth_in_mbps": 1000,
+            "naas_provider": "MEGAPORT", "vpc_ids": [vpcs[vpc_name]],
+        }
+        return api("POST", "/v2/partner_network_connect/attachments", body)["partner_attachment"]["id"]
+
+    attachments = [attach("seed-pa-0", "seed-nyc1-0"), attach("seed-pa-1", "seed-nyc1-1")]
+    doomed_attachments = [attach("seed-pa-doomed-0", "seed-nyc1-2"), attach("seed-pa-doomed-1", "seed-nyc1-3")]
+
     def table(name: str, values: list[str]) -> str:
         return f"[dictionaries.{name}]\nvalues = {json.dumps(values)}\n"
 
@@ -57,6 +68,9 @@ def main() -> None:
     print(table("doomed_vpc_ids", doomed_vpcs))
     print(table("doomed_peering_ids", doomed_peerings))
     print(table("regions", regions))
+    print(table("pa_ids", attachments + doomed_attachments))
+    print(table("doomed_pa_ids", doomed_attachments))
+    print(table("nyc_vpc_ids", [vpcs[f"seed-nyc1-{i}"] for i in range(4)]))
 
 
 if __name__ == "__main__":

@@ -64,6 +64,16 @@ fn bgp_request(b: wire::AttachmentBgpRequest) -> BgpRequest {
     }
 }
 
+/// The spec does not mark these request bodies required, so an absent body is an empty
+/// object: a create then lacks its fields (422), a PATCH changes nothing.
+fn optional_body<T: serde::de::DeserializeOwned>(raw: &Bytes) -> ApiResult<T> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        body(&Bytes::from_static(b"{}"))
+    } else {
+        body(raw)
+    }
+}
+
 fn attachment_id(raw: &str) -> ApiResult<Uuid> {
     id(raw, Kind::PartnerAttachment)
 }
@@ -79,7 +89,7 @@ pub async fn list(c: Ctx, l: Listing) -> ApiResult<Json<wire::PartnerAttachments
 }
 
 pub async fn create(c: Ctx, raw: Bytes) -> ApiResult<Response> {
-    let req: wire::PartnerAttachmentCreateRequest = body(&raw)?;
+    let req: wire::PartnerAttachmentCreateRequest = optional_body(&raw)?;
     let parent = match req.parent_uuid.as_deref().filter(|p| !p.is_empty()) {
         None => None,
         Some(p) => Some(crosslink_domain::parse_resource_id(p).ok_or_else(|| {
@@ -123,7 +133,7 @@ pub async fn get(
 
 pub async fn patch(c: Ctx, Path(pa_id): Path<String>, raw: Bytes) -> ApiResult<Response> {
     let id = attachment_id(&pa_id)?;
-    let req: wire::PartnerAttachmentUpdateRequest = body(&raw)?;
+    let req: wire::PartnerAttachmentUpdateRequest = optional_body(&raw)?;
     let update = AttachmentUpdate {
         name: req.name,
         vpc_ids: req.vpc_ids.as_deref().map(vpc_ids).transpose()?,

@@ -239,7 +239,8 @@ pub struct PartnerAttachment {
     pub redundancy_zone: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub parent_uuid: Option<String>,
-    #[serde(default)]
+    /// The spec gives it `minItems: 1`, so it is left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub children: Vec<String>,
 }
 
