@@ -124,7 +124,6 @@ impl Control {
             description: req.description.unwrap_or_default(),
             seed_default: (self.default_vpcs == DefaultVpcs::Seeded).then(Uuid::new_v4),
         };
-        vpc::validate_create(&create)?;
         Ok(self
             .store
             .create_vpc(team, create, Uuid::new_v4(), self.now())
@@ -210,7 +209,6 @@ impl Control {
         name: &str,
         vpc: Option<Uuid>,
     ) -> Result<VpcPeering> {
-        peering::validate_peering_name(name)?;
         Ok(self.store.rename_peering(team, id, name, vpc).await?)
     }
 

@@ -1,9 +1,11 @@
-//! Persistence for crosslink. [`Store`] holds queries and transactions: reads for the APIs,
-//! the lifecycle machinery every asynchronous resource shares, and [`Store::transact`], which
-//! runs a rule written over the narrow [`Tx`] port as one atomic write. (The VPC and peering
-//! writes predate the port and still take their domain rules' verdicts inside the backend.)
+//! Persistence for crosslink. A backend implements [`Store`]'s queries (reads for the APIs, the
+//! lifecycle machinery every asynchronous resource shares) and the narrow transactional port
+//! [`Tx`]; every write that reads, decides and writes is a rule written once over `Tx` (VPCs
+//! and peerings in [`rules`], partner attachments and service keys in `control`) and run as one
+//! atomic write by [`transact`]. A new backend adds queries, never rules.
 
 pub mod conformance;
+pub mod rules;
 mod sqlite;
 mod sqlite_tx;
 mod tx;
@@ -107,13 +109,27 @@ pub struct ApiToken {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    // VPCs
-    async fn create_vpc(&self, team: &TeamId, req: VpcCreate, id: Uuid, now: Millis)
-        -> Result<Vpc>;
+    // VPCs. Writes are provided: the rules in `rules` run over this backend's `Tx`.
+    async fn create_vpc(
+        &self,
+        team: &TeamId,
+        req: VpcCreate,
+        id: Uuid,
+        now: Millis,
+    ) -> Result<Vpc> {
+        let team = team.clone();
+        transact(self, move |tx| rules::create_vpc(tx, &team, req, id, now)).await
+    }
     async fn get_vpc(&self, team: &TeamId, id: Uuid) -> Result<Vpc>;
     async fn list_vpcs(&self, team: &TeamId, page: PageRequest) -> Result<(Vec<Vpc>, u64)>;
-    async fn update_vpc(&self, team: &TeamId, id: Uuid, update: VpcUpdate) -> Result<Vpc>;
-    async fn delete_vpc(&self, team: &TeamId, id: Uuid) -> Result<()>;
+    async fn update_vpc(&self, team: &TeamId, id: Uuid, update: VpcUpdate) -> Result<Vpc> {
+        let team = team.clone();
+        transact(self, move |tx| rules::update_vpc(tx, &team, id, update)).await
+    }
+    async fn delete_vpc(&self, team: &TeamId, id: Uuid) -> Result<()> {
+        let team = team.clone();
+        transact(self, move |tx| rules::delete_vpc(tx, &team, id)).await
+    }
 
     // VPC peerings
     /// Creates a peering in `PROVISIONING` with its first step due at `next_due`.
@@ -125,7 +141,13 @@ pub trait Store: Send + Sync + 'static {
         id: Uuid,
         now: Millis,
         next_due: Option<Millis>,
-    ) -> Result<VpcPeering>;
+    ) -> Result<VpcPeering> {
+        let (team, name) = (team.clone(), name.to_owned());
+        transact(self, move |tx| {
+            rules::create_peering(tx, &team, &name, vpc_ids, id, now, next_due)
+        })
+        .await
+    }
     async fn get_peering(&self, team: &TeamId, id: Uuid) -> Result<VpcPeering>;
     async fn list_peerings(
         &self,
@@ -140,7 +162,13 @@ pub trait Store: Send + Sync + 'static {
         id: Uuid,
         name: &str,
         vpc: Option<Uuid>,
-    ) -> Result<VpcPeering>;
+    ) -> Result<VpcPeering> {
+        let (team, name) = (team.clone(), name.to_owned());
+        transact(self, move |tx| {
+            rules::rename_peering(tx, &team, id, &name, vpc)
+        })
+        .await
+    }
     /// Moves a peering to `DELETING`; idempotent for one already deleting.
     async fn delete_peering(
         &self,
@@ -148,7 +176,13 @@ pub trait Store: Send + Sync + 'static {
         id: Uuid,
         now: Millis,
         next_due: Option<Millis>,
-    ) -> Result<VpcPeering>;
+    ) -> Result<VpcPeering> {
+        let team = team.clone();
+        transact(self, move |tx| {
+            rules::delete_peering(tx, &team, id, now, next_due)
+        })
+        .await
+    }
 
     // Lifecycles
     /// Leases up to `limit` resources whose step is due at `now`, for `lease_ms`.
@@ -229,8 +263,8 @@ pub trait Store: Send + Sync + 'static {
 
 /// Runs a rule over the transactional port as one atomic write: everything it writes commits
 /// together or not at all, and no other write interleaves.
-pub async fn transact<T: Send + 'static>(
-    store: &dyn Store,
+pub async fn transact<S: Store + ?Sized, T: Send + 'static>(
+    store: &S,
     rule: impl FnOnce(&dyn Tx) -> Result<T> + Send + 'static,
 ) -> Result<T> {
     let out = store

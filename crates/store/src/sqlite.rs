@@ -21,9 +21,9 @@ use crosslink_domain::attachment::PartnerAttachment;
 use crosslink_domain::megaport::company::Company;
 use crosslink_domain::megaport::port::Port;
 use crosslink_domain::megaport::service_key::ServiceKey;
-use crosslink_domain::peering::{self, PeeringStatus, VpcPeering};
+use crosslink_domain::peering::{PeeringStatus, VpcPeering};
 use crosslink_domain::time::Millis;
-use crosslink_domain::vpc::{self, Vpc, VpcCreate, VpcUpdate};
+use crosslink_domain::vpc::Vpc;
 use crosslink_domain::{DomainError, Kind, ResourceType, Step, TeamId, TenantId};
 use ipnet::Ipv4Net;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -290,7 +290,8 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 
 // ---- row mapping -----------------------------------------------------------------------------
 
-const VPC_COLS: &str = "id, team, name, description, region, ip_range, is_default, created_at";
+pub(crate) const VPC_COLS: &str =
+    "id, team, name, description, region, ip_range, is_default, created_at";
 
 pub(crate) fn parse_uuid(s: String) -> rusqlite::Result<Uuid> {
     Uuid::parse_str(&s).map_err(|e| {
@@ -298,7 +299,7 @@ pub(crate) fn parse_uuid(s: String) -> rusqlite::Result<Uuid> {
     })
 }
 
-fn vpc_row(r: &Row<'_>) -> rusqlite::Result<Vpc> {
+pub(crate) fn vpc_row(r: &Row<'_>) -> rusqlite::Result<Vpc> {
     let range: String = r.get(5)?;
     Ok(Vpc {
         id: parse_uuid(r.get(0)?)?,
@@ -314,9 +315,9 @@ fn vpc_row(r: &Row<'_>) -> rusqlite::Result<Vpc> {
     })
 }
 
-const PEERING_COLS: &str = "id, team, name, vpc_a, vpc_b, status, created_at";
+pub(crate) const PEERING_COLS: &str = "id, team, name, vpc_a, vpc_b, status, created_at";
 
-fn peering_row(r: &Row<'_>) -> rusqlite::Result<VpcPeering> {
+pub(crate) fn peering_row(r: &Row<'_>) -> rusqlite::Result<VpcPeering> {
     let status: String = r.get(5)?;
     Ok(VpcPeering {
         id: parse_uuid(r.get(0)?)?,
@@ -334,7 +335,7 @@ fn peering_row(r: &Row<'_>) -> rusqlite::Result<VpcPeering> {
     })
 }
 
-fn range_bounds(net: &Ipv4Net) -> (i64, i64) {
+pub(crate) fn range_bounds(net: &Ipv4Net) -> (i64, i64) {
     (
         i64::from(u32::from(net.network())),
         i64::from(u32::from(net.broadcast())),
@@ -353,7 +354,7 @@ fn vpc_by_id(c: &Connection, team: &TeamId, id: Uuid) -> Result<Vpc> {
     vpc_by_id_opt(c, team, id)?.ok_or_else(|| DomainError::not_found(Kind::Vpc, id).into())
 }
 
-fn vpc_by_name(c: &Connection, team: &TeamId, name: &str) -> Result<Option<Vpc>> {
+pub(crate) fn vpc_by_name(c: &Connection, team: &TeamId, name: &str) -> Result<Option<Vpc>> {
     Ok(c.prepare_cached(&format!(
         "SELECT {VPC_COLS} FROM vpcs WHERE team = ?1 AND name = ?2"
     ))?
@@ -363,7 +364,11 @@ fn vpc_by_name(c: &Connection, team: &TeamId, name: &str) -> Result<Option<Vpc>>
 
 /// The team's VPC with the highest range start at or before `net`'s end: since a team's ranges
 /// never overlap, it is the only one that can overlap `net`.
-fn vpc_overlap_candidate(c: &Connection, team: &TeamId, net: &Ipv4Net) -> Result<Option<Vpc>> {
+pub(crate) fn vpc_overlap_candidate(
+    c: &Connection,
+    team: &TeamId,
+    net: &Ipv4Net,
+) -> Result<Option<Vpc>> {
     let (_, end) = range_bounds(net);
     Ok(c.prepare_cached(&format!(
         "SELECT {VPC_COLS} FROM vpcs WHERE team = ?1 AND ip_start <= ?2 ORDER BY ip_start DESC LIMIT 1"
@@ -372,7 +377,7 @@ fn vpc_overlap_candidate(c: &Connection, team: &TeamId, net: &Ipv4Net) -> Result
     .optional()?)
 }
 
-fn peering_by_id(c: &Connection, team: &TeamId, id: Uuid) -> Result<VpcPeering> {
+pub(crate) fn peering_by_id(c: &Connection, team: &TeamId, id: Uuid) -> Result<VpcPeering> {
     c.prepare_cached(&format!(
         "SELECT {PEERING_COLS} FROM vpc_peerings WHERE team = ?1 AND id = ?2"
     ))?
@@ -397,7 +402,7 @@ pub(crate) fn record_event(
     Ok(())
 }
 
-fn insert_vpc(c: &Connection, v: &Vpc) -> Result<()> {
+pub(crate) fn insert_vpc(c: &Connection, v: &Vpc) -> Result<()> {
     let (start, end) = range_bounds(&v.ip_range);
     c.prepare_cached(
         "INSERT INTO vpcs (id, team, name, description, region, ip_range, ip_start, ip_end, is_default, created_at)
@@ -418,18 +423,7 @@ fn insert_vpc(c: &Connection, v: &Vpc) -> Result<()> {
     Ok(())
 }
 
-/// A /20 that overlaps none of the team's VPCs, nor `reserved` (a range about to be taken).
-fn free_range(c: &Connection, team: &TeamId, reserved: Option<Ipv4Net>) -> Result<Ipv4Net> {
-    let mut taken = c
-        .prepare_cached("SELECT ip_range FROM vpcs WHERE team = ?1")?
-        .query_map(params![team.0], |r| r.get::<_, String>(0))?
-        .filter_map(|r| r.ok().and_then(|s| s.parse().ok()))
-        .collect::<Vec<Ipv4Net>>();
-    taken.extend(reserved);
-    Ok(vpc::pick_free_range(&taken)?)
-}
-
-fn count(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<u64> {
+pub(crate) fn count(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<u64> {
     Ok(c.prepare_cached(sql)?
         .query_row(p, |r| r.get::<_, i64>(0))? as u64)
 }
@@ -438,66 +432,6 @@ fn count(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<u64> {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn create_vpc(
-        &self,
-        team: &TeamId,
-        req: VpcCreate,
-        id: Uuid,
-        now: Millis,
-    ) -> Result<Vpc> {
-        let team = team.clone();
-        self.write(move |tx| {
-            vpc::validate_create(&req)?;
-            vpc::check_name_free(&req.name, vpc_by_name(tx, &team, &req.name)?.as_ref(), None)?;
-            if let Some(net) = &req.ip_range {
-                vpc::check_no_overlap(net, vpc_overlap_candidate(tx, &team, net)?.as_ref())?;
-            }
-            let first_in_region = count(
-                tx,
-                "SELECT EXISTS (SELECT 1 FROM vpcs WHERE team = ?1 AND region = ?2)",
-                params![team.0, req.region],
-            )? == 0;
-            // Under `Seeded`, the region's default comes first, unless the request is for
-            // that very name (or a VPC elsewhere already holds it): then the request is it.
-            let mut seeded = false;
-            if let (true, Some(seed_id)) = (first_in_region, req.seed_default) {
-                let name = vpc::region_default_name(&req.region);
-                if name != req.name && vpc_by_name(tx, &team, &name)?.is_none() {
-                    insert_vpc(
-                        tx,
-                        &Vpc {
-                            id: seed_id,
-                            team: team.clone(),
-                            name,
-                            description: String::new(),
-                            region: req.region.clone(),
-                            ip_range: free_range(tx, &team, req.ip_range)?,
-                            default: true,
-                            created_at: now,
-                        },
-                    )?;
-                    seeded = true;
-                }
-            }
-            let v = Vpc {
-                id,
-                team: team.clone(),
-                ip_range: match req.ip_range {
-                    Some(net) => net,
-                    None => free_range(tx, &team, None)?,
-                },
-                name: req.name,
-                description: req.description,
-                region: req.region,
-                default: first_in_region && !seeded,
-                created_at: now,
-            };
-            insert_vpc(tx, &v)?;
-            Ok(v)
-        })
-        .await
-    }
-
     async fn get_vpc(&self, team: &TeamId, id: Uuid) -> Result<Vpc> {
         let team = team.clone();
         self.read(move |c| vpc_by_id(c, &team, id)).await
@@ -525,103 +459,6 @@ impl Store for SqliteStore {
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok((items, total))
-        })
-        .await
-    }
-
-    async fn update_vpc(&self, team: &TeamId, id: Uuid, update: VpcUpdate) -> Result<Vpc> {
-        let team = team.clone();
-        self.write(move |tx| {
-            let current = vpc_by_id(tx, &team, id)?;
-            let (next, demote_previous) = vpc::apply_update(&current, &update)?;
-            if next.name != current.name {
-                vpc::check_name_free(&next.name, vpc_by_name(tx, &team, &next.name)?.as_ref(), Some(id))?;
-            }
-            if demote_previous {
-                tx.prepare_cached("UPDATE vpcs SET is_default = 0 WHERE team = ?1 AND region = ?2 AND is_default = 1")?
-                    .execute(params![team.0, next.region])?;
-            }
-            tx.prepare_cached(
-                "UPDATE vpcs SET name = ?3, description = ?4, is_default = ?5 WHERE team = ?1 AND id = ?2",
-            )?
-            .execute(params![team.0, id.to_string(), next.name, next.description, next.default])?;
-            Ok(next)
-        })
-        .await
-    }
-
-    async fn delete_vpc(&self, team: &TeamId, id: Uuid) -> Result<()> {
-        let team = team.clone();
-        self.write(move |tx| {
-            let v = vpc_by_id(tx, &team, id)?;
-            let peerings = count(
-                tx,
-                "SELECT COUNT(*) FROM vpc_peerings WHERE team = ?1 AND (vpc_a = ?2 OR vpc_b = ?2)",
-                params![team.0, id.to_string()],
-            )?;
-            let attachments = count(
-                tx,
-                "SELECT COUNT(*) FROM attachment_vpcs WHERE team = ?1 AND vpc_id = ?2",
-                params![team.0, id.to_string()],
-            )?;
-            // Members (droplets, clusters) arrive with later features; none can exist yet.
-            vpc::check_deletable(&v, 0, peerings, attachments)?;
-            tx.prepare_cached("DELETE FROM vpcs WHERE team = ?1 AND id = ?2")?
-                .execute(params![team.0, id.to_string()])?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn create_peering(
-        &self,
-        team: &TeamId,
-        name: &str,
-        vpc_ids: [Uuid; 2],
-        id: Uuid,
-        now: Millis,
-        next_due: Option<Millis>,
-    ) -> Result<VpcPeering> {
-        let team = team.clone();
-        let name = name.to_owned();
-        self.write(move |tx| {
-            let a = vpc_by_id(tx, &team, vpc_ids[0])?;
-            let b = vpc_by_id(tx, &team, vpc_ids[1])?;
-            let existing = tx
-                .prepare_cached(&format!(
-                    "SELECT {PEERING_COLS} FROM vpc_peerings WHERE team = ?1 AND (vpc_a IN (?2, ?3) OR vpc_b IN (?2, ?3))"
-                ))?
-                .query_map(params![team.0, a.id.to_string(), b.id.to_string()], peering_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            let name_holder = tx
-                .prepare_cached(&format!("SELECT {PEERING_COLS} FROM vpc_peerings WHERE team = ?1 AND name = ?2"))?
-                .query_row(params![team.0, name], peering_row)
-                .optional()?;
-            peering::check_create(&name, &a, &b, &existing, name_holder.as_ref())?;
-            let p = VpcPeering {
-                id,
-                team: team.clone(),
-                name,
-                vpc_ids,
-                status: PeeringStatus::Provisioning,
-                created_at: now,
-            };
-            tx.prepare_cached(
-                "INSERT INTO vpc_peerings (id, team, name, vpc_a, vpc_b, status, generation, next_transition_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
-            )?
-            .execute(params![
-                p.id.to_string(),
-                p.team.0,
-                p.name,
-                p.vpc_ids[0].to_string(),
-                p.vpc_ids[1].to_string(),
-                p.status.as_str(),
-                next_due,
-                now
-            ])?;
-            record_event(tx, now, &TenantId::from(&team), ResourceType::VpcPeering.as_str(), id, None, Some(p.status.as_str()))?;
-            Ok(p)
         })
         .await
     }
@@ -659,70 +496,6 @@ impl Store for SqliteStore {
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok((items, total))
-        })
-        .await
-    }
-
-    async fn rename_peering(
-        &self,
-        team: &TeamId,
-        id: Uuid,
-        name: &str,
-        vpc: Option<Uuid>,
-    ) -> Result<VpcPeering> {
-        let team = team.clone();
-        let name = name.to_owned();
-        self.write(move |tx| {
-            if let Some(vpc) = vpc {
-                vpc_by_id(tx, &team, vpc)?;
-            }
-            let mut p = peering_by_id(tx, &team, id)?;
-            if vpc.is_some_and(|v| !p.vpc_ids.contains(&v)) {
-                return Err(DomainError::not_found(Kind::VpcPeering, id).into());
-            }
-            if p.name != name {
-                let taken = count(
-                    tx,
-                    "SELECT COUNT(*) FROM vpc_peerings WHERE team = ?1 AND name = ?2",
-                    params![team.0, name],
-                )? > 0;
-                if taken {
-                    return Err(DomainError::conflict(
-                        Kind::VpcPeering,
-                        format!("a VPC peering named '{name}' already exists in this team"),
-                    )
-                    .into());
-                }
-                tx.prepare_cached("UPDATE vpc_peerings SET name = ?3 WHERE team = ?1 AND id = ?2")?
-                    .execute(params![team.0, id.to_string(), name])?;
-                p.name = name;
-            }
-            Ok(p)
-        })
-        .await
-    }
-
-    async fn delete_peering(
-        &self,
-        team: &TeamId,
-        id: Uuid,
-        now: Millis,
-        next_due: Option<Millis>,
-    ) -> Result<VpcPeering> {
-        let team = team.clone();
-        self.write(move |tx| {
-            let mut p = peering_by_id(tx, &team, id)?;
-            if p.status == PeeringStatus::Deleting {
-                return Ok(p);
-            }
-            tx.prepare_cached(
-                "UPDATE vpc_peerings SET status = 'DELETING', generation = generation + 1,
-                 next_transition_at = ?3, lease_owner = NULL, lease_until = NULL WHERE team = ?1 AND id = ?2",
-            )?
-            .execute(params![team.0, id.to_string(), next_due])?;
-            record_event(tx, now, &TenantId::from(&team), ResourceType::VpcPeering.as_str(), id, Some(p.status.as_str()), Some("DELETING"))?;
-            p.status = PeeringStatus::Deleting;
-            Ok(p)
         })
         .await
     }

@@ -1,15 +1,20 @@
 //! SQLite's side of the transactional port: plain queries over the writer connection, inside
 //! the transaction (and savepoint) the writer thread opened. No rules here.
 
-use crate::sqlite::{parse_uuid, record_event, vpc_by_id_opt};
+use crate::sqlite::{
+    count, insert_vpc, parse_uuid, peering_row, record_event, vpc_by_id_opt, vpc_by_name,
+    vpc_overlap_candidate, PEERING_COLS,
+};
 use crate::tx::{LifecycleRow, Tx};
 use crate::{Result, StoreError};
 use crosslink_domain::attachment::{AttachmentState, Bgp, PartnerAttachment, RedundancyZone};
 use crosslink_domain::megaport::company::CompanyUid;
 use crosslink_domain::megaport::port::{DiversityZone, Port};
 use crosslink_domain::megaport::service_key::{KeyStatus, ServiceKey};
+use crosslink_domain::peering::VpcPeering;
 use crosslink_domain::time::Millis;
 use crosslink_domain::{ResourceType, TeamId, TenantId, Vpc};
+use ipnet::Ipv4Net;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use uuid::Uuid;
 
@@ -147,6 +152,143 @@ fn write_vpcs(c: &Connection, a: &PartnerAttachment) -> Result<()> {
 impl Tx for SqliteTx<'_> {
     fn vpc(&self, team: &TeamId, id: Uuid) -> Result<Option<Vpc>> {
         vpc_by_id_opt(self.0, team, id)
+    }
+
+    fn vpc_by_name(&self, team: &TeamId, name: &str) -> Result<Option<Vpc>> {
+        vpc_by_name(self.0, team, name)
+    }
+
+    fn vpc_overlap_candidate(&self, team: &TeamId, net: &Ipv4Net) -> Result<Option<Vpc>> {
+        vpc_overlap_candidate(self.0, team, net)
+    }
+
+    fn region_has_vpc(&self, team: &TeamId, region: &str) -> Result<bool> {
+        Ok(count(
+            self.0,
+            "SELECT EXISTS (SELECT 1 FROM vpcs WHERE team = ?1 AND region = ?2)",
+            params![team.0, region],
+        )? > 0)
+    }
+
+    fn vpc_ranges(&self, team: &TeamId) -> Result<Vec<Ipv4Net>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT ip_range FROM vpcs WHERE team = ?1")?
+            .query_map(params![team.0], |r| r.get::<_, String>(0))?
+            .filter_map(|r| r.ok().and_then(|s| s.parse().ok()))
+            .collect())
+    }
+
+    fn insert_vpc(&self, v: &Vpc) -> Result<()> {
+        insert_vpc(self.0, v)
+    }
+
+    fn update_vpc(&self, v: &Vpc) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE vpcs SET name = ?3, description = ?4, is_default = ?5 WHERE team = ?1 AND id = ?2",
+            )?
+            .execute(params![v.team.0, v.id.to_string(), v.name, v.description, v.default])?;
+        Ok(())
+    }
+
+    fn clear_region_default(&self, team: &TeamId, region: &str) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE vpcs SET is_default = 0 WHERE team = ?1 AND region = ?2 AND is_default = 1",
+            )?
+            .execute(params![team.0, region])?;
+        Ok(())
+    }
+
+    fn delete_vpc(&self, team: &TeamId, id: Uuid) -> Result<()> {
+        self.0
+            .prepare_cached("DELETE FROM vpcs WHERE team = ?1 AND id = ?2")?
+            .execute(params![team.0, id.to_string()])?;
+        Ok(())
+    }
+
+    fn vpc_usage(&self, team: &TeamId, id: Uuid) -> Result<(u64, u64)> {
+        let id = id.to_string();
+        Ok((
+            count(
+                self.0,
+                "SELECT COUNT(*) FROM vpc_peerings WHERE team = ?1 AND (vpc_a = ?2 OR vpc_b = ?2)",
+                params![team.0, id],
+            )?,
+            count(
+                self.0,
+                "SELECT COUNT(*) FROM attachment_vpcs WHERE team = ?1 AND vpc_id = ?2",
+                params![team.0, id],
+            )?,
+        ))
+    }
+
+    fn peering(&self, team: &TeamId, id: Uuid) -> Result<Option<VpcPeering>> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {PEERING_COLS} FROM vpc_peerings WHERE team = ?1 AND id = ?2"
+            ))?
+            .query_row(params![team.0, id.to_string()], peering_row)
+            .optional()?)
+    }
+
+    fn peering_by_name(&self, team: &TeamId, name: &str) -> Result<Option<VpcPeering>> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {PEERING_COLS} FROM vpc_peerings WHERE team = ?1 AND name = ?2"
+            ))?
+            .query_row(params![team.0, name], peering_row)
+            .optional()?)
+    }
+
+    fn peerings_of(&self, team: &TeamId, vpcs: &[Uuid; 2]) -> Result<Vec<VpcPeering>> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {PEERING_COLS} FROM vpc_peerings WHERE team = ?1 AND (vpc_a IN (?2, ?3) OR vpc_b IN (?2, ?3))"
+            ))?
+            .query_map(
+                params![team.0, vpcs[0].to_string(), vpcs[1].to_string()],
+                peering_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn insert_peering(&self, p: &VpcPeering, due: Option<Millis>) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO vpc_peerings (id, team, name, vpc_a, vpc_b, status, generation, next_transition_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
+            )?
+            .execute(params![
+                p.id.to_string(),
+                p.team.0,
+                p.name,
+                p.vpc_ids[0].to_string(),
+                p.vpc_ids[1].to_string(),
+                p.status.as_str(),
+                due,
+                p.created_at
+            ])?;
+        record_event(
+            self.0,
+            p.created_at,
+            &TenantId::from(&p.team),
+            ResourceType::VpcPeering.as_str(),
+            p.id,
+            None,
+            Some(p.status.as_str()),
+        )
+    }
+
+    fn rename_peering(&self, team: &TeamId, id: Uuid, name: &str) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE vpc_peerings SET name = ?3 WHERE team = ?1 AND id = ?2")?
+            .execute(params![team.0, id.to_string(), name])?;
+        Ok(())
     }
 
     fn attachment(&self, team: &TeamId, id: Uuid) -> Result<Option<PartnerAttachment>> {

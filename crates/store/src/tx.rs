@@ -7,8 +7,10 @@ use crate::Result;
 use crosslink_domain::attachment::PartnerAttachment;
 use crosslink_domain::megaport::port::{DiversityZone, Port};
 use crosslink_domain::megaport::service_key::ServiceKey;
+use crosslink_domain::peering::VpcPeering;
 use crosslink_domain::time::Millis;
 use crosslink_domain::{ResourceType, TeamId, TenantId, Vpc};
+use ipnet::Ipv4Net;
 use uuid::Uuid;
 
 /// The lifecycle columns of any asynchronous resource.
@@ -23,6 +25,27 @@ pub struct LifecycleRow {
 
 pub trait Tx {
     fn vpc(&self, team: &TeamId, id: Uuid) -> Result<Option<Vpc>>;
+    fn vpc_by_name(&self, team: &TeamId, name: &str) -> Result<Option<Vpc>>;
+    /// The team's VPC with the highest range start at or before `net`'s end: since a team's
+    /// ranges never overlap, the only one that can overlap `net`.
+    fn vpc_overlap_candidate(&self, team: &TeamId, net: &Ipv4Net) -> Result<Option<Vpc>>;
+    fn region_has_vpc(&self, team: &TeamId, region: &str) -> Result<bool>;
+    fn vpc_ranges(&self, team: &TeamId) -> Result<Vec<Ipv4Net>>;
+    fn insert_vpc(&self, v: &Vpc) -> Result<()>;
+    /// Writes name, description and the default flag.
+    fn update_vpc(&self, v: &Vpc) -> Result<()>;
+    fn clear_region_default(&self, team: &TeamId, region: &str) -> Result<()>;
+    fn delete_vpc(&self, team: &TeamId, id: Uuid) -> Result<()>;
+    /// How many peerings and partner attachments use the VPC.
+    fn vpc_usage(&self, team: &TeamId, id: Uuid) -> Result<(u64, u64)>;
+
+    fn peering(&self, team: &TeamId, id: Uuid) -> Result<Option<VpcPeering>>;
+    fn peering_by_name(&self, team: &TeamId, name: &str) -> Result<Option<VpcPeering>>;
+    /// The team's peerings that involve either VPC.
+    fn peerings_of(&self, team: &TeamId, vpcs: &[Uuid; 2]) -> Result<Vec<VpcPeering>>;
+    /// Writes a new peering with its lifecycle (generation 0) and records its creation.
+    fn insert_peering(&self, p: &VpcPeering, due: Option<Millis>) -> Result<()>;
+    fn rename_peering(&self, team: &TeamId, id: Uuid, name: &str) -> Result<()>;
 
     fn attachment(&self, team: &TeamId, id: Uuid) -> Result<Option<PartnerAttachment>>;
     fn attachment_by_name(&self, team: &TeamId, name: &str) -> Result<Option<PartnerAttachment>>;

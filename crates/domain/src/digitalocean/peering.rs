@@ -66,6 +66,21 @@ pub fn validate_peering_name(name: &str) -> Result<(), DomainError> {
     validate_name(name, "VPC peering", false)
 }
 
+/// A rename may not take another peering's name.
+pub fn check_name_free(
+    name: &str,
+    holder: Option<&VpcPeering>,
+    except: Uuid,
+) -> Result<(), DomainError> {
+    match holder {
+        Some(p) if p.id != except => Err(DomainError::conflict(
+            Kind::VpcPeering,
+            format!("a VPC peering named '{name}' already exists in this team"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The rules for joining two VPCs of one team. `existing` holds the team's peerings that involve
 /// either VPC; `name_holder` the team's peering already using the name, if any.
 pub fn check_create(

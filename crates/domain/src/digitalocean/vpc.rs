@@ -62,6 +62,17 @@ impl std::str::FromStr for DefaultVpcs {
     }
 }
 
+/// Which VPC becomes the region's default when `req` is created: whether a seeded
+/// `default-<region>` is made first (under `DefaultVpcs::Seeded`, unless the request is for that
+/// very name or a VPC elsewhere already holds it), and whether the new VPC itself is the default.
+pub fn default_plan(req: &VpcCreate, first_in_region: bool, seed_name_taken: bool) -> (bool, bool) {
+    let seed = first_in_region
+        && req.seed_default.is_some()
+        && region_default_name(&req.region) != req.name
+        && !seed_name_taken;
+    (seed, first_in_region && !seed)
+}
+
 /// The name DigitalOcean gives a region's default VPC.
 pub fn region_default_name(region: &str) -> String {
     format!("default-{region}")
