@@ -1,6 +1,6 @@
 //! Our speaker against real routers in network namespaces, on the production addresses
 //! (169.254.0.1/29 ↔ 169.254.0.6/29) with TCP-MD5, and with its best routes in the kernel.
-//! Root only, with CROSSLINK_NETNS_TESTS=1 (see `support::netns_tests_enabled`).
+//! Root only: ignored by default, run with `-- --ignored` (scripts/test does as root).
 
 mod support;
 
@@ -95,10 +95,9 @@ fn ping(ns: &Netns, target: &str) -> bool {
 /// We reach Established with BIRD over TCP-MD5, exchange prefixes both ways, install BIRD's
 /// prefix in the kernel so traffic flows, and take it out again on shutdown.
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn speaker_with_bird_md5_routes_and_kernel() {
-    if !support::netns_tests_enabled() {
-        return;
-    }
+    support::require_netns();
     support::require_tool("ping", "iputils-ping");
     let pair = RouterPair::new("spb");
     pair.b.add_lo_address("10.20.0.1/32");
@@ -166,10 +165,9 @@ fn speaker_with_bird_md5_routes_and_kernel() {
 
 /// A wrong password against BIRD: never Established, classified as "no TCP answer".
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn speaker_with_bird_wrong_password_is_no_tcp_answer() {
-    if !support::netns_tests_enabled() {
-        return;
-    }
+    support::require_netns();
     let pair = RouterPair::new("spw");
     let mut bird = Bird::start(&pair.b, &BirdConfig::mcr_end().password("the-right-one"));
     pair.a.enter(|| {
@@ -190,10 +188,9 @@ fn speaker_with_bird_wrong_password_is_no_tcp_answer() {
 
 /// GoBGP (strict RFC 7606 checks) at the MCR end accepts our UPDATEs and we accept its.
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn speaker_with_gobgp_md5_exchange() {
-    if !support::netns_tests_enabled() {
-        return;
-    }
+    support::require_netns();
     let pair = RouterPair::new("spg");
     let mut gobgp = GoBgp::start(
         &pair.b,
@@ -218,10 +215,9 @@ fn speaker_with_gobgp_md5_exchange() {
 /// words and as a count; the valid one is installed; withdrawing the refused one clears the
 /// error and keeps the count of failures.
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn refused_kernel_route_shows_in_the_status() {
-    if !support::netns_tests_enabled() {
-        return;
-    }
+    support::require_netns();
     let pair = RouterPair::new("skr");
     pair.a.enter(|| {
         let rt = runtime();

@@ -1,5 +1,5 @@
 //! Tests in network namespaces: kernel route programming and the BIRD/GoBGP interop harness.
-//! They need root and run only with CROSSLINK_NETNS_TESTS=1 (see `support::netns_tests_enabled`).
+//! They need root: ignored by default, run with `-- --ignored` (scripts/test does as root).
 
 mod support;
 
@@ -26,10 +26,9 @@ fn our_routes(ns: &support::Netns, family: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn kernel_routes_install_replace_remove_in_namespace() {
-    if !support::netns_tests_enabled() {
-        return;
-    }
+    support::require_netns();
     let pair = RouterPair::new("kern");
     let (a, b) = (&pair.a, &pair.b);
     a.ip(&[
@@ -167,13 +166,33 @@ fn kernel_routes_install_replace_remove_in_namespace() {
 }
 
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn netns_guard_deletes_namespace_and_processes() {
-    if !support::netns_tests_enabled() {
-        return;
-    }
+    support::require_netns();
     let ns = support::Netns::new("guard");
     let name = ns.name().to_string();
-    let mut sleeper = ns.command("sleep").arg("600").spawn().unwrap();
+    // `ip netns exec` enters the namespace some time after spawn; deleting it before then would
+    // leave no process to kill. The shell prints only once it is inside, then becomes `sleep`.
+    let mut sleeper = ns
+        .command("sh")
+        .args(["-c", "echo inside && exec sleep 600"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(sleeper.stdout.take().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    assert_eq!(ready, "inside\n", "the process did not start in {name}");
+    let pids = support::run(std::process::Command::new("ip").args(["netns", "pids", &name]));
+    assert!(
+        pids.split_whitespace()
+            .any(|p| p == sleeper.id().to_string()),
+        "pid {} not in {name}: {pids}",
+        sleeper.id()
+    );
     let listed = support::run(std::process::Command::new("ip").args(["netns", "list"]));
     assert!(listed.contains(&name));
     drop(ns);
@@ -194,10 +213,9 @@ fn netns_guard_deletes_namespace_and_processes() {
 /// Established over the production addresses and exchange one prefix each way; BIRD installs
 /// the learned prefix into its namespace's kernel.
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn harness_bird_and_gobgp_with_md5_exchange_prefixes() {
-    if !support::netns_tests_enabled() {
-        return;
-    }
+    support::require_netns();
     let pair = RouterPair::new("hrn");
     let started = std::time::Instant::now();
     let mut bird = Bird::start(
@@ -242,10 +260,9 @@ fn harness_bird_and_gobgp_with_md5_exchange_prefixes() {
 /// The harness notices a password mismatch: no Established, and the kernel counts MD5
 /// failures. Without this, the test above could pass with the password silently ignored.
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn harness_password_mismatch_never_establishes() {
-    if !support::netns_tests_enabled() {
-        return;
-    }
+    support::require_netns();
     support::require_tool("nstat", "iproute2");
     let pair = RouterPair::new("mis");
     let mut bird = Bird::start(&pair.a, &BirdConfig::do_end().password("one-password"));

@@ -12,7 +12,7 @@ mod serve;
 #[command(
     name = "crosslink",
     version,
-    about = "A self-hostable twin of private cloud networking: DigitalOcean VPCs and peerings, Megaport, and real BGP"
+    about = "A self-hostable twin of DigitalOcean private networking: the API for VPCs, VPC peerings and partner attachments, a doctl-style client, and a real BGP speaker"
 )]
 struct Cli {
     #[command(subcommand)]

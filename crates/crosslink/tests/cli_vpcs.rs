@@ -638,3 +638,84 @@ fn json_errors_and_no_retry_on_refused_connections() {
         started.elapsed()
     );
 }
+
+/// A flag's value taken from the environment does not show in an error's usage line, where it
+/// would read as a required flag.
+#[test]
+fn usage_lines_leave_out_flags_set_in_the_environment() {
+    for (args, usage) in [
+        (&["vpcs", "get"][..], "Usage: crosslink vpcs get <VPC_ID>"),
+        (
+            &["vpcs", "peerings", "create", "p"][..],
+            "Usage: crosslink vpcs peerings create --vpc-ids <VPC_IDS> <NAME>",
+        ),
+        (
+            &["admin", "tokens", "create", "--name", "n"][..],
+            "Usage: crosslink admin tokens create --team <TEAM> --name <NAME>",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_crosslink"))
+            .args(args)
+            .env("DIGITALOCEAN_ACCESS_TOKEN", "alice")
+            .env("DIGITALOCEAN_API_URL", "http://127.0.0.1:1")
+            .env("CROSSLINK_ADMIN_TOKEN", "admin")
+            .env("CROSSLINK_ADMIN_URL", "http://127.0.0.1:1")
+            .env("CROSSLINK_DATA_DIR", "/nonexistent")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        let line = stderr.lines().find(|l| l.starts_with("Usage:")).unwrap();
+        assert_eq!(line, usage, "{stderr}");
+    }
+}
+
+/// Every flag and argument of every command has a line of help.
+#[test]
+fn help_documents_every_flag_and_argument() {
+    let commands = [
+        "",
+        "serve",
+        "router",
+        "vpcs",
+        "vpcs get",
+        "vpcs list",
+        "vpcs create",
+        "vpcs update",
+        "vpcs delete",
+        "vpcs peerings",
+        "vpcs peerings get",
+        "vpcs peerings list",
+        "vpcs peerings create",
+        "vpcs peerings update",
+        "vpcs peerings delete",
+        "admin",
+        "admin tokens",
+        "admin tokens create",
+    ];
+    // An argument line: `  -t, --token <T>`, `      --trace`, `  <VPC_ID>`.
+    let is_arg = |l: &str| {
+        let t = l.trim_start();
+        l.starts_with("  ") && (t.starts_with('-') || t.starts_with('<'))
+    };
+    for command in commands {
+        let r = run(&[command.split_whitespace().collect::<Vec<_>>(), vec!["-h"]].concat());
+        assert_eq!(r.code, 0, "{command}: {}", r.stderr);
+        let lines: Vec<&str> = r.stdout.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !is_arg(line) {
+                continue;
+            }
+            // Help on the same line after two spaces, or on the next line, indented.
+            let inline = line.trim().contains("  ");
+            let next = lines.get(i + 1).copied().unwrap_or("");
+            let below = next.starts_with("      ") && !next.trim().is_empty() && !is_arg(next);
+            assert!(
+                inline || below,
+                "`crosslink {command} -h`: no help for {:?}\n{}",
+                line.trim(),
+                r.stdout
+            );
+        }
+    }
+}

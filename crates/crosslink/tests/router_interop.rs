@@ -2,7 +2,7 @@
 //! namespaces with the production addresses (169.254.0.1/29 ↔ 169.254.0.6/29) and a TCP-MD5
 //! password; the misconfigurations users make, each with its own reason; and a data-plane test:
 //! a ping that works only while the session is up.
-//! Needs root; runs with CROSSLINK_NETNS_TESTS=1 (scripts/test sets it).
+//! Needs root: ignored by default, run with `-- --ignored` (scripts/test does as root).
 
 #[path = "../../bgp/tests/support/mod.rs"]
 mod support;
@@ -230,9 +230,7 @@ fn bird_mcr(passive: bool, password: &str, remote_as: u32) -> BirdConfig {
 }
 
 fn with_bird(crosslink_passive: bool) {
-    if !support::netns_tests_enabled() {
-        return;
-    }
+    support::require_netns();
     let pair = RouterPair::new(if crosslink_passive { "rbp" } else { "rba" });
     let mut bird = Bird::start(&pair.b, &bird_mcr(!crosslink_passive, PASSWORD, DO_AS));
     let mut ours = Router::start(
@@ -290,19 +288,19 @@ fn with_bird(crosslink_passive: bool) {
 }
 
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn bird_md5_crosslink_active() {
     with_bird(false);
 }
 
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn bird_md5_crosslink_passive() {
     with_bird(true);
 }
 
 fn with_gobgp(crosslink_passive: bool) {
-    if !support::netns_tests_enabled() {
-        return;
-    }
+    support::require_netns();
     let pair = RouterPair::new(if crosslink_passive { "rgp" } else { "rga" });
     let mut config = GoBgpConfig::mcr_end()
         .password(PASSWORD)
@@ -356,11 +354,13 @@ connect_retry = 2
 }
 
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn gobgp_md5_crosslink_active() {
     with_gobgp(false);
 }
 
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn gobgp_md5_crosslink_passive() {
     with_gobgp(true);
 }
@@ -374,10 +374,9 @@ fn reason(line: &str) -> String {
 
 /// Each misconfiguration a user makes keeps the session down with its own reason in words.
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn misconfigurations_keep_the_session_down_with_their_own_reason() {
-    if !support::netns_tests_enabled() {
-        return;
-    }
+    support::require_netns();
     // Wrong password: the MCR drops our SYNs silently; all we can say is "no answer".
     let pair = RouterPair::new("rpw");
     let mut bird = Bird::start(&pair.b, &bird_mcr(true, PASSWORD, DO_AS));
@@ -446,10 +445,9 @@ fn misconfigurations_keep_the_session_down_with_their_own_reason() {
 /// A 4-octet local AS (RFC 6793): AS_TRANS in the OPEN, the real AS in the capability and the
 /// AS_PATH.
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn four_octet_asn_reaches_established() {
-    if !support::netns_tests_enabled() {
-        return;
-    }
+    support::require_netns();
     let pair = RouterPair::new("r4o");
     let mut bird = Bird::start(&pair.b, &bird_mcr(true, PASSWORD, 4_200_000_001));
     let mut ours = Router::start(
@@ -487,10 +485,9 @@ fn four_octet_asn_reaches_established() {
 /// loopbacks works; it fails once BIRD shuts the session, works again when it comes back, and
 /// fails for good once our router exits (its kernel routes removed).
 #[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
 fn data_plane_ping_follows_the_session() {
-    if !support::netns_tests_enabled() {
-        return;
-    }
+    support::require_netns();
     support::require_tool("ping", "iputils-ping");
     let pair = RouterPair::new("rdp");
     pair.a.add_lo_address("10.1.1.1/32");

@@ -1,9 +1,10 @@
 //! Shared infrastructure for tests that need network namespaces and real BGP peers.
 //!
-//! Use from a test file with `mod support;`. Tests that need root call [`netns_tests_enabled`]
-//! first: without `CROSSLINK_NETNS_TESTS=1` they report themselves skipped (plain `cargo test`
-//! stays hermetic); with it, missing root or tools fail the test loudly. `scripts/test` and CI
-//! set the variable and run `scripts/install-bgp-peers`.
+//! Use from a test file with `mod support;`. Tests that need root and network namespaces are
+//! marked `#[ignore = "needs root and network namespaces: ..."]`, so a plain `cargo test` lists
+//! them as ignored with that reason, and call [`require_netns`] first: run explicitly (with
+//! `-- --ignored`), missing root or tools fail the test loudly. `scripts/test` runs them that way
+//! as root, after `scripts/install-bgp-peers`.
 #![allow(dead_code)]
 
 pub mod bird;
@@ -21,28 +22,25 @@ pub use gobgp::{GoBgp, GoBgpConfig};
 pub use netns::{Netns, RouterPair};
 pub use router::RouterConfig;
 
-pub const NETNS_ENV: &str = "CROSSLINK_NETNS_TESTS";
-
-/// Whether namespace tests should run. Panics (fails the test) when they are requested but
-/// cannot run here, so a misconfigured CI never passes silently.
-pub fn netns_tests_enabled() -> bool {
-    match std::env::var(NETNS_ENV).as_deref() {
-        Ok("1") => {}
-        _ => {
-            eprintln!(
-                "SKIPPED: network-namespace test; set {NETNS_ENV}=1 (as root) to run it (scripts/test does)"
-            );
-            return false;
-        }
-    }
+/// Checks that namespace tests can run here; they were asked for explicitly (`--ignored`), so
+/// a missing piece fails the test with its reason instead of passing silently.
+pub fn require_netns() {
     // SAFETY: geteuid has no preconditions.
     assert_eq!(
         unsafe { libc::geteuid() },
         0,
-        "{NETNS_ENV}=1 but not running as root: network-namespace tests need root"
+        "network-namespace tests need root (run them as root with --ignored, as scripts/test does)"
     );
     require_tool("ip", "iproute2");
-    true
+    let out = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `ip netns list`: {e}"));
+    assert!(
+        out.status.success(),
+        "`ip netns` unavailable: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Fails loudly when `program` is not on PATH.

@@ -35,7 +35,9 @@ impl Netns {
     }
 
     /// A command that will run `program` inside the namespace (`ip netns exec`; the process
-    /// keeps its pid, so killing the child kills the program).
+    /// keeps its pid, so killing the child kills the program). The child enters the namespace
+    /// some time after spawn: drop the guard before then and it finds nothing to kill, so wait
+    /// for a sign of life from inside first.
     pub fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &self.name, program]);

@@ -54,24 +54,16 @@ enum Output {
 /// doctl's global flags, given to every `vpcs` and `network` subcommand.
 #[derive(Args)]
 struct Global {
-    /// API token (a `crosslink admin tokens create` value under `--auth strict`).
-    #[arg(
-        short = 't',
-        long,
-        env = "DIGITALOCEAN_ACCESS_TOKEN",
-        hide_env_values = true,
-        global = true
-    )]
+    // The environment is read in `Ctx::new`, not with clap's `env`: clap would list a value
+    // taken from the environment in the usage line of an error, as if the flag were required.
+    /// API token (any value under `serve --auth open`; one from `crosslink admin tokens create`
+    /// under `--auth strict`). Default: $DIGITALOCEAN_ACCESS_TOKEN.
+    #[arg(short = 't', long, global = true)]
     access_token: Option<String>,
-    /// Base URL of the DigitalOcean API (plain http).
-    #[arg(
-        short = 'u',
-        long,
-        env = "DIGITALOCEAN_API_URL",
-        default_value = "http://127.0.0.1:8060",
-        global = true
-    )]
-    api_url: String,
+    /// Base URL of the DigitalOcean API, plain http (`serve --do-listen`).
+    /// Default: $DIGITALOCEAN_API_URL, else http://127.0.0.1:8060.
+    #[arg(short = 'u', long, global = true)]
+    api_url: Option<String>,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "text", global = true)]
     output: Output,
@@ -110,9 +102,11 @@ struct Ctx {
 
 impl Ctx {
     fn new(g: Global) -> Result<Ctx> {
-        let token = http::require_token(g.access_token)?;
+        let token = http::require_token(flag_or_env(g.access_token, "DIGITALOCEAN_ACCESS_TOKEN"))?;
+        let api_url = flag_or_env(g.api_url, "DIGITALOCEAN_API_URL");
+        let api_url = api_url.as_deref().unwrap_or("http://127.0.0.1:8060");
         Ok(Ctx {
-            api: http::Api::new(&g.api_url, Some(token), g.http_retry_max, g.trace)?,
+            api: http::Api::new(api_url, Some(token), g.http_retry_max, g.trace)?,
             output: g.output,
         })
     }
@@ -165,6 +159,11 @@ impl Ctx {
         stdout.write_all(out.as_bytes())?;
         Ok(stdout.flush()?)
     }
+}
+
+/// A flag's value, else the environment variable's (an empty one counts as unset).
+fn flag_or_env(flag: Option<String>, var: &str) -> Option<String> {
+    flag.or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
 }
 
 /// doctl's delete confirmation. Without a terminal to ask on, refuse rather than guess.

@@ -20,6 +20,7 @@ enum PeeringsCommand {
     /// Show one VPC peering.
     #[command(visible_alias = "g")]
     Get {
+        /// The VPC peering's ID.
         peering_id: String,
         #[command(flatten)]
         list: ListFlags,
@@ -36,6 +37,7 @@ enum PeeringsCommand {
     /// Peer two VPCs.
     #[command(visible_alias = "c")]
     Create {
+        /// Name of the peering: letters, digits and `-`.
         name: String,
         /// The two VPC ids to peer, comma separated.
         #[arg(long, value_delimiter = ',', required = true)]
@@ -46,13 +48,16 @@ enum PeeringsCommand {
     /// Rename a VPC peering.
     #[command(visible_alias = "u")]
     Update {
+        /// The VPC peering's ID.
         peering_id: String,
+        /// New name: letters, digits and `-`.
         #[arg(long)]
         name: String,
     },
     /// Delete a VPC peering.
     #[command(visible_aliases = ["d", "rm"])]
     Delete {
+        /// The VPC peering's ID.
         peering_id: String,
         /// Do not ask for confirmation.
         #[arg(short, long)]

@@ -1,36 +1,27 @@
 //! `crosslink admin tokens create`: mints an API token on the admin listener.
 
+use super::flag_or_env;
 use super::http::Api;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
+// The environment is read in `run`, not with clap's `env`: clap would list a value taken from
+// the environment in the usage line of an error, as if the flag were required.
 #[derive(Args)]
 pub struct AdminArgs {
-    /// Base URL of crosslink's admin API.
-    #[arg(
-        long,
-        env = "CROSSLINK_ADMIN_URL",
-        default_value = "http://127.0.0.1:8062",
-        global = true
-    )]
-    admin_url: String,
-    /// The admin token. Default: read from DATA_DIR/admin-token.
-    #[arg(
-        long,
-        env = "CROSSLINK_ADMIN_TOKEN",
-        hide_env_values = true,
-        global = true
-    )]
+    /// Base URL of crosslink's admin API (`serve --admin-listen`).
+    /// Default: $CROSSLINK_ADMIN_URL, else http://127.0.0.1:8062.
+    #[arg(long, global = true)]
+    admin_url: Option<String>,
+    /// The admin token. Default: $CROSSLINK_ADMIN_TOKEN, else read from DATA_DIR/admin-token.
+    #[arg(long, global = true)]
     admin_token: Option<String>,
     /// The server's data directory, where its admin token is kept.
-    #[arg(
-        long,
-        env = "CROSSLINK_DATA_DIR",
-        default_value = "./crosslink-data",
-        global = true
-    )]
-    data_dir: std::path::PathBuf,
+    /// Default: $CROSSLINK_DATA_DIR, else ./crosslink-data.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
     /// Print each request's method, URL and status to stderr.
     #[arg(long, global = true)]
     trace: bool,
@@ -82,10 +73,20 @@ struct CreatedToken {
 }
 
 pub fn run(args: AdminArgs) -> Result<()> {
-    let token = match args.admin_token.filter(|t| !t.trim().is_empty()) {
+    let token = match flag_or_env(args.admin_token, "CROSSLINK_ADMIN_TOKEN")
+        .filter(|t| !t.trim().is_empty())
+    {
         Some(t) => t.trim().to_owned(),
         None => {
-            let path = args.data_dir.join("admin-token");
+            let data_dir = args
+                .data_dir
+                .or_else(|| {
+                    std::env::var_os("CROSSLINK_DATA_DIR")
+                        .filter(|d| !d.is_empty())
+                        .map(PathBuf::from)
+                })
+                .unwrap_or_else(|| PathBuf::from("./crosslink-data"));
+            let path = data_dir.join("admin-token");
             std::fs::read_to_string(&path)
                 .map(|t| t.trim().to_owned())
                 .with_context(|| {
@@ -97,7 +98,9 @@ pub fn run(args: AdminArgs) -> Result<()> {
         }
     };
     // Minting is not idempotent: a retried POST could mint twice, so no retries here.
-    let api = Api::new(&args.admin_url, Some(token), 0, args.trace)?;
+    let admin_url = flag_or_env(args.admin_url, "CROSSLINK_ADMIN_URL");
+    let admin_url = admin_url.as_deref().unwrap_or("http://127.0.0.1:8062");
+    let api = Api::new(admin_url, Some(token), 0, args.trace)?;
     match args.command {
         AdminCommand::Tokens {
             command: TokensCommand::Create { team, name, scopes },

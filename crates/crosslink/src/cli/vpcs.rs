@@ -27,6 +27,7 @@ enum VpcsCommand {
     /// Show one VPC.
     #[command(visible_alias = "g")]
     Get {
+        /// The VPC's ID.
         vpc_id: String,
         #[command(flatten)]
         list: ListFlags,
@@ -46,6 +47,7 @@ enum VpcsCommand {
         /// Region slug, e.g. nyc1.
         #[arg(long)]
         region: String,
+        /// Free text, at most 255 characters.
         #[arg(long)]
         description: Option<String>,
         /// RFC 1918 CIDR, /16../28; omitted: the server picks a free /20.
@@ -55,9 +57,12 @@ enum VpcsCommand {
     /// Change a VPC's name, description or default flag (PATCH with only the flags given).
     #[command(visible_alias = "u")]
     Update {
+        /// The VPC's ID.
         vpc_id: String,
+        /// New name: letters, digits, `-` and `.`.
         #[arg(long)]
         name: Option<String>,
+        /// New description, at most 255 characters.
         #[arg(long)]
         description: Option<String>,
         /// Make this the region's default VPC. Unlike doctl, `--default=false` sends
@@ -74,6 +79,7 @@ enum VpcsCommand {
     /// Delete a VPC.
     #[command(visible_aliases = ["d", "rm"])]
     Delete {
+        /// The VPC's ID.
         vpc_id: String,
         /// Do not ask for confirmation.
         #[arg(short, long)]
