@@ -28,8 +28,9 @@ pub struct ServeArgs {
     /// `crosslink admin tokens create`.
     #[arg(long, env = "CROSSLINK_AUTH", default_value = "open")]
     auth: AuthMode,
-    /// Lifecycle timing per resource type, e.g. `vpc_peering=delay:5` or `vpc_peering=manual`
-    /// (policies: immediate, delay:SECONDS, manual). Repeatable.
+    /// Lifecycle timing per resource type (vpc_peering, partner_attachment, service_key), e.g.
+    /// `vpc_peering=delay:5` or `service_key=manual` (policies: immediate, delay:SECONDS,
+    /// manual). Stored in the data directory, so later starts keep it. Repeatable.
     #[arg(long = "transitions", env = "CROSSLINK_TRANSITIONS", value_delimiter = ',', value_parser = parse_transition)]
     transitions: Vec<(ResourceType, TransitionPolicy)>,
     /// Which VPC is a region's default. `seeded` (default): a `default-<region>` made alongside
