@@ -53,9 +53,7 @@ pub async fn serve(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
-        .max_buf_size(MAX_HEAD_BYTES)
-        // One buffer per write, so a protocol error's head is seen whole (see `Rewrite`).
-        .writev(false);
+        .max_buf_size(MAX_HEAD_BYTES);
     let mut saturated = false;
     loop {
         let permit = match slots.clone().try_acquire_owned() {
@@ -214,6 +212,32 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Rewrite<S> {
             return Poll::Ready(Ok(buf.len()));
         }
         Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    /// hyper writes a response head as the first slice of a vectored write (its own error
+    /// responses have no body), so the head is seen whole here too.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        ready!(this.drain(cx))?;
+        let first = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &b[..]);
+        if let Some(status) = automatic_error(first) {
+            this.pending = encode((this.page)(status));
+            this.written = 0;
+            let _ = this.drain(cx)?;
+            return Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()));
+        }
+        Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

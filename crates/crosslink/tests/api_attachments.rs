@@ -200,3 +200,209 @@ fn keys_and_passwords_stay_out_of_events_and_logs() {
     }
     assert!(events.contains("partner_attachment") && events.contains("service_key"));
 }
+
+/// Every create and PATCH rule, each refused in DigitalOcean's envelope with nothing changed.
+#[test]
+fn every_rule_refuses_in_the_envelope_and_changes_nothing() {
+    let dir = tempdir();
+    // The defaults a new user gets: seeded default VPCs, so every VPC made here is deletable.
+    let s = Server::start(&dir, &["--default-vpcs", "seeded"]);
+    let c = Client::new(&s, "rules");
+    let nyc = vpc(&c, "n1", "nyc1");
+    let nyc3 = vpc(&c, "n3", "nyc3");
+    let ams = vpc(&c, "a3", "ams3");
+    let other = vpc(&Client::new(&s, "someone-else"), "theirs", "nyc1");
+    let extra: Vec<String> = (0..5).map(|i| vpc(&c, &format!("x{i}"), "nyc1")).collect();
+    let good = json!({"name": "pa", "region": "NYC", "connection_bandwidth_in_mbps": 2000,
+        "naas_provider": "megaport", "vpc_ids": [nyc, nyc3]});
+    let with = |k: &str, v: Value| {
+        let mut b = good.clone();
+        b[k] = v;
+        b
+    };
+    let bgp = |local: &str, peer: &str, asn: u64, key: &str| json!({"local_router_ip": local, "peer_router_ip": peer, "peer_router_asn": asn, "auth_key": key});
+    let six: Vec<String> = std::iter::once(nyc.clone()).chain(extra.clone()).collect();
+    let cases: Vec<(&str, Value, u16, &str)> = vec![
+        (
+            "bandwidth",
+            with("connection_bandwidth_in_mbps", json!(50)),
+            422,
+            "invalid connection bandwidth rate provided",
+        ),
+        ("region", with("region", json!("nyc3")), 422, "region"),
+        (
+            "provider",
+            with("naas_provider", json!("EQUINIX")),
+            422,
+            "naas_provider",
+        ),
+        (
+            "name pattern",
+            with("name", json!("has space")),
+            422,
+            "name",
+        ),
+        ("no VPCs", with("vpc_ids", json!([])), 422, "vpc_ids"),
+        ("six VPCs", with("vpc_ids", json!(six)), 422, "vpc_ids"),
+        (
+            "VPC of another metro",
+            with("vpc_ids", json!([nyc, ams])),
+            422,
+            "not in the attachment's metro",
+        ),
+        (
+            "another team's VPC",
+            with("vpc_ids", json!([other])),
+            422,
+            "does not exist",
+        ),
+        (
+            "not an id",
+            with("vpc_ids", json!(["nope"])),
+            422,
+            "vpc_ids",
+        ),
+        (
+            "zone",
+            with("redundancy_zone", json!("UNSPECIFIED")),
+            422,
+            "redundancy_zone",
+        ),
+        (
+            "unknown parent",
+            with("parent_uuid", json!(uuid::Uuid::new_v4().to_string())),
+            422,
+            "does not exist",
+        ),
+        (
+            "partial bgp",
+            with("bgp", json!({"auth_key": "k"})),
+            422,
+            "missing",
+        ),
+        (
+            "asn 0",
+            with("bgp", bgp("169.254.9.1/29", "169.254.9.6/29", 0, "k")),
+            422,
+            "ASN",
+        ),
+        (
+            "other /29",
+            with("bgp", bgp("169.254.9.1/29", "169.254.8.6/29", 65000, "k")),
+            422,
+            "same /29",
+        ),
+        (
+            "same address",
+            with("bgp", bgp("169.254.9.1/29", "169.254.9.1/29", 65000, "k")),
+            422,
+            "both",
+        ),
+        (
+            "not link-local",
+            with("bgp", bgp("10.0.0.1/29", "10.0.0.6/29", 65000, "k")),
+            422,
+            "link-local",
+        ),
+    ];
+    for (what, body, status, says) in &cases {
+        let r = c.call("POST", PA, Some(body.clone()));
+        assert_eq!(r.status, *status, "{what}: {}", r.raw);
+        assert!(
+            r.body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(says),
+            "{what}: {}",
+            r.raw
+        );
+        assert!(
+            r.header("x-request-id").is_some() && r.body["request_id"].is_string(),
+            "{what}"
+        );
+    }
+    assert_eq!(c.get(PA).body["meta"]["total"], 0, "nothing was created");
+
+    let pa = c.call("POST", PA, Some(good.clone()));
+    assert_eq!(pa.status, 202, "{}", pa.raw);
+    assert_eq!(
+        pa.body["partner_attachment"]["naas_provider"], "megaport",
+        "echoed as sent"
+    );
+    assert_eq!(pa.body["partner_attachment"]["region"], "NYC");
+    let id = pa.body["partner_attachment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dup = c.call("POST", PA, Some(good.clone()));
+    assert_eq!(dup.status, 409, "{}", dup.raw);
+    // HA: a child in the same metro is listed by its parent, which then cannot be deleted.
+    let child = c.call(
+        "POST",
+        PA,
+        Some(
+            json!({"name": "pa-ha", "region": "nyc", "connection_bandwidth_in_mbps": 2000,
+            "naas_provider": "MEGAPORT", "vpc_ids": [nyc], "parent_uuid": id,
+            "redundancy_zone": "MEGAPORT_BLUE"}),
+        ),
+    );
+    assert_eq!(child.status, 202, "{}", child.raw);
+    let child_id = child.body["partner_attachment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(eventually(Duration::from_secs(5), || state(&c, &child_id) == "CREATED"));
+    assert_eq!(
+        c.get(&format!("{PA}/{id}")).body["partner_attachment"]["children"],
+        json!([child_id])
+    );
+    assert_eq!(c.call("DELETE", &format!("{PA}/{id}"), None).status, 409);
+    // PATCH: the same rules; a refused PATCH changes nothing.
+    assert!(eventually(Duration::from_secs(5), || state(&c, &id) == "CREATED"));
+    let before = c.get(&format!("{PA}/{id}")).body;
+    for (what, body) in [
+        ("metro", json!({"vpc_ids": [ams]})),
+        ("empty", json!({"vpc_ids": []})),
+        ("name", json!({"name": "bad name"})),
+        ("taken name", json!({"name": "pa-ha"})),
+        ("bgp", json!({"bgp": {"local_router_ip": "169.254.0.1/29"}})),
+        ("mixed", json!({"name": "fine", "vpc_ids": [ams]})),
+    ] {
+        let r = c.call("PATCH", &format!("{PA}/{id}"), Some(body));
+        assert!(matches!(r.status, 409 | 422), "{what}: {}", r.raw);
+        assert_eq!(
+            c.get(&format!("{PA}/{id}")).body,
+            before,
+            "{what} changed nothing"
+        );
+    }
+    let r = c.call(
+        "PATCH",
+        &format!("{PA}/{id}"),
+        Some(json!({"vpc_ids": [nyc3], "name": "renamed"})),
+    );
+    assert_eq!(r.status, 202, "{}", r.raw);
+    assert_eq!(r.body["partner_attachment"]["vpc_ids"], json!([nyc3]));
+    // A VPC in an attachment cannot be deleted; once out of it, it can.
+    assert_eq!(
+        c.call("DELETE", &format!("/v2/vpcs/{nyc3}"), None).status,
+        409
+    );
+    assert_eq!(
+        c.call("DELETE", &format!("/v2/vpcs/{}", extra[0]), None)
+            .status,
+        204
+    );
+    // Another team sees none of it.
+    let intruder = Client::new(&s, "intruder");
+    for path in [
+        format!("{PA}/{id}"),
+        format!("{PA}/{id}/service_key"),
+        format!("{PA}/{id}/bgp_auth_key"),
+        format!("{PA}/{id}/remote_routes"),
+    ] {
+        let r = intruder.get(&path);
+        assert_eq!(r.status, 404, "{path}");
+        assert!(r.body["message"].as_str().unwrap().contains("not found"));
+    }
+}
