@@ -4,34 +4,8 @@
 
 mod common;
 
-use common::{tempdir, Client, Server};
+use common::{run, tempdir, Client, Run, Server};
 use serde_json::{json, Value};
-use std::process::{Command, Output, Stdio};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = Command::new(env!("CARGO_BIN_EXE_crosslink"))
-        .args(args)
-        .env_remove("DIGITALOCEAN_ACCESS_TOKEN")
-        .env_remove("DIGITALOCEAN_API_URL")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run crosslink");
-    Run {
-        code: status.code().expect("exited normally"),
-        stdout: String::from_utf8(stdout).unwrap(),
-        stderr: String::from_utf8(stderr).unwrap(),
-    }
-}
 
 /// `crosslink network -t TOKEN -u API --http-retry-max 0 attachment ARGS...`.
 fn pa_run(api: &str, token: &str, args: &[&str]) -> Run {

@@ -41,6 +41,25 @@ fn seeded(name: &str, region: &str, range: Option<&str>) -> VpcCreate {
     }
 }
 
+/// Two VPCs of `t` in nyc1 and a peering "ab" between them, due at 10.
+async fn peered_pair<S: Store>(
+    s: &S,
+    t: &TeamId,
+) -> (crosslink_domain::Vpc, crosslink_domain::Vpc) {
+    let a = s
+        .create_vpc(t, create("a", "nyc1", None), Uuid::new_v4(), 1)
+        .await
+        .unwrap();
+    let b = s
+        .create_vpc(t, create("b", "nyc1", None), Uuid::new_v4(), 1)
+        .await
+        .unwrap();
+    s.create_peering(t, "ab", [a.id, b.id], Uuid::new_v4(), 10, Some(10))
+        .await
+        .unwrap();
+    (a, b)
+}
+
 fn assert_domain(
     r: Result<impl std::fmt::Debug, StoreError>,
     want: fn(&DomainError) -> bool,
@@ -98,17 +117,7 @@ pub async fn settings_and_leases<S: Store>(s: &S) {
     );
 
     let t = team("leases");
-    let a = s
-        .create_vpc(&t, create("a", "nyc1", None), Uuid::new_v4(), 1)
-        .await
-        .unwrap();
-    let b = s
-        .create_vpc(&t, create("b", "nyc1", None), Uuid::new_v4(), 1)
-        .await
-        .unwrap();
-    s.create_peering(&t, "ab", [a.id, b.id], Uuid::new_v4(), 10, Some(10))
-        .await
-        .unwrap();
+    peered_pair(s, &t).await;
     assert_eq!(s.claim_due(10, 30_000, "dead", 10).await.unwrap().len(), 1);
     assert!(
         s.claim_due(11, 30_000, "next", 10)
@@ -695,17 +704,7 @@ pub async fn lifecycles_across_types<S: Store>(s: &S) {
         .await
         .unwrap();
     let t = team("lc");
-    let a = s
-        .create_vpc(&t, create("a", "nyc1", None), Uuid::new_v4(), 1)
-        .await
-        .unwrap();
-    let b = s
-        .create_vpc(&t, create("b", "nyc1", None), Uuid::new_v4(), 1)
-        .await
-        .unwrap();
-    s.create_peering(&t, "ab", [a.id, b.id], Uuid::new_v4(), 10, Some(10))
-        .await
-        .unwrap();
+    let (a, _) = peered_pair(s, &t).await;
     let pa = attachment_in(&t, "pa", vec![a.id], 10);
     let key = key_for(&pa, &ports[0].uid, 10);
     {

@@ -540,7 +540,8 @@ mod tests {
         args: CreateArgs,
     }
 
-    fn create_body(extra: &[&str]) -> serde_json::Value {
+    /// `create` with the required flags, `vpc_ids` as given, then `extra`.
+    fn create_argv<'a>(vpc_ids: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
         let mut argv = vec![
             "create",
             "--name",
@@ -552,10 +553,14 @@ mod tests {
             "--naas-provider",
             "MEGAPORT",
             "--vpc-ids",
-            "v1,v2",
+            vpc_ids,
         ];
         argv.extend_from_slice(extra);
-        let parsed = Create::try_parse_from(argv).unwrap();
+        argv
+    }
+
+    fn create_body(extra: &[&str]) -> serde_json::Value {
+        let parsed = Create::try_parse_from(create_argv("v1,v2", extra)).unwrap();
         serde_json::to_value(parsed.args.request().unwrap()).unwrap()
     }
 
@@ -610,20 +615,7 @@ mod tests {
 
     #[test]
     fn empty_vpc_ids_are_refused() {
-        let argv = [
-            "create",
-            "--name",
-            "pa1",
-            "--connection-bandwidth-in-mbps",
-            "1000",
-            "--region",
-            "nyc",
-            "--naas-provider",
-            "MEGAPORT",
-            "--vpc-ids",
-            "v1,,v2",
-        ];
-        let parsed = Create::try_parse_from(argv).unwrap();
+        let parsed = Create::try_parse_from(create_argv("v1,,v2", &[])).unwrap();
         assert!(parsed.args.request().is_err());
     }
 

@@ -5,7 +5,7 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct Server {
@@ -219,4 +219,33 @@ pub fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(25));
     }
     false
+}
+
+/// What a CLI subprocess did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `crosslink ARGS` with none of the client's environment variables set.
+pub fn run(args: &[&str]) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = Command::new(env!("CARGO_BIN_EXE_crosslink"))
+        .args(args)
+        .env_remove("DIGITALOCEAN_ACCESS_TOKEN")
+        .env_remove("DIGITALOCEAN_API_URL")
+        .env_remove("CROSSLINK_ADMIN_URL")
+        .env_remove("CROSSLINK_ADMIN_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run crosslink");
+    Run {
+        code: status.code().expect("exited normally"),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
 }
