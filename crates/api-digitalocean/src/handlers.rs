@@ -118,12 +118,14 @@ pub(crate) fn body<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
     };
     // Unknown fields are ignored whatever their value (clients send junk keys); a null in a
     // field the operation knows is a wrong type.
-    let mut unknown = Vec::new();
-    let parsed: T = serde_ignored::deserialize(&value, |path| unknown.push(path.to_string()))
-        .map_err(|e| ApiError::unprocessable(format!("invalid request body: {e}")))?;
+    let mut unknown = std::collections::HashSet::new();
+    let parsed: T = serde_ignored::deserialize(&value, |path| {
+        unknown.insert(path.to_string());
+    })
+    .map_err(|e| ApiError::unprocessable(format!("invalid request body: {e}")))?;
     if let Some((name, _)) = fields
         .iter()
-        .find(|(k, v)| v.is_null() && !unknown.contains(k))
+        .find(|(k, v)| v.is_null() && !unknown.contains(k.as_str()))
     {
         return Err(ApiError::unprocessable(format!("{name} must not be null")));
     }

@@ -279,10 +279,8 @@ impl Control {
                     .lifecycle(ResourceType::PartnerAttachment, id)?
                     .ok_or_else(|| DomainError::not_found(Kind::PartnerAttachment, id))?;
                 tx.set_status(&row, AttachmentState::Deleting.as_str(), due, now)?;
-                for k in tx.attachment_service_keys(id)? {
-                    if k.active {
-                        tx.set_service_key_active(k.id, false)?;
-                    }
+                for k in tx.active_service_keys(id)? {
+                    tx.set_service_key_active(k.id, false)?;
                 }
                 a.state = AttachmentState::Deleting;
                 Ok(a)
@@ -347,16 +345,22 @@ impl Control {
                 if !tx.set_status(&row, KeyStatus::Created.as_str(), None, now)? {
                     return Ok(false);
                 }
-                tx.set_service_key_active(key.id, true)?;
-                if let Some(att) = key.attachment {
-                    let earlier = tx.attachment_service_keys(att)?;
-                    for old in service_key::superseded(&key, &earlier) {
-                        tx.set_service_key_active(old, false)?;
-                    }
-                    if let Some(a_row) = tx.lifecycle(ResourceType::PartnerAttachment, att)? {
-                        observe_in(&sched, tx, &a_row, Observation::ServiceKeyIssued, now)?;
-                    }
+                let Some(att) = key.attachment else {
+                    tx.set_service_key_active(key.id, true)?;
+                    return Ok(true);
+                };
+                // A key requested before its attachment was deleted is issued dead.
+                let a_row = tx
+                    .lifecycle(ResourceType::PartnerAttachment, att)?
+                    .filter(|r| r.status != AttachmentState::Deleting.as_str());
+                let Some(a_row) = a_row else {
+                    return Ok(true);
+                };
+                for old in service_key::superseded(&key, &tx.active_service_keys(att)?) {
+                    tx.set_service_key_active(old, false)?;
                 }
+                tx.set_service_key_active(key.id, true)?;
+                observe_in(&sched, tx, &a_row, Observation::ServiceKeyIssued, now)?;
                 Ok(true)
             };
             run().map_err(to_store)

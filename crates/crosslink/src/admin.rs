@@ -22,6 +22,7 @@ use tower_http::timeout::TimeoutLayer;
 
 type S = State<Arc<Control>>;
 
+#[derive(Clone)]
 struct AdminError(StatusCode, String);
 
 fn error_id(status: StatusCode) -> &'static str {
@@ -39,27 +40,34 @@ fn error_id(status: StatusCode) -> &'static str {
     }
 }
 
-fn error_json(status: StatusCode, message: &str) -> Value {
-    json!({"id": error_id(status), "message": message})
-}
-
-impl IntoResponse for AdminError {
-    fn into_response(self) -> Response {
-        (self.0, Json(error_json(self.0, &self.1))).into_response()
-    }
-}
-
-/// What hyper's own refusals (400, 414, 431) become on the admin listener.
-pub fn error_page(status: StatusCode) -> axum::http::Response<Vec<u8>> {
-    let body = error_json(status, status.canonical_reason().unwrap_or("error"));
-    let mut res = axum::http::Response::new(body.to_string().into_bytes());
+/// The admin envelope: DigitalOcean's `{id, message, request_id}`, the id also in the header.
+fn error_response<B: From<Vec<u8>>>(status: StatusCode, message: &str) -> axum::http::Response<B> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let body = json!({"id": error_id(status), "message": message, "request_id": id});
+    let mut res = axum::http::Response::new(B::from(body.to_string().into_bytes()));
     *res.status_mut() = status;
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    res.headers_mut().insert("x-request-id", request_id());
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
     res
+}
+
+/// Rendered by `guard`, which gives every error its request id.
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let mut res = self.0.into_response();
+        res.extensions_mut().insert(self);
+        res
+    }
+}
+
+/// What hyper's own refusals (400, 414, 431) become on the admin listener.
+pub fn error_page(status: StatusCode) -> axum::http::Response<Vec<u8>> {
+    error_response(status, status.canonical_reason().unwrap_or("error"))
 }
 
 #[derive(Clone)]
@@ -90,22 +98,29 @@ async fn guard(State(token): State<AdminToken>, req: Request, next: Next) -> Res
         .into_response()
     };
     let status = res.status();
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if (status.is_client_error() || status.is_server_error()) && !is_json {
-        // The router's own 405, a timeout's 408, a body limit's 413.
-        res =
-            AdminError(status, status.canonical_reason().unwrap_or("error").into()).into_response();
+    if !(status.is_client_error() || status.is_server_error()) {
+        if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+            res.headers_mut().insert("x-request-id", v);
+        }
+        return res;
     }
-    res.headers_mut().insert("x-request-id", request_id());
-    res
-}
-
-fn request_id() -> HeaderValue {
-    HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
-        .unwrap_or(HeaderValue::from_static("-"))
+    // Ours carry their message; the router's 405, a rejected query, a timeout's 408 or a body
+    // limit's 413 have theirs (if any) in a plain-text body.
+    let message = match res.extensions_mut().remove::<AdminError>() {
+        Some(AdminError(_, m)) => m,
+        None => {
+            let bytes = axum::body::to_bytes(res.into_body(), 64 * 1024)
+                .await
+                .unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+            if text.is_empty() {
+                status.canonical_reason().unwrap_or("error").to_owned()
+            } else {
+                text
+            }
+        }
+    };
+    error_response(status, &message)
 }
 
 impl From<ControlError> for AdminError {

@@ -140,33 +140,44 @@ fn write_private(path: &Path, value: &str) -> anyhow::Result<()> {
 }
 
 /// Listeners beyond loopback are said out loud; the admin one needs a token chosen on purpose.
-fn check_exposure(args: &ServeArgs) -> anyhow::Result<Vec<String>> {
-    let mut warnings = Vec::new();
-    if !args.admin_listen.ip().is_loopback() {
-        if args
-            .admin_token
-            .as_deref()
-            .is_none_or(|t| t.trim().is_empty())
-        {
-            bail!(
-                "refusing to put the admin API on {} (beyond loopback) without --admin-token or CROSSLINK_ADMIN_TOKEN: \
-                 it mints tokens for any team, reads every team's events and resets all data",
-                args.admin_listen
-            );
-        }
-        warnings.push(format!(
-            "WARNING: the admin API listens on {}, beyond loopback: whoever has the admin token and reaches this host can mint tokens, read every team's events and reset all data",
+/// An admin token that guards a listener beyond loopback must be hard to guess.
+const MIN_EXPOSED_ADMIN_TOKEN: usize = 20;
+
+/// Refuses an admin listener beyond loopback without a token chosen on purpose (and long).
+fn check_exposure(args: &ServeArgs) -> anyhow::Result<()> {
+    if args.admin_listen.ip().is_loopback() {
+        return Ok(());
+    }
+    match args.admin_token.as_deref().map(str::trim) {
+        None | Some("") => bail!(
+            "refusing to put the admin API on {} (beyond loopback) without --admin-token or CROSSLINK_ADMIN_TOKEN: \
+             it mints tokens for any team, reads every team's events and resets all data",
             args.admin_listen
+        ),
+        Some(t) if t.len() < MIN_EXPOSED_ADMIN_TOKEN => bail!(
+            "refusing to put the admin API on {} (beyond loopback) with an admin token of {} characters: use at least {MIN_EXPOSED_ADMIN_TOKEN} (e.g. `openssl rand -hex 24`)",
+            args.admin_listen,
+            t.len()
+        ),
+        Some(_) => Ok(()),
+    }
+}
+
+/// What becomes reachable from other hosts, named with the addresses actually bound.
+fn exposure_warnings(args: &ServeArgs, do_addr: SocketAddr, admin_addr: SocketAddr) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if !admin_addr.ip().is_loopback() {
+        warnings.push(format!(
+            "WARNING: the admin API listens on {admin_addr}, beyond loopback: whoever has the admin token and reaches this host can mint tokens, read every team's events and reset all data"
         ));
     }
-    if !args.do_listen.ip().is_loopback() {
+    if !do_addr.ip().is_loopback() {
         let who = match args.auth {
             AuthMode::Open => "anyone who reaches this host can create and read resources with any token (--auth open)",
             AuthMode::Strict => "anyone with a minted token who reaches this host can use it",
         };
         warnings.push(format!(
-            "WARNING: the DigitalOcean API listens on {}, beyond loopback: {who}{}",
-            args.do_listen,
+            "WARNING: the DigitalOcean API listens on {do_addr}, beyond loopback: {who}{}",
             if args.public_url.is_none() {
                 "; set --public-url to the address clients use, for pagination links"
             } else {
@@ -174,7 +185,7 @@ fn check_exposure(args: &ServeArgs) -> anyhow::Result<Vec<String>> {
             }
         ));
     }
-    Ok(warnings)
+    warnings
 }
 
 fn parse_transition(s: &str) -> Result<(ResourceType, TransitionPolicy), String> {
@@ -200,7 +211,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
 
-    let warnings = check_exposure(&args)?;
+    check_exposure(&args)?;
     // The store takes the data directory's lock: a second process on it stops here.
     let store = SqliteStore::open(&args.data_dir)
         .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;
@@ -223,6 +234,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let admin_listener = bind(args.admin_listen, "admin API").await?;
     let do_addr = do_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
+    let warnings = exposure_warnings(&args, do_addr, admin_addr);
 
     // Two listeners share the open-files limit; leave room for the database and the rest.
     let fd_limit = listener::raise_fd_limit();
@@ -320,7 +332,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     for w in &warnings {
         println!("{w}");
-        tracing::warn!("{w}");
     }
 
     shutdown_signal().await;

@@ -303,11 +303,19 @@ fn every_error_the_server_emits_is_in_the_envelope() {
     // The admin listener answers hyper's refusals in its own envelope as well.
     let (status, headers, body) = raw(&s.admin, b"GARBAGE\r\n\r\n");
     assert!(status.starts_with("HTTP/1.1 400"), "{status}");
-    assert!(headers.iter().any(|(k, _)| k == "x-request-id"));
-    assert_eq!(
-        serde_json::from_str::<Value>(&body).unwrap()["id"],
-        "bad_request"
+    let header = headers.iter().find(|(k, _)| k == "x-request-id").unwrap();
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["id"], "bad_request");
+    assert_eq!(v["request_id"].as_str(), Some(header.1.as_str()));
+    // The admin API's own errors too: a rejected query keeps its reason.
+    let r = s.admin("GET", "/_crosslink/events?limit=abc", None);
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("limit"),
+        "{}",
+        r.raw
     );
+    assert_eq!(r.body["request_id"].as_str(), r.header("x-request-id"));
 }
 
 #[test]
@@ -512,18 +520,41 @@ fn listeners_beyond_loopback_are_announced_and_a_tokenless_admin_one_refused() {
             "--admin-listen",
             "0.0.0.0:0",
             "--admin-token",
-            "chosen-on-purpose",
+            "short",
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(1), "a guessable token is refused: {out}");
+    let (out, code) = serve_output(
+        &[
+            "--data-dir",
+            data,
+            "--do-listen",
+            "0.0.0.0:0",
+            "--admin-listen",
+            "0.0.0.0:0",
+            "--admin-token",
+            "chosen-on-purpose-and-long-enough",
         ],
         &[],
     );
     assert_eq!(code, None, "{out}");
     assert!(
-        out.contains("WARNING: the DigitalOcean API listens on 0.0.0.0"),
+        out.contains("WARNING: the DigitalOcean API listens on 0.0.0.0:"),
         "{out}"
     );
     assert!(
-        out.contains("WARNING: the admin API listens on 0.0.0.0"),
+        out.contains("WARNING: the admin API listens on 0.0.0.0:"),
         "{out}"
+    );
+    assert!(
+        !out.contains("0.0.0.0:0"),
+        "names the port actually bound: {out}"
+    );
+    assert_eq!(
+        out.matches("WARNING: the admin API").count(),
+        1,
+        "said once: {out}"
     );
     assert!(!out.contains("chosen-on-purpose"), "never echoed: {out}");
 }

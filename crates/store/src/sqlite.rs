@@ -270,9 +270,22 @@ fn run_guarded(conn: &Connection, job: Job) -> Option<Finish> {
 
 /// Folds the WAL into the database every `CHECKPOINT_EVERY` until the store is dropped.
 /// PASSIVE never waits for readers or the writer; the WAL restarts once a checkpoint completes.
+/// WAL frames (4 KiB pages) past which the checkpointer truncates the log.
+const WAL_TRUNCATE_FRAMES: i64 = 16_384;
+
+/// A PASSIVE checkpoint never blocks anyone, but under continuous writes it never lets the log
+/// start over either, so the file would grow for as long as the writes go on. Once the log is
+/// past 64 MiB, a TRUNCATE checkpoint (which waits briefly for readers and holds writers for
+/// the copy) resets it; `journal_size_limit` caps what an idle log keeps on disk.
 fn checkpointer(conn: Connection, stop: mpsc::Receiver<()>) {
+    let _ = conn.execute_batch("PRAGMA journal_size_limit = 67108864");
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+        let log_frames = conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+            .unwrap_or(0);
+        if log_frames > WAL_TRUNCATE_FRAMES {
+            let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+        }
     }
     let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
 }

@@ -400,11 +400,11 @@ impl Tx for SqliteTx<'_> {
             .optional()?)
     }
 
-    fn attachment_service_keys(&self, attachment: Uuid) -> Result<Vec<ServiceKey>> {
+    fn active_service_keys(&self, attachment: Uuid) -> Result<Vec<ServiceKey>> {
         Ok(self
             .0
             .prepare_cached(&format!(
-                "SELECT {KEY_COLS} FROM service_keys WHERE attachment_id = ?1 ORDER BY seq"
+                "SELECT {KEY_COLS} FROM service_keys WHERE attachment_id = ?1 AND active = 1 ORDER BY seq"
             ))?
             .query_map(params![attachment.to_string()], key_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?)

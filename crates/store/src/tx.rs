@@ -57,8 +57,8 @@ pub trait Tx {
 
     fn partner_port(&self, metro: &str, zone: DiversityZone) -> Result<Option<Port>>;
     fn service_key(&self, id: Uuid) -> Result<Option<ServiceKey>>;
-    /// Oldest first.
-    fn attachment_service_keys(&self, attachment: Uuid) -> Result<Vec<ServiceKey>>;
+    /// The attachment's keys that still work, oldest first.
+    fn active_service_keys(&self, attachment: Uuid) -> Result<Vec<ServiceKey>>;
     /// Writes a new key with its lifecycle: status from `k.status`, generation 1.
     fn insert_service_key(&self, k: &ServiceKey, due: Option<Millis>) -> Result<()>;
     fn set_service_key_active(&self, id: Uuid, active: bool) -> Result<()>;

@@ -156,10 +156,10 @@ struct CreateArgs {
     /// IDs of the VPCs to attach, comma separated (the flag may also be repeated).
     #[arg(long, value_delimiter = ',', required = true)]
     vpc_ids: Vec<String>,
-    /// BGP: your side's ASN (sent as `local_router_asn`).
+    /// BGP: DigitalOcean's (the attachment's) ASN, default 64532 (sent as `local_router_asn`).
     #[arg(long)]
     bgp_local_asn: Option<u32>,
-    /// BGP: your side's router IP, in CIDR notation, e.g. 169.254.0.1/29.
+    /// BGP: DigitalOcean's (the attachment's) router IP with its /29, e.g. 169.254.0.1/29.
     #[arg(long)]
     bgp_local_router_ip: Option<String>,
     /// BGP: the partner's ASN (sent as `peer_router_asn`).

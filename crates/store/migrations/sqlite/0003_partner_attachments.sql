@@ -82,6 +82,7 @@ CREATE TABLE service_keys (
 );
 CREATE INDEX service_keys_due ON service_keys (next_transition_at) WHERE next_transition_at IS NOT NULL;
 CREATE INDEX service_keys_attachment ON service_keys (attachment_id, seq) WHERE attachment_id IS NOT NULL;
+CREATE INDEX service_keys_active ON service_keys (attachment_id, seq) WHERE active = 1;
 CREATE INDEX service_keys_company ON service_keys (company_uid, seq);
 
 -- Events name their tenant, a DigitalOcean team or a Megaport company.
