@@ -68,10 +68,6 @@ pub async fn serve(
                         limit = limits.max_connections,
                         "connection limit reached: new connections wait until one closes (--max-connections)"
                     );
-                    eprintln!(
-                        "crosslink: {name}: connection limit of {} reached; new connections wait until one closes (--max-connections)",
-                        limits.max_connections
-                    );
                     saturated = true;
                 }
                 tokio::select! {

@@ -52,6 +52,14 @@ fn closed_after(base: &str, bytes: &[u8]) -> (Duration, Vec<u8>) {
     (start.elapsed(), out)
 }
 
+/// The floods and timing checks run one at a time: on a 2-core machine, two floods at once
+/// would measure each other.
+static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    HEAVY.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
@@ -83,6 +91,7 @@ fn assert_envelope(what: &str, status: &str, headers: &[(String, String)], body:
 
 #[test]
 fn idle_slow_header_and_slow_body_connections_are_closed_within_the_timeouts() {
+    let _serial = heavy();
     let dir = tempdir();
     let s = Server::start(&dir, &["--header-timeout", "1", "--request-timeout", "2"]);
     for (what, bytes) in [
@@ -128,6 +137,7 @@ fn idle_slow_header_and_slow_body_connections_are_closed_within_the_timeouts() {
 
 #[test]
 fn thousands_of_slow_connections_leave_real_requests_answered() {
+    let _serial = heavy();
     let dir = tempdir();
     let s = Server::start(&dir, &[]);
     let c = Client::new(&s, "tok");
@@ -166,6 +176,7 @@ fn thousands_of_slow_connections_leave_real_requests_answered() {
 
 #[test]
 fn slow_body_flood_keeps_memory_bounded() {
+    let _serial = heavy();
     let dir = tempdir();
     let s = Server::start(&dir, &["--request-timeout", "5"]);
     let pid = s.pid();
@@ -216,6 +227,7 @@ fn slow_body_flood_keeps_memory_bounded() {
 
 #[test]
 fn every_error_the_server_emits_is_in_the_envelope() {
+    let _serial = heavy();
     let dir = tempdir();
     let s = Server::start(
         &dir,
@@ -332,6 +344,7 @@ fn failed_authentication_is_rate_limited_per_address() {
 
 #[test]
 fn ten_thousand_tokens_do_not_grow_memory_without_bound() {
+    let _serial = heavy();
     let dir = tempdir();
     let s = Server::start(&dir, &[]);
     let pid = s.pid();
@@ -679,6 +692,7 @@ fn small_ones_nulls_host_header_and_control_characters() {
 
 #[test]
 fn past_the_connection_cap_new_connections_wait_for_a_free_slot() {
+    let _serial = heavy();
     let dir = tempdir();
     let s = Server::start(&dir, &["--max-connections", "4", "--header-timeout", "2"]);
     let held: Vec<TcpStream> = (0..4)
