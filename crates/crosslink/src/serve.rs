@@ -46,7 +46,8 @@ pub struct ServeArgs {
     #[arg(long, env = "CROSSLINK_RATE_LIMIT_PER_HOUR", default_value_t = 5000)]
     rate_limit_per_hour: u32,
     /// The admin API's token. Default: the one in DATA_DIR/admin-token, generated (0600) and
-    /// printed at the first start. Required to put the admin listener beyond loopback.
+    /// printed at the first start. Required (at least 20 characters) to put the admin listener
+    /// beyond loopback.
     #[arg(long, env = "CROSSLINK_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
     /// Base URL of the DigitalOcean API as clients reach it, for pagination links.
