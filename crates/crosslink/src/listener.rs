@@ -168,6 +168,19 @@ fn encode(res: Response<Vec<u8>>) -> Vec<u8> {
 }
 
 impl<S: AsyncWrite + Unpin> Rewrite<S> {
+    /// If `head` is one of hyper's automatic errors, queues the vendor's page in its place
+    /// (the caller then reports the original bytes as written) and starts sending it.
+    fn replace(&mut self, cx: &mut Context<'_>, head: &[u8]) -> io::Result<bool> {
+        let Some(status) = automatic_error(head) else {
+            return Ok(false);
+        };
+        self.pending = encode((self.page)(status));
+        self.written = 0;
+        // What does not go out now is written by `drain` on the next write or flush.
+        let _ = self.drain(cx)?;
+        Ok(true)
+    }
+
     /// Writes what is left of a replaced response; Ready once it is all out.
     fn drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.written < self.pending.len() {
@@ -200,11 +213,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Rewrite<S> {
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         ready!(this.drain(cx))?;
-        if let Some(status) = automatic_error(buf) {
-            this.pending = encode((this.page)(status));
-            this.written = 0;
-            // Accepted whole: what follows is written by `drain` on the next write or flush.
-            let _ = this.drain(cx)?;
+        if this.replace(cx, buf)? {
             return Poll::Ready(Ok(buf.len()));
         }
         Pin::new(&mut this.inner).poll_write(cx, buf)
