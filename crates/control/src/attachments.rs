@@ -49,10 +49,6 @@ fn team_vpcs(tx: &dyn Tx, team: &TeamId, ids: &[Uuid]) -> Result<Vec<crosslink_d
         .collect()
 }
 
-fn store_err(e: StoreError) -> ControlError {
-    e.into()
-}
-
 /// A rule's error on its way out of a transaction (and back into a `ControlError`).
 fn to_store(e: ControlError) -> StoreError {
     match e {
@@ -127,6 +123,14 @@ fn observe_in(
 }
 
 impl Control {
+    /// Runs a rule over the store's transactional port as one atomic write.
+    async fn rule<T: Send + 'static>(
+        &self,
+        rule: impl FnOnce(&dyn Tx) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        Ok(transact(self.store.as_ref(), move |tx| rule(tx).map_err(to_store)).await?)
+    }
+
     pub(crate) fn schedule(&self) -> Schedule {
         Schedule(self.policies())
     }
@@ -147,9 +151,7 @@ impl Control {
         let metro = attachment::metro(&req.region)?;
         let zone = RedundancyZone::parse(req.redundancy_zone.as_deref())?;
         let bgp = attachment::bgp_for_create(req.bgp.as_ref(), crate::auth::new_secret(16)?)?;
-        if req.vpc_ids.is_empty() || req.vpc_ids.len() > attachment::MAX_VPCS {
-            attachment::check_vpcs(metro, &req.vpc_ids, &[])?;
-        }
+        attachment::check_vpc_ids(&req.vpc_ids)?;
         let now = self.now();
         let a = PartnerAttachment {
             id: Uuid::new_v4(),
@@ -166,15 +168,15 @@ impl Control {
             created_at: now,
         };
         let key_due = self.due_after(ResourceType::ServiceKey, KeyStatus::Creating.as_str(), now);
-        let created = transact(self.store.as_ref(), move |tx| {
-            let run = || -> Result<PartnerAttachment> {
+        let created = self
+            .rule(move |tx| {
                 attachment::check_name_free(
                     &a.name,
                     tx.attachment_by_name(&a.team, &a.name)?.as_ref(),
                     None,
                 )?;
                 let vpcs = team_vpcs(tx, &a.team, &a.vpc_ids)?;
-                attachment::check_vpcs(&a.metro, &a.vpc_ids, &vpcs)?;
+                attachment::check_vpcs_in_metro(&a.metro, &vpcs)?;
                 if let Some(parent) = a.parent {
                     let p = tx.attachment(&a.team, parent)?.ok_or_else(|| {
                         DomainError::invalid_field(
@@ -188,11 +190,8 @@ impl Control {
                 tx.insert_attachment(&a, None)?;
                 request_key(tx, &a, now, key_due)?;
                 Ok(a)
-            };
-            run().map_err(to_store)
-        })
-        .await
-        .map_err(store_err)?;
+            })
+            .await?;
         self.wake.notify_one();
         Ok(created)
     }
@@ -230,30 +229,26 @@ impl Control {
         update: AttachmentUpdate,
     ) -> Result<AttachmentView> {
         let team_ = team.clone();
-        transact(self.store.as_ref(), move |tx| {
-            let run = || -> Result<()> {
-                let a = tx
-                    .attachment(&team_, id)?
-                    .ok_or_else(|| DomainError::not_found(Kind::PartnerAttachment, id))?;
-                let next = attachment::apply_update(&a, &update)?;
-                if next.name != a.name {
-                    attachment::check_name_free(
-                        &next.name,
-                        tx.attachment_by_name(&team_, &next.name)?.as_ref(),
-                        Some(id),
-                    )?;
-                }
-                if update.vpc_ids.is_some() {
-                    let vpcs = team_vpcs(tx, &team_, &next.vpc_ids)?;
-                    attachment::check_vpcs(&next.metro, &next.vpc_ids, &vpcs)?;
-                }
-                tx.update_attachment(&next)?;
-                Ok(())
-            };
-            run().map_err(to_store)
+        self.rule(move |tx| {
+            let a = tx
+                .attachment(&team_, id)?
+                .ok_or_else(|| DomainError::not_found(Kind::PartnerAttachment, id))?;
+            let next = attachment::apply_update(&a, &update)?;
+            if next.name != a.name {
+                attachment::check_name_free(
+                    &next.name,
+                    tx.attachment_by_name(&team_, &next.name)?.as_ref(),
+                    Some(id),
+                )?;
+            }
+            if update.vpc_ids.is_some() {
+                let vpcs = team_vpcs(tx, &team_, &next.vpc_ids)?;
+                attachment::check_vpcs_in_metro(&next.metro, &vpcs)?;
+            }
+            tx.update_attachment(&next)?;
+            Ok(())
         })
-        .await
-        .map_err(store_err)?;
+        .await?;
         self.get_attachment(team, id).await
     }
 
@@ -266,8 +261,8 @@ impl Control {
             now,
         );
         let team_ = team.clone();
-        let deleted = transact(self.store.as_ref(), move |tx| {
-            let run = || -> Result<PartnerAttachment> {
+        let deleted = self
+            .rule(move |tx| {
                 let mut a = tx
                     .attachment(&team_, id)?
                     .ok_or_else(|| DomainError::not_found(Kind::PartnerAttachment, id))?;
@@ -284,11 +279,8 @@ impl Control {
                 }
                 a.state = AttachmentState::Deleting;
                 Ok(a)
-            };
-            run().map_err(to_store)
-        })
-        .await
-        .map_err(store_err)?;
+            })
+            .await?;
         self.wake.notify_one();
         let children = self.store.attachment_children(id).await?;
         Ok(AttachmentView {
@@ -309,24 +301,20 @@ impl Control {
         let now = self.now();
         let due = self.due_after(ResourceType::ServiceKey, KeyStatus::Creating.as_str(), now);
         let team_ = team.clone();
-        transact(self.store.as_ref(), move |tx| {
-            let run = || -> Result<()> {
-                let a = tx
-                    .attachment(&team_, id)?
-                    .ok_or_else(|| DomainError::not_found(Kind::PartnerAttachment, id))?;
-                if a.state == AttachmentState::Deleting {
-                    return Err(DomainError::conflict(
-                        Kind::PartnerAttachment,
-                        format!("partner attachment {id} is being deleted"),
-                    )
-                    .into());
-                }
-                request_key(tx, &a, now, due)
-            };
-            run().map_err(to_store)
+        self.rule(move |tx| {
+            let a = tx
+                .attachment(&team_, id)?
+                .ok_or_else(|| DomainError::not_found(Kind::PartnerAttachment, id))?;
+            if a.state == AttachmentState::Deleting {
+                return Err(DomainError::conflict(
+                    Kind::PartnerAttachment,
+                    format!("partner attachment {id} is being deleted"),
+                )
+                .into());
+            }
+            request_key(tx, &a, now, due)
         })
-        .await
-        .map_err(store_err)?;
+        .await?;
         self.wake.notify_one();
         Ok(())
     }
@@ -337,36 +325,32 @@ impl Control {
         let now = self.now();
         let row = due.row();
         let sched = self.schedule();
-        transact(self.store.as_ref(), move |tx| {
-            let run = || -> Result<bool> {
-                let Some(key) = tx.service_key(row.id)? else {
-                    return Ok(false);
-                };
-                if !tx.set_status(&row, KeyStatus::Created.as_str(), None, now)? {
-                    return Ok(false);
-                }
-                let Some(att) = key.attachment else {
-                    tx.set_service_key_active(key.id, true)?;
-                    return Ok(true);
-                };
-                // A key requested before its attachment was deleted is issued dead.
-                let a_row = tx
-                    .lifecycle(ResourceType::PartnerAttachment, att)?
-                    .filter(|r| r.status != AttachmentState::Deleting.as_str());
-                let Some(a_row) = a_row else {
-                    return Ok(true);
-                };
-                for old in service_key::superseded(&key, &tx.active_service_keys(att)?) {
-                    tx.set_service_key_active(old, false)?;
-                }
-                tx.set_service_key_active(key.id, true)?;
-                observe_in(&sched, tx, &a_row, Observation::ServiceKeyIssued, now)?;
-                Ok(true)
+        self.rule(move |tx| {
+            let Some(key) = tx.service_key(row.id)? else {
+                return Ok(false);
             };
-            run().map_err(to_store)
+            if !tx.set_status(&row, KeyStatus::Created.as_str(), None, now)? {
+                return Ok(false);
+            }
+            let Some(att) = key.attachment else {
+                tx.set_service_key_active(key.id, true)?;
+                return Ok(true);
+            };
+            // A key requested before its attachment was deleted is issued dead.
+            let a_row = tx
+                .lifecycle(ResourceType::PartnerAttachment, att)?
+                .filter(|r| r.status != AttachmentState::Deleting.as_str());
+            let Some(a_row) = a_row else {
+                return Ok(true);
+            };
+            for old in service_key::superseded(&key, &tx.active_service_keys(att)?) {
+                tx.set_service_key_active(old, false)?;
+            }
+            tx.set_service_key_active(key.id, true)?;
+            observe_in(&sched, tx, &a_row, Observation::ServiceKeyIssued, now)?;
+            Ok(true)
         })
         .await
-        .map_err(store_err)
     }
 
     /// The one entry point through which observations (a BGP session up or down) reach a
@@ -374,17 +358,12 @@ impl Control {
     pub async fn observe(&self, t: ResourceType, id: Uuid, seen: Observation) -> Result<bool> {
         let now = self.now();
         let sched = self.schedule();
-        let moved = transact(self.store.as_ref(), move |tx| {
-            let run = || -> Result<bool> {
-                match tx.lifecycle(t, id)? {
-                    Some(row) => observe_in(&sched, tx, &row, seen, now),
-                    None => Ok(false),
-                }
-            };
-            run().map_err(to_store)
-        })
-        .await
-        .map_err(store_err)?;
+        let moved = self
+            .rule(move |tx| match tx.lifecycle(t, id)? {
+                Some(row) => observe_in(&sched, tx, &row, seen, now),
+                None => Ok(false),
+            })
+            .await?;
         self.wake.notify_one();
         Ok(moved)
     }

@@ -312,7 +312,7 @@ pub(crate) fn parse_uuid(s: String) -> rusqlite::Result<Uuid> {
     })
 }
 
-pub(crate) fn vpc_row(r: &Row<'_>) -> rusqlite::Result<Vpc> {
+fn vpc_row(r: &Row<'_>) -> rusqlite::Result<Vpc> {
     let range: String = r.get(5)?;
     Ok(Vpc {
         id: parse_uuid(r.get(0)?)?,
@@ -348,7 +348,7 @@ pub(crate) fn peering_row(r: &Row<'_>) -> rusqlite::Result<VpcPeering> {
     })
 }
 
-pub(crate) fn range_bounds(net: &Ipv4Net) -> (i64, i64) {
+fn range_bounds(net: &Ipv4Net) -> (i64, i64) {
     (
         i64::from(u32::from(net.network())),
         i64::from(u32::from(net.broadcast())),
@@ -390,13 +390,21 @@ pub(crate) fn vpc_overlap_candidate(
     .optional()?)
 }
 
-pub(crate) fn peering_by_id(c: &Connection, team: &TeamId, id: Uuid) -> Result<VpcPeering> {
-    c.prepare_cached(&format!(
+pub(crate) fn peering_by_id_opt(
+    c: &Connection,
+    team: &TeamId,
+    id: Uuid,
+) -> Result<Option<VpcPeering>> {
+    Ok(c.prepare_cached(&format!(
         "SELECT {PEERING_COLS} FROM vpc_peerings WHERE team = ?1 AND id = ?2"
     ))?
     .query_row(params![team.0, id.to_string()], peering_row)
-    .optional()?
-    .ok_or_else(|| DomainError::not_found(Kind::VpcPeering, id).into())
+    .optional()?)
+}
+
+fn peering_by_id(c: &Connection, team: &TeamId, id: Uuid) -> Result<VpcPeering> {
+    peering_by_id_opt(c, team, id)?
+        .ok_or_else(|| DomainError::not_found(Kind::VpcPeering, id).into())
 }
 
 pub(crate) fn record_event(

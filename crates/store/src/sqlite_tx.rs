@@ -2,8 +2,8 @@
 //! the transaction (and savepoint) the writer thread opened. No rules here.
 
 use crate::sqlite::{
-    count, insert_vpc, parse_uuid, peering_row, record_event, vpc_by_id_opt, vpc_by_name,
-    vpc_overlap_candidate, PEERING_COLS,
+    count, insert_vpc, parse_uuid, peering_by_id_opt, peering_row, record_event, vpc_by_id_opt,
+    vpc_by_name, vpc_overlap_candidate, PEERING_COLS,
 };
 use crate::tx::{LifecycleRow, Tx};
 use crate::{Result, StoreError};
@@ -225,13 +225,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn peering(&self, team: &TeamId, id: Uuid) -> Result<Option<VpcPeering>> {
-        Ok(self
-            .0
-            .prepare_cached(&format!(
-                "SELECT {PEERING_COLS} FROM vpc_peerings WHERE team = ?1 AND id = ?2"
-            ))?
-            .query_row(params![team.0, id.to_string()], peering_row)
-            .optional()?)
+        peering_by_id_opt(self.0, team, id)
     }
 
     fn peering_by_name(&self, team: &TeamId, name: &str) -> Result<Option<VpcPeering>> {

@@ -194,8 +194,8 @@ pub fn validate_attachment_name(name: &str) -> Result<(), DomainError> {
     validate_name(name, "partner attachment", true)
 }
 
-/// The VPCs of an attachment: 1 to 5 distinct VPCs of the team, each in the metro.
-pub fn check_vpcs(metro: &str, ids: &[Uuid], vpcs: &[Vpc]) -> Result<(), DomainError> {
+/// An attachment's VPC list: 1 to 5 distinct ids. Checked before any VPC is looked up.
+pub fn check_vpc_ids(ids: &[Uuid]) -> Result<(), DomainError> {
     if ids.is_empty() || ids.len() > MAX_VPCS {
         return Err(DomainError::invalid_field(
             "vpc_ids",
@@ -210,20 +210,23 @@ pub fn check_vpcs(metro: &str, ids: &[Uuid], vpcs: &[Vpc]) -> Result<(), DomainE
             ));
         }
     }
-    for v in vpcs {
-        if !in_metro(&v.region, metro) {
-            return Err(DomainError::invalid_field(
-                "vpc_ids",
-                format!(
-                    "VPC {} is in {}, not in the attachment's metro {}",
-                    v.id,
-                    v.region,
-                    metro.to_uppercase()
-                ),
-            ));
-        }
-    }
     Ok(())
+}
+
+/// The attachment's VPCs (the team's, as looked up) all lie in its metro.
+pub fn check_vpcs_in_metro(metro: &str, vpcs: &[Vpc]) -> Result<(), DomainError> {
+    match vpcs.iter().find(|v| !in_metro(&v.region, metro)) {
+        Some(v) => Err(DomainError::invalid_field(
+            "vpc_ids",
+            format!(
+                "VPC {} is in {}, not in the attachment's metro {}",
+                v.id,
+                v.region,
+                metro.to_uppercase()
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// What a request says about BGP: all four of the writable fields, or none.
@@ -419,7 +422,8 @@ pub struct AttachmentUpdate {
     pub bgp: Option<BgpRequest>,
 }
 
-/// The attachment after `update`; VPC rules are checked by the caller, who holds the VPCs.
+/// The attachment after `update`; whether the new VPCs lie in the metro is checked by the
+/// caller, who looks them up.
 pub fn apply_update(
     a: &PartnerAttachment,
     update: &AttachmentUpdate,
@@ -436,6 +440,7 @@ pub fn apply_update(
         next.name = name.clone();
     }
     if let Some(ids) = &update.vpc_ids {
+        check_vpc_ids(ids)?;
         next.vpc_ids = ids.clone();
     }
     if let Some(b) = &update.bgp {
