@@ -43,12 +43,11 @@ pub(crate) async fn envelope(
     if res.status().is_client_error() || res.status().is_server_error() {
         res = into_envelope(res, &request_id).await;
     }
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert("x-request-id", id);
+    }
     let limit = state.limiter.limit();
-    set_headers(
-        &mut res,
-        &request_id,
-        verdict.unwrap_or_else(|| nominal(limit, now_ms)),
-    );
+    set_ratelimit_headers(&mut res, verdict.unwrap_or_else(|| nominal(limit, now_ms)));
     res
 }
 
@@ -63,11 +62,8 @@ fn nominal(limit: u32, now_ms: u64) -> Verdict {
     }
 }
 
-fn set_headers<B>(res: &mut axum::http::Response<B>, request_id: &str, v: Verdict) {
+fn set_ratelimit_headers<B>(res: &mut axum::http::Response<B>, v: Verdict) {
     let h = res.headers_mut();
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        h.insert("x-request-id", id);
-    }
     h.insert("ratelimit-limit", v.limit.into());
     h.insert("ratelimit-remaining", v.remaining.into());
     h.insert("ratelimit-reset", v.reset.into());
@@ -76,13 +72,13 @@ fn set_headers<B>(res: &mut axum::http::Response<B>, request_id: &str, v: Verdic
     }
 }
 
-/// A request hyper refused before routing (garbage request line, URI or headers too large),
-/// in the envelope with a fresh request id.
-pub(crate) fn protocol_error(status: StatusCode) -> axum::http::Response<Vec<u8>> {
+/// DigitalOcean's error envelope as a whole response: `{id, message, request_id}`, the id also
+/// in `x-request-id`. The admin listener answers its errors with it too.
+pub fn error_envelope(status: StatusCode, message: &str) -> axum::http::Response<Vec<u8>> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let body = ErrorBody {
         id: ApiError::id(status).to_owned(),
-        message: ApiError::standard_message(status, ""),
+        message: message.to_owned(),
         request_id: Some(request_id.clone()),
     };
     let mut res = axum::http::Response::new(serde_json::to_vec(&body).unwrap_or_default());
@@ -91,10 +87,20 @@ pub(crate) fn protocol_error(status: StatusCode) -> axum::http::Response<Vec<u8>
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert("x-request-id", id);
+    }
+    res
+}
+
+/// A request hyper refused before routing (garbage request line, URI or headers too large),
+/// in the envelope with a fresh request id and the rate-limit headers.
+pub(crate) fn protocol_error(status: StatusCode) -> axum::http::Response<Vec<u8>> {
+    let mut res = error_envelope(status, &ApiError::standard_message(status, ""));
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    set_headers(&mut res, &request_id, nominal(NOMINAL_LIMIT, now_ms));
+    set_ratelimit_headers(&mut res, nominal(NOMINAL_LIMIT, now_ms));
     res
 }
 

@@ -6,7 +6,7 @@
 use crate::Control;
 use crosslink_domain::Step;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const LEASE_MS: i64 = 30_000;
 const BATCH: u32 = 256;
@@ -28,6 +28,7 @@ impl Reconciler {
 
     /// Runs until the task is dropped.
     pub async fn run(self) {
+        let mut policies_read = Instant::now();
         loop {
             let progressed = match self.tick().await {
                 Ok(n) => n > 0,
@@ -39,9 +40,13 @@ impl Reconciler {
             if progressed {
                 continue;
             }
-            // Another process on this data (the admin API of a replica) may have changed them.
-            if let Err(e) = self.control.load_policies().await {
-                tracing::error!(error = %e, "cannot read the transition policies");
+            // Another process on this data (the admin API of a replica) may have changed them;
+            // once per idle period is soon enough, and keeps the read off busy wake-ups.
+            if policies_read.elapsed() >= MAX_IDLE {
+                policies_read = Instant::now();
+                if let Err(e) = self.control.load_policies().await {
+                    tracing::error!(error = %e, "cannot read the transition policies");
+                }
             }
             let wait = match self.control.store.next_due().await {
                 Ok(Some(due)) => Duration::from_millis(

@@ -9,6 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use crosslink_api_digitalocean::error_envelope;
 use crosslink_control::{AdminToken, Control, ControlError};
 use crosslink_domain::time::rfc3339;
 use crosslink_domain::{ResourceType, TransitionPolicy};
@@ -25,37 +26,6 @@ type S = State<Arc<Control>>;
 #[derive(Clone)]
 struct AdminError(StatusCode, String);
 
-fn error_id(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        400 => "bad_request",
-        401 => "unauthorized",
-        404 => "not_found",
-        405 => "method_not_allowed",
-        408 => "request_timeout",
-        413 => "payload_too_large",
-        414 => "uri_too_long",
-        422 => "unprocessable_entity",
-        431 => "request_header_fields_too_large",
-        _ => "server_error",
-    }
-}
-
-/// The admin envelope: DigitalOcean's `{id, message, request_id}`, the id also in the header.
-fn error_response<B: From<Vec<u8>>>(status: StatusCode, message: &str) -> axum::http::Response<B> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let body = json!({"id": error_id(status), "message": message, "request_id": id});
-    let mut res = axum::http::Response::new(B::from(body.to_string().into_bytes()));
-    *res.status_mut() = status;
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert("x-request-id", v);
-    }
-    res
-}
-
 /// Rendered by `guard`, which gives every error its request id.
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
@@ -67,7 +37,7 @@ impl IntoResponse for AdminError {
 
 /// What hyper's own refusals (400, 414, 431) become on the admin listener.
 pub fn error_page(status: StatusCode) -> axum::http::Response<Vec<u8>> {
-    error_response(status, status.canonical_reason().unwrap_or("error"))
+    error_envelope(status, status.canonical_reason().unwrap_or("error"))
 }
 
 #[derive(Clone)]
@@ -120,7 +90,7 @@ async fn guard(State(token): State<AdminToken>, req: Request, next: Next) -> Res
             }
         }
     };
-    error_response(status, &message)
+    error_envelope(status, &message).map(axum::body::Body::from)
 }
 
 impl From<ControlError> for AdminError {

@@ -22,7 +22,7 @@ pub struct ServeArgs {
     #[arg(long, env = "CROSSLINK_ADMIN_LISTEN", default_value = "127.0.0.1:8062")]
     admin_listen: SocketAddr,
     /// Directory of the embedded SQLite database (created if missing).
-    #[arg(long, env = "CROSSLINK_DATA_DIR", default_value = "./crosslink-data")]
+    #[arg(long, env = "CROSSLINK_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     data_dir: PathBuf,
     /// `open`: any bearer token names its own team. `strict`: only tokens made with
     /// `crosslink admin tokens create`.
@@ -95,7 +95,10 @@ fn parse_public_url(s: &str) -> Result<String, String> {
     Ok(s.trim_end_matches('/').to_owned())
 }
 
-const ADMIN_TOKEN_FILE: &str = "admin-token";
+/// Where `serve` keeps its data unless told otherwise; `crosslink admin` looks there too.
+pub(crate) const DEFAULT_DATA_DIR: &str = "./crosslink-data";
+/// The admin token's file in the data directory, which `crosslink admin` reads.
+pub(crate) const ADMIN_TOKEN_FILE: &str = "admin-token";
 
 /// The admin token in force and how it was found (for the start-up lines).
 fn admin_token(args: &ServeArgs) -> anyhow::Result<(String, String)> {

@@ -85,8 +85,8 @@ pub fn run(args: AdminArgs) -> Result<()> {
                         .filter(|d| !d.is_empty())
                         .map(PathBuf::from)
                 })
-                .unwrap_or_else(|| PathBuf::from("./crosslink-data"));
-            let path = data_dir.join("admin-token");
+                .unwrap_or_else(|| PathBuf::from(crate::serve::DEFAULT_DATA_DIR));
+            let path = data_dir.join(crate::serve::ADMIN_TOKEN_FILE);
             std::fs::read_to_string(&path)
                 .map(|t| t.trim().to_owned())
                 .with_context(|| {
