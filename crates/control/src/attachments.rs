@@ -6,7 +6,6 @@ use crate::{Control, ControlError, Result};
 use crosslink_domain::attachment::{
     self, AttachmentState, AttachmentUpdate, BgpRequest, PartnerAttachment, RedundancyZone,
 };
-use crosslink_domain::megaport::company;
 use crosslink_domain::megaport::service_key::{self, KeyStatus, ServiceKey};
 use crosslink_domain::time::Millis;
 use crosslink_domain::{DomainError, Kind, Observation, ResourceType, TeamId, TransitionPolicy};
@@ -73,26 +72,6 @@ impl Schedule {
     }
 }
 
-/// A service key for an attachment, to be issued by the reconciler.
-fn new_key(a: &PartnerAttachment, product_uid: String, now: Millis) -> ServiceKey {
-    ServiceKey {
-        id: Uuid::new_v4(),
-        key: Uuid::new_v4(),
-        company: company::digitalocean().uid,
-        product_uid,
-        description: format!("DigitalOcean partner attachment {}", a.name),
-        max_speed: a.bandwidth_mbps,
-        single_use: true,
-        active: false,
-        valid_from: now,
-        valid_until: None,
-        attachment: Some(a.id),
-        used_at: None,
-        status: KeyStatus::Creating,
-        created_at: now,
-    }
-}
-
 /// Requests a key on the DigitalOcean partner port of the attachment's metro and zone.
 fn request_key(tx: &dyn Tx, a: &PartnerAttachment, now: Millis, due: Option<Millis>) -> Result<()> {
     let zone = a.redundancy_zone.diversity_zone();
@@ -103,7 +82,7 @@ fn request_key(tx: &dyn Tx, a: &PartnerAttachment, now: Millis, due: Option<Mill
             zone.as_str()
         ))
     })?;
-    tx.insert_service_key(&new_key(a, port.uid, now), due)?;
+    tx.insert_service_key(&ServiceKey::for_attachment(a, port.uid, now), due)?;
     Ok(())
 }
 

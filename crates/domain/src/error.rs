@@ -13,6 +13,12 @@ pub enum Kind {
     ServiceKey,
     Company,
     Port,
+    Mcr,
+    Mve,
+    Vxc,
+    Vlan,
+    Location,
+    OrderApproval,
 }
 
 impl Kind {
@@ -24,6 +30,12 @@ impl Kind {
             Self::ServiceKey => "service_key",
             Self::Company => "company",
             Self::Port => "port",
+            Self::Mcr => "mcr",
+            Self::Mve => "mve",
+            Self::Vxc => "vxc",
+            Self::Vlan => "vlan",
+            Self::Location => "location",
+            Self::OrderApproval => "order_approval",
         }
     }
 }

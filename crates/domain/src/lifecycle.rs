@@ -11,6 +11,9 @@ pub enum ResourceType {
     VpcPeering,
     PartnerAttachment,
     ServiceKey,
+    /// Megaport ports, MCRs and MVEs.
+    MegaportProduct,
+    Vxc,
 }
 
 impl ResourceType {
@@ -18,6 +21,8 @@ impl ResourceType {
         ResourceType::VpcPeering,
         ResourceType::PartnerAttachment,
         ResourceType::ServiceKey,
+        ResourceType::MegaportProduct,
+        ResourceType::Vxc,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -25,6 +30,8 @@ impl ResourceType {
             Self::VpcPeering => "vpc_peering",
             Self::PartnerAttachment => "partner_attachment",
             Self::ServiceKey => "service_key",
+            Self::MegaportProduct => "megaport_product",
+            Self::Vxc => "vxc",
         }
     }
 
@@ -34,6 +41,8 @@ impl ResourceType {
             Self::VpcPeering => crate::Kind::VpcPeering,
             Self::PartnerAttachment => crate::Kind::PartnerAttachment,
             Self::ServiceKey => crate::Kind::ServiceKey,
+            Self::MegaportProduct => crate::Kind::Port,
+            Self::Vxc => crate::Kind::Vxc,
         }
     }
 
@@ -43,6 +52,7 @@ impl ResourceType {
             Self::VpcPeering => &["PROVISIONING", "ACTIVE", "DELETING"],
             Self::PartnerAttachment => &["CREATING", "CREATED", "ACTIVE", "DELETING"],
             Self::ServiceKey => &["CREATING", "CREATED"],
+            Self::MegaportProduct | Self::Vxc => crate::megaport::product::ProvisioningStatus::ALL,
         }
     }
 
@@ -68,6 +78,9 @@ impl ResourceType {
             Self::ServiceKey => {
                 crate::megaport::service_key::KeyStatus::parse(status).map(|s| s.step())
             }
+            Self::MegaportProduct | Self::Vxc => {
+                crate::megaport::product::ProvisioningStatus::parse(status).map(|s| s.step())
+            }
         }
     }
 
@@ -77,7 +90,7 @@ impl ResourceType {
             Self::PartnerAttachment => crate::attachment::AttachmentState::parse(status)
                 .and_then(|s| s.observe(seen))
                 .map(|s| s.as_str()),
-            Self::VpcPeering | Self::ServiceKey => None,
+            Self::VpcPeering | Self::ServiceKey | Self::MegaportProduct | Self::Vxc => None,
         }
     }
 }
@@ -219,6 +232,10 @@ mod tests {
             ["DELETING"]
         );
         assert_eq!(ResourceType::ServiceKey.timed_statuses(), ["CREATING"]);
+        assert_eq!(
+            ResourceType::Vxc.timed_statuses(),
+            ["DEPLOYABLE", "CONFIGURED", "CANCELLED"]
+        );
     }
 
     #[test]

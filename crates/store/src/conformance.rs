@@ -7,7 +7,7 @@ use crate::{PageRequest, PeeringFilter, Store, StoreError};
 use crosslink_domain::attachment::{self, AttachmentState, PartnerAttachment, RedundancyZone};
 use crosslink_domain::megaport::company;
 use crosslink_domain::megaport::port::{self, DiversityZone};
-use crosslink_domain::megaport::service_key::{KeyStatus, ServiceKey};
+use crosslink_domain::megaport::service_key::ServiceKey;
 use crosslink_domain::peering::PeeringStatus;
 use crosslink_domain::vpc::{VpcCreate, VpcUpdate};
 use crosslink_domain::Kind;
@@ -581,22 +581,7 @@ fn attachment_in(t: &TeamId, name: &str, vpcs: Vec<Uuid>, now: i64) -> PartnerAt
 }
 
 fn key_for(a: &PartnerAttachment, port: &str, now: i64) -> ServiceKey {
-    ServiceKey {
-        id: Uuid::new_v4(),
-        key: Uuid::new_v4(),
-        company: company::digitalocean().uid,
-        product_uid: port.into(),
-        description: String::new(),
-        max_speed: a.bandwidth_mbps,
-        single_use: true,
-        active: false,
-        valid_from: now,
-        valid_until: None,
-        attachment: Some(a.id),
-        used_at: None,
-        status: KeyStatus::Creating,
-        created_at: now,
-    }
+    ServiceKey::for_attachment(a, port.into(), now)
 }
 
 /// The built-in company's ports, and attachments and their keys written through the port:

@@ -7,8 +7,10 @@
 pub mod conformance;
 pub mod rules;
 mod sqlite;
+mod sqlite_megaport;
 mod sqlite_tx;
 mod tx;
+mod tx_megaport;
 
 use async_trait::async_trait;
 use crosslink_domain::attachment::PartnerAttachment;
@@ -24,6 +26,7 @@ use uuid::Uuid;
 
 pub use sqlite::SqliteStore;
 pub use tx::{LifecycleRow, Tx};
+pub use tx_megaport::MegaportTx;
 
 /// A rule run over the port, type-erased so `Store` stays object-safe (see `transact`).
 pub type TxJob = Box<dyn FnOnce(&dyn Tx) -> Result<Box<dyn Any + Send>> + Send>;
@@ -243,6 +246,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Runs `job` over the transactional port as one atomic write (see [`transact`]).
     async fn transact_any(&self, job: TxJob) -> Result<Box<dyn Any + Send>>;
+    /// Runs `job`'s reads over the port on a reader, beside the writer (see [`view`]).
+    async fn view_any(&self, job: TxJob) -> Result<Box<dyn Any + Send>>;
 
     // Settings
     /// Stored transition policies, as (resource type, policy) in their string forms.
@@ -275,4 +280,20 @@ pub async fn transact<S: Store + ?Sized, T: Send + 'static>(
     Ok(*out
         .downcast::<T>()
         .expect("transact_any returns what its job returned"))
+}
+
+/// Runs reads over the transactional port on a reader connection: a consistent snapshot that
+/// never waits for the writer. A write attempted here fails.
+pub async fn view<S: Store + ?Sized, T: Send + 'static>(
+    store: &S,
+    read: impl FnOnce(&dyn Tx) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let out = store
+        .view_any(Box::new(move |tx| {
+            read(tx).map(|v| Box::new(v) as Box<dyn Any + Send>)
+        }))
+        .await?;
+    Ok(*out
+        .downcast::<T>()
+        .expect("view_any returns what its job returned"))
 }

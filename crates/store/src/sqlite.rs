@@ -13,13 +13,16 @@ use crate::sqlite_tx::{
     attachment_by_id, attachment_row, children, key_row, lifecycle_table, set_status, with_vpcs,
     SqliteTx, ATTACHMENT_COLS, KEY_COLS,
 };
+use crate::tx_megaport::MegaportTx;
 use crate::{
     ApiToken, DueTransition, Event, PageRequest, PeeringFilter, Result, Store, StoreError, TxJob,
 };
 use async_trait::async_trait;
 use crosslink_domain::attachment::PartnerAttachment;
 use crosslink_domain::megaport::company::Company;
+use crosslink_domain::megaport::location;
 use crosslink_domain::megaport::port::Port;
+use crosslink_domain::megaport::product::{Product, ProductSpec, ProductType, ProvisioningStatus};
 use crosslink_domain::megaport::service_key::ServiceKey;
 use crosslink_domain::peering::{PeeringStatus, VpcPeering};
 use crosslink_domain::time::Millis;
@@ -37,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_settings.sql"),
     include_str!("../migrations/sqlite/0003_partner_attachments.sql"),
+    include_str!("../migrations/sqlite/0004_megaport.sql"),
 ];
 const READERS: usize = 4;
 /// Most writes one commit carries; bounds the latency of the first write in a burst.
@@ -822,15 +826,41 @@ impl Store for SqliteStore {
     async fn ensure_company(&self, company: &Company, ports: &[Port], now: Millis) -> Result<()> {
         let company = company.clone();
         let ports = ports.to_vec();
-        self.write(move |tx| {
-            tx.prepare_cached("INSERT OR IGNORE INTO companies (uid, name, created_at) VALUES (?1, ?2, ?3)")?
-                .execute(params![company.uid.0, company.name, now])?;
-            let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO ports (uid, company_uid, name, metro, diversity_zone, speed_mbps, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
+        self.write(move |c| {
+            let tx = SqliteTx(c);
+            tx.insert_company(&company, now)?;
             for p in &ports {
-                insert.execute(params![p.uid, p.company.0, p.name, p.metro, p.diversity_zone.as_str(), p.speed_mbps, now])?;
+                let uid = Uuid::parse_str(&p.uid).map_err(backend)?;
+                if tx.product(uid)?.is_some() {
+                    continue;
+                }
+                let location = location::partner_location(&p.metro)
+                    .ok_or_else(|| backend(format!("no location for metro {}", p.metro)))?;
+                tx.insert_product(
+                    &Product {
+                        uid,
+                        product_id: 0,
+                        company: p.company.clone(),
+                        product_type: ProductType::Port,
+                        location_id: location.id,
+                        diversity_zone: p.diversity_zone,
+                        status: ProvisioningStatus::Live,
+                        created_at: now,
+                        spec: ProductSpec {
+                            name: p.name.clone(),
+                            speed_mbps: p.speed_mbps,
+                            term_months: 1,
+                            cost_centre: String::new(),
+                            marketplace_visibility: true,
+                            asn: None,
+                            vnics: Vec::new(),
+                            locked: false,
+                            live_at: Some(now),
+                            terminate_at: None,
+                        },
+                    },
+                    None,
+                )?;
             }
             Ok(())
         })
@@ -841,12 +871,19 @@ impl Store for SqliteStore {
         self.write(move |c| job(&SqliteTx(c))).await
     }
 
+    async fn view_any(&self, job: TxJob) -> Result<Box<dyn Any + Send>> {
+        self.read(move |c| job(&SqliteTx(c))).await
+    }
+
     async fn reset(&self) -> Result<()> {
         self.write(|tx| {
-            tx.execute_batch(
+            tx.execute_batch(&format!(
                 "DELETE FROM attachment_vpcs; DELETE FROM partner_attachments; DELETE FROM service_keys;
-                 DELETE FROM vpc_peerings; DELETE FROM vpcs; DELETE FROM events;",
-            )?;
+                 DELETE FROM vpc_peerings; DELETE FROM vpcs; DELETE FROM events;
+                 DELETE FROM vxcs; DELETE FROM order_approvals; DELETE FROM notifications;
+                 DELETE FROM products WHERE company_uid != '{}';",
+                crosslink_domain::megaport::company::DIGITALOCEAN_UID
+            ))?;
             Ok(())
         })
         .await

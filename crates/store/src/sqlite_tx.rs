@@ -5,10 +5,12 @@ use crate::sqlite::{
     count, insert_vpc, parse_uuid, peering_by_id_opt, peering_row, record_event, vpc_by_id_opt,
     vpc_by_name, vpc_overlap_candidate, PEERING_COLS,
 };
+use crate::sqlite_megaport::{product_row, PRODUCT_COLS};
 use crate::tx::{LifecycleRow, Tx};
 use crate::{Result, StoreError};
 use crosslink_domain::attachment::{AttachmentState, Bgp, PartnerAttachment, RedundancyZone};
-use crosslink_domain::megaport::company::CompanyUid;
+use crosslink_domain::megaport::company::{self, CompanyUid};
+use crosslink_domain::megaport::location;
 use crosslink_domain::megaport::port::{DiversityZone, Port};
 use crosslink_domain::megaport::service_key::{KeyStatus, ServiceKey};
 use crosslink_domain::peering::VpcPeering;
@@ -26,15 +28,20 @@ pub(crate) fn lifecycle_table(t: ResourceType) -> (&'static str, &'static str, &
         ResourceType::VpcPeering => ("vpc_peerings", "id", "'team:' || team"),
         ResourceType::PartnerAttachment => ("partner_attachments", "id", "'team:' || team"),
         ResourceType::ServiceKey => ("service_keys", "id", "'company:' || company_uid"),
+        ResourceType::MegaportProduct => ("products", "uid", "'company:' || company_uid"),
+        ResourceType::Vxc => ("vxcs", "uid", "'company:' || a_company"),
     }
 }
 
-fn conversion(col: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+pub(crate) fn conversion(
+    col: usize,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
 }
 
 #[derive(Debug)]
-struct Unknown(String);
+pub(crate) struct Unknown(pub String);
 impl std::fmt::Display for Unknown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "unknown stored value '{}'", self.0)
@@ -114,7 +121,7 @@ pub(crate) fn children(c: &Connection, id: Uuid) -> Result<Vec<Uuid>> {
 
 pub(crate) const KEY_COLS: &str =
     "id, key, company_uid, product_uid, description, max_speed, single_use, active, \
-     valid_from, valid_until, attachment_id, used_at, status, created_at";
+     valid_from, valid_until, attachment_id, used_at, status, created_at, vlan, pre_approved, config";
 
 pub(crate) fn key_row(r: &Row<'_>) -> rusqlite::Result<ServiceKey> {
     let status: String = r.get(12)?;
@@ -134,6 +141,12 @@ pub(crate) fn key_row(r: &Row<'_>) -> rusqlite::Result<ServiceKey> {
         used_at: r.get(11)?,
         status: KeyStatus::parse(&status).ok_or_else(|| conversion(12, Unknown(status.clone())))?,
         created_at: r.get(13)?,
+        vlan: r.get(14)?,
+        pre_approved: r.get(15)?,
+        config: r
+            .get::<_, Option<String>>(16)?
+            .map(|c| serde_json::from_str(&c).map_err(|e| conversion(16, e)))
+            .transpose()?,
     })
 }
 
@@ -363,25 +376,29 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn partner_port(&self, metro: &str, zone: DiversityZone) -> Result<Option<Port>> {
-        Ok(self
+        let Some(loc) = location::partner_location(metro) else {
+            return Ok(None);
+        };
+        let p = self
             .0
-            .prepare_cached(
-                "SELECT uid, company_uid, name, metro, diversity_zone, speed_mbps FROM ports
-                 WHERE metro = ?1 AND diversity_zone = ?2 ORDER BY created_at LIMIT 1",
-            )?
-            .query_row(params![metro, zone.as_str()], |r| {
-                let zone: String = r.get(4)?;
-                Ok(Port {
-                    uid: r.get(0)?,
-                    company: CompanyUid(r.get(1)?),
-                    name: r.get(2)?,
-                    metro: r.get(3)?,
-                    diversity_zone: DiversityZone::parse(&zone)
-                        .ok_or_else(|| conversion(4, Unknown(zone.clone())))?,
-                    speed_mbps: r.get(5)?,
-                })
-            })
-            .optional()?)
+            .prepare_cached(&format!(
+                "SELECT {PRODUCT_COLS} FROM products
+                 WHERE company_uid = ?1 AND location_id = ?2 AND diversity_zone = ?3 AND product_type = 'MEGAPORT'
+                 ORDER BY seq LIMIT 1"
+            ))?
+            .query_row(
+                params![company::DIGITALOCEAN_UID, loc.id, zone.as_str()],
+                product_row,
+            )
+            .optional()?;
+        Ok(p.map(|p| Port {
+            uid: p.uid.to_string(),
+            company: p.company,
+            name: p.spec.name,
+            metro: metro.to_owned(),
+            diversity_zone: p.diversity_zone,
+            speed_mbps: p.spec.speed_mbps,
+        }))
     }
 
     fn service_key(&self, id: Uuid) -> Result<Option<ServiceKey>> {
@@ -408,8 +425,9 @@ impl Tx for SqliteTx<'_> {
         self.0
             .prepare_cached(
                 "INSERT INTO service_keys (id, key, company_uid, product_uid, description, max_speed, single_use, active,
-                     valid_from, valid_until, attachment_id, used_at, status, generation, next_transition_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?15)",
+                     valid_from, valid_until, attachment_id, used_at, status, generation, next_transition_at, created_at,
+                     vlan, pre_approved, config)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?15, ?16, ?17, ?18)",
             )?
             .execute(params![
                 k.id.to_string(),
@@ -426,7 +444,14 @@ impl Tx for SqliteTx<'_> {
                 k.used_at,
                 k.status.as_str(),
                 due,
-                k.created_at
+                k.created_at,
+                k.vlan,
+                k.pre_approved,
+                k.config
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()
+                    .map_err(|e| StoreError::Backend(e.to_string()))?
             ])?;
         record_event(
             self.0,
@@ -444,6 +469,10 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached("UPDATE service_keys SET active = ?2 WHERE id = ?1")?
             .execute(params![id.to_string(), active])?;
         Ok(())
+    }
+
+    fn megaport(&self) -> &dyn crate::tx_megaport::MegaportTx {
+        self
     }
 
     fn lifecycle(&self, t: ResourceType, id: Uuid) -> Result<Option<LifecycleRow>> {

@@ -63,6 +63,9 @@ pub trait Tx {
     fn insert_service_key(&self, k: &ServiceKey, due: Option<Millis>) -> Result<()>;
     fn set_service_key_active(&self, id: Uuid, active: bool) -> Result<()>;
 
+    /// The Megaport half of the port.
+    fn megaport(&self) -> &dyn crate::tx_megaport::MegaportTx;
+
     fn lifecycle(&self, t: ResourceType, id: Uuid) -> Result<Option<LifecycleRow>>;
     /// Compare-and-swap on the generation: moves to `status`, bumps the generation, sets the
     /// next due time, frees the lease, records the change. `false` when the row moved on.
