@@ -49,7 +49,7 @@ fn team_vpcs(tx: &dyn Tx, team: &TeamId, ids: &[Uuid]) -> Result<Vec<crosslink_d
 }
 
 /// A rule's error on its way out of a transaction (and back into a `ControlError`).
-fn to_store(e: ControlError) -> StoreError {
+pub(crate) fn to_store(e: ControlError) -> StoreError {
     match e {
         ControlError::Domain(d) => StoreError::Domain(d),
         other => StoreError::Backend(other.to_string()),
@@ -87,7 +87,7 @@ fn request_key(tx: &dyn Tx, a: &PartnerAttachment, now: Millis, due: Option<Mill
 }
 
 /// Applies an observation to a lifecycle row inside a rule's transaction.
-fn observe_in(
+pub(crate) fn observe_in(
     c: &Schedule,
     tx: &dyn Tx,
     row: &LifecycleRow,
@@ -103,7 +103,7 @@ fn observe_in(
 
 impl Control {
     /// Runs a rule over the store's transactional port as one atomic write.
-    async fn rule<T: Send + 'static>(
+    pub(crate) async fn rule<T: Send + 'static>(
         &self,
         rule: impl FnOnce(&dyn Tx) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -240,6 +240,7 @@ impl Control {
             now,
         );
         let team_ = team.clone();
+        let sched = self.schedule();
         let deleted = self
             .rule(move |tx| {
                 let mut a = tx
@@ -255,6 +256,12 @@ impl Control {
                 tx.set_status(&row, AttachmentState::Deleting.as_str(), due, now)?;
                 for k in tx.active_service_keys(id)? {
                     tx.set_service_key_active(k.id, false)?;
+                }
+                // DigitalOcean's end of the VXC goes: the VXC is cancelled, its owner told.
+                for v in tx.megaport().vxcs_of_attachment(id)? {
+                    if v.status.is_active() {
+                        crate::megaport::cancel_vxc_of_attachment(&sched, tx, &v, now)?;
+                    }
                 }
                 a.state = AttachmentState::Deleting;
                 Ok(a)

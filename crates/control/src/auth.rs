@@ -100,6 +100,15 @@ pub(crate) fn hash_token(value: &str) -> String {
     hex(&Sha256::digest(value.as_bytes()))
 }
 
+/// Compares two hex digests in constant time.
+pub(crate) fn same_digest(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -4,6 +4,7 @@
 
 mod attachments;
 mod auth;
+pub mod megaport;
 mod reconciler;
 
 use crosslink_domain::peering::{self, VpcPeering};
@@ -12,7 +13,8 @@ use crosslink_domain::vpc::{self, DefaultVpcs, Vpc, VpcCreate, VpcUpdate};
 use crosslink_domain::{region, DomainError, Kind, ResourceType, TeamId, TransitionPolicy};
 use crosslink_store::{ApiToken, Store, StoreError};
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -78,6 +80,10 @@ pub struct Control {
     default_vpcs: DefaultVpcs,
     policies: RwLock<BTreeMap<ResourceType, TransitionPolicy>>,
     wake: Notify,
+    /// Signs Megaport API tokens; loaded from the database by `ensure_built_ins`.
+    token_secret: OnceLock<Vec<u8>>,
+    /// Megaport companies made on first use that are known to exist.
+    known_companies: Mutex<HashSet<String>>,
 }
 
 impl Control {
@@ -99,6 +105,8 @@ impl Control {
                     .collect(),
             ),
             wake: Notify::new(),
+            token_secret: OnceLock::new(),
+            known_companies: Mutex::new(HashSet::new()),
         })
     }
 
@@ -307,14 +315,14 @@ impl Control {
     /// Writes the built-in company DigitalOcean and its partner ports if they are missing.
     pub async fn ensure_built_ins(&self) -> Result<()> {
         use crosslink_domain::megaport::{company, port};
-        Ok(self
-            .store
+        self.store
             .ensure_company(
                 &company::digitalocean(),
                 &port::digitalocean_partner_ports(),
                 self.now(),
             )
-            .await?)
+            .await?;
+        self.init_token_secret().await
     }
 
     pub async fn events(&self, after: i64, limit: u32) -> Result<Vec<Event>> {
