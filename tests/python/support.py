@@ -25,6 +25,7 @@ from pydo import Client
 REPO = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DO_URL = re.compile(r"DigitalOcean API\s+(http://\S+)")
+MP_URL = re.compile(r"Megaport API\s+(http://\S+)")
 ADMIN_URL = re.compile(r"admin\s+(http://\S+)")
 
 # Datacenter slugs every DigitalOcean account sees in GET /v2/regions.
@@ -60,6 +61,7 @@ class Server:
             str(binary), "serve",
             "--data-dir", str(data_dir),
             "--do-listen", "127.0.0.1:0",
+            "--megaport-listen", "127.0.0.1:0",
             "--admin-listen", "127.0.0.1:0",
             "--auth", "open",
             *extra_args,
@@ -89,8 +91,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             text = ANSI.sub("", self.log_path.read_text(errors="replace"))
-            do, admin = DO_URL.search(text), ADMIN_URL.search(text)
-            if do and admin:
+            do, admin, mp = DO_URL.search(text), ADMIN_URL.search(text), MP_URL.search(text)
+            if do and admin and mp:
+                self.megaport_url = mp.group(1).rstrip("/")
                 return do.group(1).rstrip("/"), admin.group(1).rstrip("/")
             if self.proc.poll() is not None:
                 raise RuntimeError(f"crosslink serve {self.args} exited with {self.proc.returncode}:\n{self.log_tail()}")

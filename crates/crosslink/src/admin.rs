@@ -141,6 +141,7 @@ pub fn router(control: Arc<Control>, config: AdminConfig) -> Router {
         .route("/_crosslink/events", get(events))
         .route("/_crosslink/reset", post(reset))
         .route("/_crosslink/tokens", post(create_token))
+        .route("/_crosslink/megaport/api_keys", post(create_megaport_key))
         .fallback(|| async {
             AdminError(
                 StatusCode::NOT_FOUND,
@@ -255,5 +256,28 @@ async fn create_token(
         Json(
             json!({"token": {"name": token.name, "team": token.team.0, "scopes": token.scopes, "value": value}}),
         ),
+    ))
+}
+
+#[derive(Deserialize)]
+struct NewMegaportKey {
+    company: String,
+}
+
+/// An API key pair for a new Megaport company (`--auth strict`); the secret is shown once.
+async fn create_megaport_key(
+    State(c): S,
+    raw: axum::body::Bytes,
+) -> Result<impl IntoResponse, AdminError> {
+    let req: NewMegaportKey = parse(&raw)?;
+    let (access_key, secret_key, company) = c.create_megaport_api_key(&req.company).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"api_key": {
+            "access_key": access_key,
+            "secret_key": secret_key,
+            "company_uid": company.uid.0,
+            "company_name": company.name,
+        }})),
     ))
 }

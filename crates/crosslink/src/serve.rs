@@ -18,6 +18,13 @@ pub struct ServeArgs {
     /// Address of the DigitalOcean API listener.
     #[arg(long, env = "CROSSLINK_DO_LISTEN", default_value = "127.0.0.1:8060")]
     do_listen: SocketAddr,
+    /// Address of the Megaport API listener.
+    #[arg(
+        long,
+        env = "CROSSLINK_MEGAPORT_LISTEN",
+        default_value = "127.0.0.1:8061"
+    )]
+    megaport_listen: SocketAddr,
     /// Address of the admin listener (`/_crosslink/*`).
     #[arg(long, env = "CROSSLINK_ADMIN_LISTEN", default_value = "127.0.0.1:8062")]
     admin_listen: SocketAddr,
@@ -168,11 +175,25 @@ fn check_exposure(args: &ServeArgs) -> anyhow::Result<()> {
 }
 
 /// What becomes reachable from other hosts, named with the addresses actually bound.
-fn exposure_warnings(args: &ServeArgs, do_addr: SocketAddr, admin_addr: SocketAddr) -> Vec<String> {
+fn exposure_warnings(
+    args: &ServeArgs,
+    do_addr: SocketAddr,
+    mp_addr: SocketAddr,
+    admin_addr: SocketAddr,
+) -> Vec<String> {
     let mut warnings = Vec::new();
     if !admin_addr.ip().is_loopback() {
         warnings.push(format!(
             "WARNING: the admin API listens on {admin_addr}, beyond loopback: whoever has the admin token and reaches this host can mint tokens, read every team's events and reset all data"
+        ));
+    }
+    if !mp_addr.ip().is_loopback() {
+        let who = match args.auth {
+            AuthMode::Open => "anyone who reaches this host can order and read products with any access key (--auth open)",
+            AuthMode::Strict => "anyone with a minted API key who reaches this host can use it",
+        };
+        warnings.push(format!(
+            "WARNING: the Megaport API listens on {mp_addr}, beyond loopback: {who}"
         ));
     }
     if !do_addr.ip().is_loopback() {
@@ -235,14 +256,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let released = control.release_leases().await?;
 
     let do_listener = bind(args.do_listen, "DigitalOcean API").await?;
+    let mp_listener = bind(args.megaport_listen, "Megaport API").await?;
     let admin_listener = bind(args.admin_listen, "admin API").await?;
     let do_addr = do_listener.local_addr()?;
+    let mp_addr = mp_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
-    let warnings = exposure_warnings(&args, do_addr, admin_addr);
+    let warnings = exposure_warnings(&args, do_addr, mp_addr, admin_addr);
 
-    // Two listeners share the open-files limit; leave room for the database and the rest.
+    // Three listeners share the open-files limit; leave room for the database and the rest.
     let fd_limit = listener::raise_fd_limit();
-    let fit = (fd_limit.saturating_sub(64) / 2).max(16) as usize;
+    let fit = (fd_limit.saturating_sub(64) / 3).max(16) as usize;
     let max_connections = args.max_connections.min(fit);
     let limits = ConnectionLimits {
         header_timeout: args.header_timeout,
@@ -260,6 +283,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 .public_url
                 .clone()
                 .unwrap_or_else(|| format!("http://{do_addr}")),
+        },
+    );
+    let megaport = crosslink_api_megaport::router(
+        control.clone(),
+        crosslink_api_megaport::ApiConfig {
+            request_timeout: args.request_timeout,
+            max_body_bytes: args.max_body_bytes,
         },
     );
     let admin = admin::router(
@@ -280,6 +310,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         api,
         limits,
         Arc::new(crosslink_api_digitalocean::error_page),
+        stop_rx.clone(),
+    ));
+    let mp_task = tokio::spawn(listener::serve(
+        mp_listener,
+        "Megaport API",
+        megaport,
+        limits,
+        Arc::new(crosslink_api_megaport::error_page),
         stop_rx.clone(),
     ));
     let admin_task = tokio::spawn(listener::serve(
@@ -307,11 +345,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .collect::<Vec<_>>()
         .join(", ");
     let auth = match args.auth {
-        AuthMode::Open => "open (any bearer token names its own team)",
-        AuthMode::Strict => "strict (only tokens from `crosslink admin tokens create`)",
+        AuthMode::Open => "open (any bearer token names its own team, any Megaport access key its own company)",
+        AuthMode::Strict => "strict (only tokens from `crosslink admin tokens create` and keys from `crosslink admin megaport-keys create`)",
     };
     println!(
-        "crosslink {} ready in {} ms\n  DigitalOcean API  http://{do_addr}\n  admin             http://{admin_addr}  (health: /_crosslink/health)\n  admin token       {admin_token_said}\n  auth              {auth}\n  data              {} (SQLite, WAL; locked by pid {})\n  transitions       {policies}\n  default VPCs      {}\n  limits            header {:?}, request {:?}, body {} bytes, {max_connections} connections per listener{}",
+        "crosslink {} ready in {} ms\n  DigitalOcean API  http://{do_addr}\n  Megaport API      http://{mp_addr}  (token URL: http://{mp_addr}/oauth2/token)\n  admin             http://{admin_addr}  (health: /_crosslink/health)\n  admin token       {admin_token_said}\n  auth              {auth}\n  data              {} (SQLite, WAL; locked by pid {})\n  transitions       {policies}\n  default VPCs      {}\n  limits            header {:?}, request {:?}, body {} bytes, {max_connections} connections per listener{}",
         env!("CARGO_PKG_VERSION"),
         started.elapsed().as_millis(),
         args.data_dir.display(),
@@ -342,6 +380,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     reconciler.abort();
     let _ = api_task.await;
+    let _ = mp_task.await;
     let _ = admin_task.await;
     Ok(())
 }

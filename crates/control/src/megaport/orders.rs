@@ -346,11 +346,11 @@ impl Control {
                     return Err(no_service(uid));
                 }
                 let name = company_name(m, &company)?;
-                return Ok(AnyProduct::Product(product_view(m, p, name, &company)?));
+                return Ok(AnyProduct::Product(Box::new(product_view(m, p, name, &company)?)));
             }
             match m.vxc(uid)? {
                 Some(v) if v.side_of(&company).is_some() => {
-                    Ok(AnyProduct::Vxc(vxcs::view_of(m, v, &company)?))
+                    Ok(AnyProduct::Vxc(Box::new(vxcs::view_of(m, v, &company)?)))
                 }
                 _ => Err(no_service(uid)),
             }
@@ -424,7 +424,7 @@ impl Control {
         })
         .await?;
         match self.get_product(company, uid).await? {
-            AnyProduct::Product(p) => Ok(p),
+            AnyProduct::Product(p) => Ok(*p),
             AnyProduct::Vxc(_) => Err(no_service(uid)),
         }
     }
@@ -508,6 +508,57 @@ impl Control {
         Ok(())
     }
 
+    /// DigitalOcean's partner ports (what `/v2/dropdowns/partner/megaports` lists), with their
+    /// company's name.
+    pub async fn partner_ports(&self) -> Result<Vec<(Product, String)>> {
+        self.read(move |tx| {
+            let m = tx.megaport();
+            let owner = crosslink_domain::megaport::company::digitalocean();
+            Ok(m.products_of(&owner.uid)?
+                .into_iter()
+                .filter(|p| p.status.is_active())
+                .map(|p| (p, owner.name.clone()))
+                .collect())
+        })
+        .await
+    }
+
+    /// `POST|DELETE /v2/product/{uid}/lock`.
+    pub async fn set_locked(&self, company: &CompanyUid, uid: Uuid, locked: bool) -> Result<()> {
+        let c = company.clone();
+        self.rule(move |tx| {
+            let m = tx.megaport();
+            if let Some(mut p) = m.product(uid)?.filter(|p| p.company == c) {
+                p.spec.locked = locked;
+                return Ok(m.update_product_spec(&p)?);
+            }
+            match m.vxc(uid)? {
+                Some(mut v) if v.spec.a_end.owner == c => {
+                    v.spec.locked = locked;
+                    Ok(m.update_vxc_spec(&v)?)
+                }
+                _ => Err(no_service(uid)),
+            }
+        })
+        .await
+    }
+
+    /// Whether `vlan` is free on the company's product (`GET /v2/product/port/{uid}/vlan`).
+    pub async fn vlan_free(&self, company: &CompanyUid, uid: Uuid, vlan: i64) -> Result<bool> {
+        let (c, now) = (company.clone(), self.now());
+        self.read(move |tx| {
+            let m = tx.megaport();
+            let p = own_product(m, &c, uid)?;
+            let req = crosslink_domain::megaport::vxc::parse_vlan("vlan", Some(vlan))?;
+            let used = super::vlans_in_use(m, &p, now, None)?;
+            Ok(
+                crosslink_domain::megaport::vxc::assign_vlan("vlan", req, &used, &p.spec.name)
+                    .is_ok(),
+            )
+        })
+        .await
+    }
+
     /// The company's VXCs (either end), as megaportgo's `ListVXCs` collects them.
     pub async fn list_vxcs(&self, company: &CompanyUid) -> Result<Vec<VxcView>> {
         let company = company.clone();
@@ -525,8 +576,8 @@ impl Control {
 /// A product or a VXC, as `GET /v2/product/{uid}` finds it.
 #[derive(Debug, Clone)]
 pub enum AnyProduct {
-    Product(ProductView),
-    Vxc(VxcView),
+    Product(Box<ProductView>),
+    Vxc(Box<VxcView>),
 }
 
 fn product_view(

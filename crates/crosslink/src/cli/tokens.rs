@@ -36,6 +36,22 @@ enum AdminCommand {
         #[command(subcommand)]
         command: TokensCommand,
     },
+    /// Megaport API keys (a company's access key and secret) for `serve --auth strict`.
+    MegaportKeys {
+        #[command(subcommand)]
+        command: MegaportKeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MegaportKeysCommand {
+    /// Create a company with an API key pair; prints `ACCESS_KEY SECRET_KEY COMPANY_UID`
+    /// (the secret is shown this once).
+    Create {
+        /// The company's name.
+        #[arg(long)]
+        company: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -112,6 +128,23 @@ pub fn run(args: AdminArgs) -> Result<()> {
             };
             let created: Created = api.json("POST", &api.url("/_crosslink/tokens"), Some(&body))?;
             println!("{}", created.token.value);
+            Ok(())
+        }
+        AdminCommand::MegaportKeys {
+            command: MegaportKeysCommand::Create { company },
+        } => {
+            let created: serde_json::Value = api.json(
+                "POST",
+                &api.url("/_crosslink/megaport/api_keys"),
+                Some(&serde_json::json!({ "company": company })),
+            )?;
+            let k = &created["api_key"];
+            println!(
+                "{} {} {}",
+                k["access_key"].as_str().unwrap_or_default(),
+                k["secret_key"].as_str().unwrap_or_default(),
+                k["company_uid"].as_str().unwrap_or_default()
+            );
             Ok(())
         }
     }

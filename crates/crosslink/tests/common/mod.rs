@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 pub struct Server {
     child: Child,
     pub api: String,
+    pub megaport: String,
     pub admin: String,
     pub admin_token: String,
 }
@@ -48,6 +49,8 @@ impl Server {
                 "serve",
                 "--do-listen",
                 "127.0.0.1:0",
+                "--megaport-listen",
+                "127.0.0.1:0",
                 "--admin-listen",
                 "127.0.0.1:0",
                 "--data-dir",
@@ -67,8 +70,8 @@ impl Server {
             .spawn()
             .expect("spawn crosslink serve");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let (mut api, mut admin) = (None, None);
-        while api.is_none() || admin.is_none() {
+        let (mut api, mut admin, mut megaport) = (None, None, None);
+        while api.is_none() || admin.is_none() || megaport.is_none() {
             let line = lines
                 .next()
                 .expect("server exited before printing its URLs")
@@ -79,6 +82,8 @@ impl Server {
                 .map(str::to_owned);
             if line.contains("DigitalOcean API") {
                 api = url;
+            } else if line.contains("Megaport API") {
+                megaport = url;
             } else if line.trim_start().starts_with("admin") {
                 admin = url;
             }
@@ -88,6 +93,7 @@ impl Server {
         Server {
             child,
             api: api.unwrap(),
+            megaport: megaport.unwrap(),
             admin: admin.unwrap(),
             admin_token,
         }
