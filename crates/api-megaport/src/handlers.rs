@@ -441,9 +441,11 @@ pub async fn action(
         "CANCEL" => Cancel::Later,
         "CANCEL_NOW" => Cancel::Now,
         "UN_CANCEL" => Cancel::Undo,
-        other => return Err(ApiError::bad_request(format!(
+        other => {
+            return Err(ApiError::bad_request(format!(
             "Validation failed action '{other}' is not valid: use CANCEL, CANCEL_NOW or UN_CANCEL"
-        ))),
+        )))
+        }
     };
     let safe = q.get("safeDelete").is_some_and(|v| v == "true");
     s.control.cancel(&c.0, uid, act, safe).await?;

@@ -346,7 +346,9 @@ impl Control {
                     return Err(no_service(uid));
                 }
                 let name = company_name(m, &company)?;
-                return Ok(AnyProduct::Product(Box::new(product_view(m, p, name, &company)?)));
+                return Ok(AnyProduct::Product(Box::new(product_view(
+                    m, p, name, &company,
+                )?)));
             }
             match m.vxc(uid)? {
                 Some(v) if v.side_of(&company).is_some() => {
