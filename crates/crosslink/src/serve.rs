@@ -35,7 +35,8 @@ pub struct ServeArgs {
     /// `crosslink admin tokens create`.
     #[arg(long, env = "CROSSLINK_AUTH", default_value = "open")]
     auth: AuthMode,
-    /// Lifecycle timing per resource type (vpc_peering, partner_attachment, service_key), e.g.
+    /// Lifecycle timing per resource type (vpc_peering, partner_attachment, service_key,
+    /// megaport_product, vxc), e.g.
     /// `vpc_peering=delay:5` or `service_key=manual` (policies: immediate, delay:SECONDS,
     /// manual). Stored in the data directory, so later starts keep it. Repeatable.
     #[arg(long = "transitions", env = "CROSSLINK_TRANSITIONS", value_delimiter = ',', value_parser = parse_transition)]
