@@ -254,6 +254,21 @@ impl MegaportTx for SqliteTx<'_> {
         all(rows)
     }
 
+    fn vlans_on_product(&self, product: Uuid, except: Option<Uuid>) -> Result<Vec<Option<u16>>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT json_extract(spec, '$.a_end.vlan') FROM vxcs
+               WHERE a_product = ?1 AND status NOT IN ('CANCELLED', 'DECOMMISSIONED') AND uid IS NOT ?2
+             UNION ALL
+             SELECT json_extract(spec, '$.b_end.vlan') FROM vxcs
+               WHERE b_product = ?1 AND status NOT IN ('CANCELLED', 'DECOMMISSIONED') AND uid IS NOT ?2",
+        )?;
+        let rows = stmt.query_map(
+            params![product.to_string(), except.map(|e| e.to_string())],
+            |r| r.get::<_, Option<u16>>(0),
+        )?;
+        all(rows)
+    }
+
     fn insert_vxc(&self, v: &Vxc, due: Option<Millis>) -> Result<i64> {
         self.0
             .prepare_cached(

@@ -43,6 +43,9 @@ pub trait MegaportTx {
     /// VXCs the company holds an end of, not decommissioned.
     fn vxcs_of(&self, company: &CompanyUid) -> Result<Vec<Vxc>>;
     fn vxcs_of_attachment(&self, attachment: Uuid) -> Result<Vec<Vxc>>;
+    /// The VLAN of each end on the product of a VXC not terminated, but `except`'s (`None`:
+    /// untagged). Cheaper than reading the VXCs, for every order's VLAN check.
+    fn vlans_on_product(&self, product: Uuid, except: Option<Uuid>) -> Result<Vec<Option<u16>>>;
     fn insert_vxc(&self, v: &Vxc, due: Option<Millis>) -> Result<i64>;
     fn update_vxc_spec(&self, v: &Vxc) -> Result<()>;
 

@@ -49,17 +49,10 @@ pub(crate) fn vlans_in_use(
     except: Option<Uuid>,
 ) -> Result<VlansInUse> {
     let mut used = VlansInUse::default();
-    for v in tx.vxcs_on_product(product.uid)? {
-        if !v.status.is_active() || Some(v.uid) == except {
-            continue;
-        }
-        for end in [&v.spec.a_end, &v.spec.b_end] {
-            if end.product_uid == product.uid {
-                match end.vlan {
-                    Some(vlan) => used.tagged.push(vlan),
-                    None => used.untagged = true,
-                }
-            }
+    for vlan in tx.vlans_on_product(product.uid, except)? {
+        match vlan {
+            Some(vlan) => used.tagged.push(vlan),
+            None => used.untagged = true,
         }
     }
     for k in tx.service_keys_of(&product.company, Some(product.uid))? {
