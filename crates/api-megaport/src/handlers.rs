@@ -494,6 +494,33 @@ pub async fn vlan_available(
     ))
 }
 
+fn tag_list(tags: &std::collections::BTreeMap<String, String>) -> Value {
+    json!({"resourceTags": tags.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>()})
+}
+
+pub async fn get_tags(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(a): Path<String>,
+) -> Result<Response> {
+    let uid = parse::uid("productUid", &a)?;
+    let tags = s.control.tags(&c.0, uid).await?;
+    Ok(ok("Resource tags", tag_list(&tags)))
+}
+
+pub async fn put_tags(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(a): Path<String>,
+    body: Bytes,
+) -> Result<Response> {
+    let uid = parse::uid("productUid", &a)?;
+    let v = body::parse(&body)?;
+    let tags = parse::tags(Obj::of(&v, "body")?)?;
+    s.control.set_tags(&c.0, uid, tags.clone()).await?;
+    Ok(ok("Resource tags updated", tag_list(&tags)))
+}
+
 // ---- service keys ----------------------------------------------------------------------------
 
 fn key_request(o: Obj<'_>) -> Result<KeyRequest> {

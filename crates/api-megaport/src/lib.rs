@@ -78,6 +78,7 @@ mod server {
             .route("/v2/product/{a}", get(h::get_product).put(h::put_product))
             .route("/v2/product/{a}/{b}", get(h::get_typed).put(h::put_typed))
             .route("/v2/product/{a}/lock", post(h::lock).delete(h::lock))
+            .route("/v2/product/{a}/tags", get(h::get_tags).put(h::put_tags))
             .route("/v2/product/{a}/action/{b}", post(h::action))
             .route("/v3/product/{a}/action/{b}", post(h::action))
             .route("/v2/product/port/{b}/vlan", get(h::vlan_available))

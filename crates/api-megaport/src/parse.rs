@@ -98,6 +98,7 @@ fn product_order(o: Obj<'_>) -> Result<ProductOrder, ApiError> {
         asn,
         diversity_zone: zone,
         vnics,
+        resource_tags: tags(o)?,
     })
 }
 
@@ -122,6 +123,7 @@ fn vxc_order(o: Obj<'_>, a_end: Option<Uuid>) -> Result<VxcOrder, ApiError> {
         b_end: b.map(|b| opt_uid(b, "productUid")).transpose()?.flatten(),
         b_vlan: b.map(|b| b.int("vlan")).transpose()?.flatten(),
         b_config: b.map(partner_config).transpose()?.flatten(),
+        resource_tags: tags(o)?,
     })
 }
 
@@ -207,4 +209,19 @@ fn interface(o: Obj<'_>) -> Result<Interface, ApiError> {
         bgp_connections,
         description: o.str("description")?,
     })
+}
+
+/// `resourceTags: [{key, value}]`.
+pub fn tags(o: Obj<'_>) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    o.arr("resourceTags")?
+        .iter()
+        .map(|t| {
+            let t = Obj::of(t, "resourceTags")?;
+            Ok((
+                t.str("key")?
+                    .ok_or_else(|| bad("Validation failed each resource tag needs a key"))?,
+                t.str("value")?.unwrap_or_default(),
+            ))
+        })
+        .collect()
 }

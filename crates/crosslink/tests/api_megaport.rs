@@ -1027,37 +1027,88 @@ fn keys_on_mcrs_and_mves_carry_their_b_end_configuration() {
     let cfg = json!({"interfaces": [{"ipAddresses": ["10.9.0.1/30"], "bgpConnections": [
         {"peerAsn": 65010, "localIpAddress": "10.9.0.1", "peerIpAddress": "10.9.0.2", "shutdown": false, "bfdEnabled": false}]}]});
     // A VLAN is a port's or MVE's; an MCR key carries a B-End configuration, single-use only.
-    error_shape(&east.create_key(json!({"productUid": east_mcr, "singleUse": true, "maxSpeed": 100, "vlan": 5})), 400);
-    error_shape(&east.create_key(json!({"productUid": east_mcr, "singleUse": false, "maxSpeed": 100, "bEndConfig": cfg})), 400);
+    error_shape(
+        &east.create_key(
+            json!({"productUid": east_mcr, "singleUse": true, "maxSpeed": 100, "vlan": 5}),
+        ),
+        400,
+    );
+    error_shape(
+        &east.create_key(
+            json!({"productUid": east_mcr, "singleUse": false, "maxSpeed": 100, "bEndConfig": cfg}),
+        ),
+        400,
+    );
     let r = east.create_key(json!({"productUid": east_mcr, "singleUse": true, "maxSpeed": 100, "active": true, "bEndConfig": cfg}));
     assert_eq!(r.status, 200, "{}", r.raw);
     let key = r.body["data"]["key"].as_str().unwrap().to_owned();
     let r = west.buy_vxc(&west_mcr, "mcr-to-mcr", 100, Some(&key), None);
     assert_eq!(r.status, 200, "{}", r.raw);
-    let vxc = r.body["data"][0]["vxcJTechnicalServiceUid"].as_str().unwrap().to_owned();
+    let vxc = r.body["data"][0]["vxcJTechnicalServiceUid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Applied at consumption, visible to the key's company only.
     let east_view = east.get(&format!("/v2/product/{vxc}"));
     let csp = &east_view.body["data"]["resources"]["csp_connection"];
-    assert_eq!(csp[0]["interfaces"][0]["bgpConnections"][0]["peerAsn"], 65010, "{}", east_view.raw);
+    assert_eq!(
+        csp[0]["interfaces"][0]["bgpConnections"][0]["peerAsn"], 65010,
+        "{}",
+        east_view.raw
+    );
     let west_view = west.get(&format!("/v2/product/{vxc}"));
-    assert!(!west_view.raw.contains("65010"), "west never sees east's configuration");
+    assert!(
+        !west_view.raw.contains("65010"),
+        "west never sees east's configuration"
+    );
     // An MCR whose VXCs are attached keeps its ASN.
-    let r = east.call("PUT", &format!("/v2/product/mcr2/{east_mcr}"), Some(json!({"asn": 65001})));
+    let r = east.call(
+        "PUT",
+        &format!("/v2/product/mcr2/{east_mcr}"),
+        Some(json!({"asn": 65001})),
+    );
     error_shape(&r, 400);
-    assert!(r.body["message"].as_str().unwrap().starts_with("Cannot update ASN while VXCs are attached"));
+    assert!(r.body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Cannot update ASN while VXCs are attached"));
     // safeDelete refuses while VXCs are attached; a plain cancel takes them along.
-    error_shape(&east.call("POST", &format!("/v3/product/{east_mcr}/action/CANCEL_NOW?safeDelete=true"), None), 409);
-    assert_eq!(east.call("POST", &format!("/v3/product/{east_mcr}/action/CANCEL_NOW"), None).status, 200);
-    assert!(eventually(Duration::from_secs(5), || west.status(&vxc) == "DECOMMISSIONED"));
+    error_shape(
+        &east.call(
+            "POST",
+            &format!("/v3/product/{east_mcr}/action/CANCEL_NOW?safeDelete=true"),
+            None,
+        ),
+        409,
+    );
+    assert_eq!(
+        east.call(
+            "POST",
+            &format!("/v3/product/{east_mcr}/action/CANCEL_NOW"),
+            None
+        )
+        .status,
+        200
+    );
+    assert!(eventually(Duration::from_secs(5), || west.status(&vxc)
+        == "DECOMMISSIONED"));
 
     // An MVE key with a preferred VLAN.
     let r = east.buy(json!([{"locationId": 91, "productName": "east-mve", "term": 12, "productType": "MVE",
         "vnics": [{"description": "data"}], "vendorConfig": {"vendor": "aruba", "productSize": "SMALL"}}]));
     assert_eq!(r.status, 200, "{}", r.raw);
-    let mve = r.body["data"][0]["technicalServiceUid"].as_str().unwrap().to_owned();
-    let r = east.create_key(json!({"productUid": mve, "singleUse": true, "maxSpeed": 100, "vlan": 42, "active": true}));
+    let mve = r.body["data"][0]["technicalServiceUid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = east.create_key(
+        json!({"productUid": mve, "singleUse": true, "maxSpeed": 100, "vlan": 42, "active": true}),
+    );
     assert_eq!(r.status, 200, "{}", r.raw);
-    assert_eq!(east.get(&format!("/v2/product/{mve}")).body["data"]["productType"], "MVE");
+    assert_eq!(
+        east.get(&format!("/v2/product/{mve}")).body["data"]["productType"],
+        "MVE"
+    );
 }
 
 #[test]
@@ -1073,7 +1124,10 @@ fn vlans_on_a_port_follow_megaports_rules() {
     assert_eq!(order(100).status, 200);
     let r = order(100);
     error_shape(&r, 400);
-    assert!(r.body["message"].as_str().unwrap().contains("VLAN 100 is not available"));
+    assert!(r.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("VLAN 100 is not available"));
     for bad in [1, 4094, -2] {
         error_shape(&order(bad), 400);
     }
@@ -1086,7 +1140,78 @@ fn vlans_on_a_port_follow_megaports_rules() {
         {"productName": "a", "rateLimit": 10, "term": 1, "aEnd": {"vlan": 200}, "bEnd": {"productUid": mcr}},
         {"productName": "b", "rateLimit": 10, "term": 1, "aEnd": {"vlan": 200}, "bEnd": {"productUid": mcr}}]}]));
     error_shape(&both, 400);
-    assert_eq!(west.get(&format!("/v2/product/port/{port}/vlan?vlan=200")).body["data"], json!([200]));
+    assert_eq!(
+        west.get(&format!("/v2/product/port/{port}/vlan?vlan=200"))
+            .body["data"],
+        json!([200])
+    );
     // Untagged needs the whole port.
     error_shape(&order(-1), 409);
+}
+
+#[test]
+fn resource_tags_and_locks_are_the_owners() {
+    let s = Server::start(&tempdir(), &[]);
+    let west = company(&s, "west");
+    let r = west.buy(
+        json!([{"locationId": 71, "productName": "tagged", "term": 1, "productType": "MCR2",
+        "portSpeed": 1000, "resourceTags": [{"key": "env", "value": "ci"}]}]),
+    );
+    let uid = r.body["data"][0]["technicalServiceUid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tags = west.get(&format!("/v2/product/{uid}/tags"));
+    assert_eq!(
+        tags.body["data"]["resourceTags"],
+        json!([{"key": "env", "value": "ci"}]),
+        "{}",
+        tags.raw
+    );
+    let r = west.call(
+        "PUT",
+        &format!("/v2/product/{uid}/tags"),
+        Some(json!({"resourceTags": [{"key": "team", "value": "net"}]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(
+        west.get(&format!("/v2/product/{uid}/tags")).body["data"]["resourceTags"][0]["key"],
+        "team"
+    );
+    let east = company(&s, "east");
+    error_shape(&east.get(&format!("/v2/product/{uid}/tags")), 404);
+    assert_eq!(
+        west.call("POST", &format!("/v2/product/{uid}/lock"), None)
+            .status,
+        200
+    );
+    assert_eq!(
+        west.get(&format!("/v2/product/{uid}")).body["data"]["locked"],
+        true
+    );
+    error_shape(
+        &west.call(
+            "POST",
+            &format!("/v3/product/{uid}/action/CANCEL_NOW"),
+            None,
+        ),
+        403,
+    );
+    error_shape(
+        &west.call(
+            "PUT",
+            &format!("/v2/product/mcr2/{uid}"),
+            Some(json!({"name": "x"})),
+        ),
+        403,
+    );
+    assert_eq!(
+        west.call("DELETE", &format!("/v2/product/{uid}/lock"), None)
+            .status,
+        200
+    );
+    assert_eq!(
+        west.get(&format!("/v2/product/{uid}")).body["data"]["locked"],
+        false
+    );
 }

@@ -855,6 +855,7 @@ impl Store for SqliteStore {
                             asn: None,
                             vnics: Vec::new(),
                             locked: false,
+                            resource_tags: Default::default(),
                             live_at: Some(now),
                             terminate_at: None,
                         },

@@ -15,7 +15,7 @@ use crosslink_domain::megaport::vxc::VrouterConfig;
 use crosslink_domain::time::Millis;
 use crosslink_domain::{DomainError, Kind, Observation, ResourceType};
 use crosslink_store::{MegaportTx, Tx};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 /// A port, MCR or MVE as an order line carries it.
@@ -31,6 +31,7 @@ pub struct ProductOrder {
     pub asn: Option<i64>,
     pub diversity_zone: Option<String>,
     pub vnics: Vec<String>,
+    pub resource_tags: BTreeMap<String, String>,
 }
 
 /// A VXC as an order line carries it; the A-End is the line's product.
@@ -50,6 +51,7 @@ pub struct VxcOrder {
     pub b_end: Option<Uuid>,
     pub b_vlan: Option<i64>,
     pub b_config: Option<VrouterConfig>,
+    pub resource_tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -142,7 +144,7 @@ fn monthly_rate(t: &str, speed: u32, term: u32) -> f64 {
 
 /// What a design will write, decided with reads only.
 enum Planned {
-    Product(Product),
+    Product(Box<Product>),
     Vxc(Box<PlannedVxc>),
 }
 
@@ -198,6 +200,7 @@ fn plan_product(company: &CompanyUid, o: &ProductOrder, now: Millis) -> Result<P
                 o.vnics.clone()
             },
             locked: false,
+            resource_tags: o.resource_tags.clone(),
             live_at: None,
             terminate_at: None,
         },
@@ -222,7 +225,9 @@ fn plan(
     lines
         .iter()
         .map(|l| match l {
-            OrderLine::Product(o) => plan_product(company, o, now).map(Planned::Product),
+            OrderLine::Product(o) => {
+                plan_product(company, o, now).map(|p| Planned::Product(Box::new(p)))
+            }
             OrderLine::Vxc(o) => vxcs::plan_vxc(tx, company, o, now, &mut taken, &mut keys_used)
                 .map(|p| Planned::Vxc(Box::new(p))),
         })
@@ -372,6 +377,7 @@ impl Control {
             let m = tx.megaport();
             let mut p = own_product(m, &c, uid)?;
             product::check_active(&p)?;
+            product::check_unlocked(p.uid, p.spec.locked)?;
             if let Some(n) = &change.name {
                 product::validate_name("name", n)?;
                 p.spec.name = n.trim().to_owned();
@@ -447,11 +453,15 @@ impl Control {
                 if p.company != c {
                     return Err(no_service(uid));
                 }
+                product::check_unlocked(uid, p.spec.locked)?;
                 (ResourceType::MegaportProduct, p.status)
             } else {
                 match m.vxc(uid)? {
                     Some(v) => match v.side_of(&c) {
-                        Some(crosslink_domain::megaport::vxc::Side::A) => (ResourceType::Vxc, v.status),
+                        Some(crosslink_domain::megaport::vxc::Side::A) => {
+                            product::check_unlocked(uid, v.spec.locked)?;
+                            (ResourceType::Vxc, v.status)
+                        }
                         Some(_) => {
                             return Err(DomainError::forbidden(
                                 "Only the owner of the VXC (the A-End, who ordered it with the service key) can cancel it",
@@ -508,6 +518,58 @@ impl Control {
         .await?;
         self.wake.notify_one();
         Ok(())
+    }
+
+    /// A product's or VXC's resource tags, as its owner set them.
+    pub async fn tags(&self, company: &CompanyUid, uid: Uuid) -> Result<BTreeMap<String, String>> {
+        let c = company.clone();
+        self.read(move |tx| {
+            let m = tx.megaport();
+            if let Some(p) = m.product(uid)?.filter(|p| p.company == c) {
+                return Ok(p.spec.resource_tags);
+            }
+            match m.vxc(uid)? {
+                Some(v) if v.spec.a_end.owner == c => Ok(v.spec.resource_tags),
+                _ => Err(no_service(uid)),
+            }
+        })
+        .await
+    }
+
+    /// Replaces a product's or VXC's resource tags (its owner only).
+    pub async fn set_tags(
+        &self,
+        company: &CompanyUid,
+        uid: Uuid,
+        tags: BTreeMap<String, String>,
+    ) -> Result<()> {
+        if tags.len() > 50
+            || tags
+                .iter()
+                .any(|(k, v)| k.is_empty() || k.len() > 128 || v.len() > 256)
+        {
+            return Err(DomainError::invalid_field(
+                "resourceTags",
+                "Validation failed at most 50 tags, keys 1 to 128 and values up to 256 characters",
+            )
+            .into());
+        }
+        let c = company.clone();
+        self.rule(move |tx| {
+            let m = tx.megaport();
+            if let Some(mut p) = m.product(uid)?.filter(|p| p.company == c) {
+                p.spec.resource_tags = tags;
+                return Ok(m.update_product_spec(&p)?);
+            }
+            match m.vxc(uid)? {
+                Some(mut v) if v.spec.a_end.owner == c => {
+                    v.spec.resource_tags = tags;
+                    Ok(m.update_vxc_spec(&v)?)
+                }
+                _ => Err(no_service(uid)),
+            }
+        })
+        .await
     }
 
     /// DigitalOcean's partner ports (what `/v2/dropdowns/partner/megaports` lists), with their

@@ -309,6 +309,7 @@ pub(crate) fn plan_vxc(
                 live_at: None,
                 terminate_at: None,
                 locked: false,
+                resource_tags: o.resource_tags.clone(),
             },
         },
         key,

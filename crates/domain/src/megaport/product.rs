@@ -119,6 +119,9 @@ pub struct ProductSpec {
     pub vnics: Vec<String>,
     #[serde(default)]
     pub locked: bool,
+    /// Resource tags (`/v2/product/{uid}/tags`), the owner's.
+    #[serde(default)]
+    pub resource_tags: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub live_at: Option<Millis>,
     #[serde(default)]
@@ -245,6 +248,17 @@ pub fn check_active(p: &Product) -> Result<(), DomainError> {
                 p.status.as_str()
             ),
         ))
+    }
+}
+
+/// A locked service (`/v2/product/{uid}/lock`) is neither changed nor cancelled.
+pub fn check_unlocked(uid: Uuid, locked: bool) -> Result<(), DomainError> {
+    if locked {
+        Err(DomainError::forbidden(format!(
+            "Service {uid} is locked: unlock it before changing or cancelling it"
+        )))
+    } else {
+        Ok(())
     }
 }
 

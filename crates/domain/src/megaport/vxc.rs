@@ -228,6 +228,9 @@ pub struct VxcSpec {
     pub terminate_at: Option<Millis>,
     #[serde(default)]
     pub locked: bool,
+    /// Resource tags (`/v2/product/{uid}/tags`), the owner's.
+    #[serde(default)]
+    pub resource_tags: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -288,6 +291,9 @@ pub struct UpdatePlan {
 /// rate limit and the term; a VLAN change on a partnership waits for the other side.
 pub fn plan_update(v: &Vxc, side: Side, u: &VxcUpdate) -> Result<UpdatePlan, DomainError> {
     let mut spec = v.spec.clone();
+    if side == Side::A {
+        super::product::check_unlocked(v.uid, v.spec.locked)?;
+    }
     if !v.status.is_active() {
         return Err(DomainError::conflict(
             Kind::Vxc,
