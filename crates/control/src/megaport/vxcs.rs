@@ -8,7 +8,7 @@ use crate::{Control, ControlError, Result};
 use crosslink_domain::attachment::AttachmentState;
 use crosslink_domain::megaport::approval::{ApprovalStatus, Notification, OrderApproval};
 use crosslink_domain::megaport::company::CompanyUid;
-use crosslink_domain::megaport::product::{self, Product, ProductType, ProvisioningStatus};
+use crosslink_domain::megaport::product::{self, Product, ProvisioningStatus};
 use crosslink_domain::megaport::service_key::ServiceKey;
 use crosslink_domain::megaport::vxc::{
     self, assign_vlan, parse_vlan, plan_update, PendingChange, Side, VlanRequest, Vxc, VxcEnd,
@@ -129,15 +129,6 @@ pub(crate) fn plan_vxc(
     let rate = o
         .rate_limit
         .ok_or_else(|| invalid("rateLimit", "Validation failed rateLimit is required"))?;
-    let rate = u32::try_from(rate)
-        .ok()
-        .filter(|r| *r >= 1)
-        .ok_or_else(|| {
-            invalid(
-                "rateLimit",
-                format!("Validation failed rateLimit {rate} must be at least 1 Mbps"),
-            )
-        })?;
 
     let (b, key) = match o.service_key.as_deref().filter(|k| !k.trim().is_empty()) {
         Some(typed) => {
@@ -160,12 +151,6 @@ pub(crate) fn plan_vxc(
                     "Validation failed bEnd productUid is not the service key's service",
                 ));
             }
-            if rate > key.max_speed {
-                return Err(invalid(
-                    "rateLimit",
-                    format!("Validation failed rateLimit {rate} Mbps exceeds the service key's limit of {} Mbps", key.max_speed),
-                ));
-            }
             if let Some(att) = key.attachment {
                 let deleting = tx
                     .lifecycle(ResourceType::PartnerAttachment, att)?
@@ -184,30 +169,29 @@ pub(crate) fn plan_vxc(
                 .b_end
                 .ok_or_else(|| invalid("bEnd", "Validation failed Valid B-End is required"))?;
             let b = m.product(b_uid)?.ok_or_else(|| no_service(b_uid))?;
-            if &b.company != company {
-                return Err(invalid(
-                    "bEnd",
-                    format!("A VXC to another company's service needs a service key from that company (B-End {b_uid})"),
-                ));
+            if &b.company == company {
+                product::check_active(&b)?;
             }
-            product::check_active(&b)?;
             (b, None)
         }
     };
-    if a.uid == b.uid {
-        return Err(invalid(
-            "bEnd",
-            "Validation failed the A-End and the B-End must be different services",
-        ));
-    }
-    for (end, p) in [("A-End", &a), ("B-End", &b)] {
-        if rate > p.spec.speed_mbps {
-            return Err(invalid(
-                "rateLimit",
-                format!("Validation failed rateLimit {rate} Mbps exceeds the {end} {}'s speed of {} Mbps", p.spec.name, p.spec.speed_mbps),
-            ));
-        }
-    }
+    let b_config = match &key {
+        Some(k) => k.config.clone(),
+        None => o.b_config.clone(),
+    };
+    vxc::check_ends(
+        company,
+        &a,
+        &b,
+        key.is_some(),
+        o.a_config.as_ref(),
+        if key.is_some() {
+            None
+        } else {
+            b_config.as_ref()
+        },
+    )?;
+    let rate = vxc::check_rate(rate, [&a, &b], key.as_ref().map(|k| k.max_speed))?;
 
     let mut vlan_for = |field: &'static str,
                         p: &Product,
@@ -230,30 +214,6 @@ pub(crate) fn plan_vxc(
     };
     let b_vlan = vlan_for("bEnd.vlan", &b, b_req, key.as_ref().map(|k| k.id))?;
 
-    if o.a_config.is_some() && a.product_type != ProductType::Mcr {
-        return Err(invalid(
-            "aEnd.partnerConfig",
-            "Validation failed a partnerConfig with interfaces needs an MCR A-End",
-        ));
-    }
-    if let Some(c) = &o.a_config {
-        vxc::validate_vrouter(c)?;
-    }
-    let b_config = match &key {
-        Some(k) => k.config.clone(),
-        None => {
-            if o.b_config.is_some() && b.product_type != ProductType::Mcr {
-                return Err(invalid(
-                    "bEnd.partnerConfig",
-                    "Validation failed a partnerConfig with interfaces needs an MCR B-End",
-                ));
-            }
-            if let Some(c) = &o.b_config {
-                vxc::validate_vrouter(c)?;
-            }
-            o.b_config.clone()
-        }
-    };
     let a_inner = match o.a_inner_vlan {
         None | Some(0) => None,
         Some(_) if a_vlan.is_none() => {
@@ -423,28 +383,29 @@ impl Control {
             let side = v.side_of(&c).ok_or_else(|| no_service(uid))?;
             if let Some(ok) = is_approved {
                 let pending = v.spec.pending.clone().ok_or_else(|| {
-                    DomainError::conflict(Kind::Vxc, format!("VXC {uid} has no change waiting for approval"))
+                    DomainError::conflict(
+                        Kind::Vxc,
+                        format!("VXC {uid} has no change waiting for approval"),
+                    )
                 })?;
-                let d = if ok { ApprovalDecision::Approve } else { ApprovalDecision::Reject };
+                let d = if ok {
+                    ApprovalDecision::Approve
+                } else {
+                    ApprovalDecision::Reject
+                };
                 return decide_in(tx, &c, pending.approval_uid, d, None, now);
             }
             let plan = plan_update(&v, side, &u)?;
             if let Some(r) = u.rate_limit {
-                if r == 0 {
-                    return Err(invalid("rateLimit", "Validation failed rateLimit must be at least 1 Mbps"));
-                }
-                for p in [v.spec.a_end.product_uid, v.spec.b_end.product_uid] {
-                    if let Some(p) = m.product(p)? {
-                        if r > p.spec.speed_mbps {
-                            return Err(invalid("rateLimit", format!("Validation failed rateLimit {r} Mbps exceeds {}'s speed of {} Mbps", p.spec.name, p.spec.speed_mbps)));
-                        }
-                    }
-                }
-                if let Some(k) = v.service_key.map(|k| tx.service_key(k)).transpose()?.flatten() {
-                    if r > k.max_speed {
-                        return Err(invalid("rateLimit", format!("Validation failed rateLimit {r} Mbps exceeds the service key's limit of {} Mbps", k.max_speed)));
-                    }
-                }
+                let (a, b) = (v.spec.a_end.product_uid, v.spec.b_end.product_uid);
+                let a = m.product(a)?.ok_or_else(|| no_service(a))?;
+                let b = m.product(b)?.ok_or_else(|| no_service(b))?;
+                let key = v
+                    .service_key
+                    .map(|k| tx.service_key(k))
+                    .transpose()?
+                    .flatten();
+                vxc::check_rate(i64::from(r), [&a, &b], key.map(|k| k.max_speed))?;
             }
             let (a_req, b_req) = (plan.a_vlan, plan.b_vlan);
             v.spec = plan.spec;
@@ -495,7 +456,17 @@ impl Control {
                 Side::A => &v.spec.b_end.name,
                 Side::B => &v.spec.a_end.name,
             };
-            notify(m, &approver, "CHANGE_REQUESTED", format!("{who} asks to change the VXC '{own_name}': {}; approve or deny it", approval.detail), uid, now)?;
+            notify(
+                m,
+                &approver,
+                "CHANGE_REQUESTED",
+                format!(
+                    "{who} asks to change the VXC '{own_name}': {}; approve or deny it",
+                    approval.detail
+                ),
+                uid,
+                now,
+            )?;
             m.update_vxc_spec(&v)?;
             Ok(())
         })

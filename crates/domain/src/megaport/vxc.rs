@@ -85,6 +85,80 @@ pub fn vlan_taken(field: &'static str, v: u16, product_name: &str) -> DomainErro
     }
 }
 
+/// A VXC's rate limit: at least 1 Mbps, at most each end's speed and the key's `maxSpeed`
+/// (for a DigitalOcean key, the attachment's bandwidth).
+pub fn check_rate(
+    rate: i64,
+    ends: [&super::product::Product; 2],
+    key_max: Option<u32>,
+) -> Result<u32, DomainError> {
+    let bad = |m: String| DomainError::invalid_field("rateLimit", format!("Validation failed {m}"));
+    let rate = u32::try_from(rate)
+        .ok()
+        .filter(|r| *r >= 1)
+        .ok_or_else(|| bad(format!("rateLimit {rate} must be at least 1 Mbps")))?;
+    if let Some(max) = key_max.filter(|max| rate > *max) {
+        return Err(bad(format!(
+            "rateLimit {rate} Mbps exceeds the service key's limit of {max} Mbps"
+        )));
+    }
+    for (end, p) in ["A-End", "B-End"].iter().zip(ends) {
+        if rate > p.spec.speed_mbps {
+            return Err(bad(format!(
+                "rateLimit {rate} Mbps exceeds the {end} {}'s speed of {} Mbps",
+                p.spec.name, p.spec.speed_mbps
+            )));
+        }
+    }
+    Ok(rate)
+}
+
+/// The two ends of a new VXC: different services; the B-End another company's only through
+/// its service key; an MCR configuration only on an MCR end.
+pub fn check_ends(
+    company: &CompanyUid,
+    a: &super::product::Product,
+    b: &super::product::Product,
+    with_key: bool,
+    a_config: Option<&VrouterConfig>,
+    b_config: Option<&VrouterConfig>,
+) -> Result<(), DomainError> {
+    use super::product::ProductType::Mcr;
+    let bad = |field: &'static str, m: String| DomainError::invalid_field(field, m);
+    if a.uid == b.uid {
+        return Err(bad(
+            "bEnd",
+            "Validation failed the A-End and the B-End must be different services".into(),
+        ));
+    }
+    if !with_key && &b.company != company {
+        return Err(bad(
+            "bEnd",
+            format!(
+                "A VXC to another company's service needs a service key from that company (B-End {})",
+                b.uid
+            ),
+        ));
+    }
+    for (field, cfg, p) in [
+        ("aEnd.partnerConfig", a_config, a),
+        ("bEnd.partnerConfig", b_config, b),
+    ] {
+        if let Some(cfg) = cfg {
+            if p.product_type != Mcr {
+                return Err(bad(
+                    field,
+                    format!(
+                        "Validation failed a partnerConfig with interfaces needs an MCR at {field}"
+                    ),
+                ));
+            }
+            validate_vrouter(cfg)?;
+        }
+    }
+    Ok(())
+}
+
 /// A BGP session on an MCR interface (`bgpConnections[]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BgpConnection {
