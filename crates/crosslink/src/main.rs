@@ -29,6 +29,8 @@ enum Command {
     Vpcs(cli::VpcsArgs),
     /// doctl-style client: partner attachments (`crosslink network attachment --help`).
     Network(cli::NetworkArgs),
+    /// megaport-cli-style client for the Megaport API (`crosslink megaport --help`).
+    Megaport(cli::MegaportArgs),
     /// Admin client for a running crosslink, e.g. `admin tokens create`.
     Admin(cli::AdminArgs),
 }
@@ -45,6 +47,7 @@ fn main() -> std::process::ExitCode {
             Command::Router(args) => router::run(args).await,
             Command::Vpcs(args) => cli::vpcs(args),
             Command::Network(args) => cli::network(args),
+            Command::Megaport(args) => cli::megaport(args),
             Command::Admin(args) => cli::admin(args),
         }
     });

@@ -1,8 +1,10 @@
 //! The client's one HTTP path: bearer auth, doctl's retry policy (429/5xx, `retry-after`,
-//! capped backoff), `--trace`, and godo's error line.
+//! capped backoff), `--trace`, and each API's error line (godo's, or the message of
+//! Megaport's `{message, terms, data}` envelope).
 
 use anyhow::{anyhow, bail, Context, Result};
 use crosslink_api_digitalocean::wire::ErrorBody;
+use crosslink_api_megaport::wire::Envelope;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
@@ -18,10 +20,20 @@ pub struct Api {
     token: Option<String>,
     retry_max: u32,
     trace: bool,
+    dialect: Dialect,
+}
+
+/// Whose error bodies the server sends, and so how a failure reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// `{id, message, request_id}`, shown as godo's error line.
+    DigitalOcean,
+    /// `{message, terms, data}`, shown as its message alone (megaport-cli's way).
+    Megaport,
 }
 
 /// A non-2xx answer. Rendered like godo's `ErrorResponse` so scripts that grep doctl's
-/// errors work unchanged.
+/// errors work unchanged (the Megaport dialect shows the server's message only).
 #[derive(Debug)]
 pub struct ApiError {
     pub method: &'static str,
@@ -29,14 +41,16 @@ pub struct ApiError {
     pub status: u16,
     pub request_id: Option<String>,
     pub message: String,
+    pub dialect: Dialect,
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (m, u, s, msg) = (self.method, &self.url, self.status, &self.message);
-        match &self.request_id {
-            Some(id) => write!(f, "{m} {u}: {s} (request {id:?}) {msg}"),
-            None => write!(f, "{m} {u}: {s} {msg}"),
+        match (self.dialect, &self.request_id) {
+            (Dialect::Megaport, _) => write!(f, "{msg}"),
+            (Dialect::DigitalOcean, Some(id)) => write!(f, "{m} {u}: {s} (request {id:?}) {msg}"),
+            (Dialect::DigitalOcean, None) => write!(f, "{m} {u}: {s} {msg}"),
         }
     }
 }
@@ -71,7 +85,22 @@ impl Api {
             token,
             retry_max,
             trace,
+            dialect: Dialect::DigitalOcean,
         })
+    }
+
+    /// The same client for the Megaport API: its error envelope, no retries (a Megaport
+    /// order is not idempotent, and megaportgo does not retry either).
+    pub fn megaport(base: &str, trace: bool) -> Result<Api> {
+        Ok(Api {
+            dialect: Dialect::Megaport,
+            ..Api::new(base, None, 0, trace)?
+        })
+    }
+
+    /// The bearer token for every later call (Megaport's comes from the token endpoint).
+    pub fn set_token(&mut self, token: String) {
+        self.token = Some(token);
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -80,10 +109,24 @@ impl Api {
 
     /// Sends one request (retrying as configured) and returns the body of a 2xx answer.
     pub fn call(&self, method: &'static str, url: &str, body: Option<String>) -> Result<String> {
+        let auth = self.token.as_ref().map(|t| format!("Bearer {t}"));
+        self.send(method, url, body, auth.as_deref(), "application/json")
+    }
+
+    /// `call` with an `Authorization` header and content type of the caller's choosing
+    /// (the OAuth token request: Basic credentials, a form).
+    pub fn send(
+        &self,
+        method: &'static str,
+        url: &str,
+        body: Option<String>,
+        authorization: Option<&str>,
+        content_type: &str,
+    ) -> Result<String> {
         let mut attempt = 0;
         let reply = loop {
             let started = Instant::now();
-            let result = self.once(method, url, body.as_deref());
+            let result = self.once(method, url, body.as_deref(), authorization, content_type);
             if self.trace {
                 let ms = started.elapsed().as_millis();
                 match &result {
@@ -110,9 +153,20 @@ impl Api {
             return Ok(reply.body);
         }
         // godo: body's request_id, else the x-request-id header; non-JSON bodies are the message.
-        let (message, body_id) = match serde_json::from_str::<ErrorBody>(&reply.body) {
-            Ok(e) => (e.message, e.request_id),
-            Err(_) => (reply.body.trim().to_owned(), None),
+        let (message, body_id) = match self.dialect {
+            Dialect::DigitalOcean => match serde_json::from_str::<ErrorBody>(&reply.body) {
+                Ok(e) => (e.message, e.request_id),
+                Err(_) => (reply.body.trim().to_owned(), None),
+            },
+            Dialect::Megaport => {
+                let message = serde_json::from_str::<Envelope<serde_json::Value>>(&reply.body)
+                    .map(|e| e.message)
+                    .unwrap_or_else(|_| reply.body.trim().to_owned());
+                match message.trim() {
+                    "" => (format!("HTTP {} from {method} {url}", reply.status), None),
+                    m => (m.to_owned(), None),
+                }
+            }
         };
         Err(ApiError {
             method,
@@ -120,6 +174,7 @@ impl Api {
             status: reply.status,
             request_id: body_id.or(reply.request_id),
             message,
+            dialect: self.dialect,
         }
         .into())
     }
@@ -137,26 +192,34 @@ impl Api {
             .with_context(|| format!("{method} {url}: unexpected response body: {text}"))
     }
 
-    fn once(&self, method: &str, url: &str, body: Option<&str>) -> Result<Reply, ureq::Error> {
-        let auth = self.token.as_ref().map(|t| format!("Bearer {t}"));
+    fn once(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&str>,
+        auth: Option<&str>,
+        content_type: &str,
+    ) -> Result<Reply, ureq::Error> {
         macro_rules! headers {
             ($rb:expr) => {{
                 let rb = $rb.header("accept", "application/json");
-                match &auth {
+                match auth {
                     Some(a) => rb.header("authorization", a),
                     None => rb,
                 }
             }};
         }
-        let json = "application/json";
         let mut resp = match method {
             "GET" => headers!(self.agent.get(url)).call()?,
             "DELETE" => headers!(self.agent.delete(url)).call()?,
             "POST" => headers!(self.agent.post(url))
-                .header("content-type", json)
+                .header("content-type", content_type)
                 .send(body.unwrap_or_default())?,
             "PATCH" => headers!(self.agent.patch(url))
-                .header("content-type", json)
+                .header("content-type", content_type)
+                .send(body.unwrap_or_default())?,
+            "PUT" => headers!(self.agent.put(url))
+                .header("content-type", content_type)
                 .send(body.unwrap_or_default())?,
             other => unreachable!("the client never sends {other}"),
         };

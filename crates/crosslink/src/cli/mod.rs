@@ -1,10 +1,12 @@
 //! The doctl-style client: `crosslink vpcs ...`, `crosslink vpcs peerings ...`,
-//! `crosslink network attachment ...` and `crosslink admin tokens create`. Flags, aliases,
+//! `crosslink network attachment ...` and `crosslink admin tokens create`; and the
+//! megaport-cli-style `crosslink megaport ...` (its own module). Flags, aliases,
 //! columns and error lines follow doctl so its muscle memory and scripts carry over; `-o json`
 //! prints the server's own types, except where doctl's shape differs (partner attachments).
 
 mod attachments;
 mod http;
+mod megaport;
 mod peerings;
 mod table;
 mod tokens;
@@ -19,6 +21,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 pub use attachments::NetworkArgs;
+pub use megaport::{run as megaport, MegaportArgs};
 pub use tokens::{run as admin, AdminArgs};
 pub use vpcs::VpcsArgs;
 
