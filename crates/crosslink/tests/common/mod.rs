@@ -259,6 +259,9 @@ pub fn run(args: &[&str]) -> Run {
         .env_remove("DIGITALOCEAN_API_URL")
         .env_remove("CROSSLINK_ADMIN_URL")
         .env_remove("CROSSLINK_ADMIN_TOKEN")
+        .env_remove("MEGAPORT_ACCESS_KEY")
+        .env_remove("MEGAPORT_SECRET_KEY")
+        .env_remove("MEGAPORT_BASE_URL")
         .stdin(Stdio::null())
         .output()
         .expect("run crosslink");
