@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{request, run, tempdir, Run, Server};
+use common::{request, request_with, run, tempdir, Run, Server};
 use serde_json::Value;
 
 const WEST: &str = "west-company";
@@ -88,18 +88,15 @@ fn buy_mcr(s: &Server, key: &str, name: &str, location: &str) -> String {
 /// A bearer token for the company of the Basic credentials `basic_b64`, asked for as the CLI
 /// does (to look at what the server stored, beyond what the CLI prints).
 fn token(s: &Server, basic_b64: &str) -> String {
-    use std::io::{Read, Write};
-    let hostport = s.megaport.trim_start_matches("http://");
-    let mut c = std::net::TcpStream::connect(hostport).unwrap();
-    write!(
-        c,
-        "POST /oauth2/token?grant_type=client_credentials HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\nAuthorization: Basic {basic_b64}\r\nContent-Length: 0\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    c.read_to_string(&mut out).unwrap();
-    let body: Value = serde_json::from_str(out.split_once("\r\n\r\n").unwrap().1).unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
+    let r = request_with(
+        &s.megaport,
+        "POST",
+        "/oauth2/token?grant_type=client_credentials",
+        &[("Authorization", &format!("Basic {basic_b64}"))],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.raw);
+    r.body["access_token"].as_str().unwrap().to_owned()
 }
 
 #[test]
