@@ -103,11 +103,12 @@ def envelope(resp: requests.Response, status: int = 200) -> Any:
     return body["data"]
 
 
-def mp_error(resp: requests.Response, status: int, contains: str | tuple[str, ...] | None = None) -> str:
+def mp_error(resp: requests.Response, status: int | tuple[int, ...], contains: str | tuple[str, ...] | None = None) -> str:
     """Megaport's error form: the status, the envelope with `data` a string, a Trace-Id
     header (megaportgo copies it into its errors). Returns the message."""
     body = _json(resp)
-    assert resp.status_code == status, f"expected {status}, got {resp.status_code}: {body}"
+    statuses = status if isinstance(status, tuple) else (status,)
+    assert resp.status_code in statuses, f"expected {status}, got {resp.status_code}: {body}"
     assert isinstance(body, dict), body
     assert isinstance(body.get("message"), str) and body["message"], body
     assert isinstance(body.get("data"), str), f"error data must be a string (megaportgo): {body}"
