@@ -341,6 +341,34 @@ def test_a_b_end_the_key_does_not_name_is_refused(server, do_client, west):
     assert envelope(lookup_key(west, key))["valid"] is True
 
 
+def test_a_regenerated_attachment_key_supersedes_the_old_one(server, do_client, west):
+    pa, old_key, auth = do_attachment(do_client)
+    mcr = new_mcr(west)
+    b_uid = envelope(lookup_key(west, old_key))["productUid"]
+    assert call(do_client.partner_attachments.create_service_key, pa["id"]).status == 202
+    new = wait_for(lambda: call(do_client.partner_attachments.get_service_key, pa["id"]).body["service_key"],
+                   lambda k: k["state"] == "CREATED" and k["value"] != old_key)
+    assert new["value"] != old_key and new["state"] == "CREATED", new
+    old = envelope(lookup_key(west, old_key))
+    assert old["valid"] is False and old["active"] is False, old
+    mp_error(buy(west, [to_do_line(mcr, old_key, b_uid, auth)]), 400, "not active")
+    fresh = envelope(lookup_key(west, new["value"]))
+    assert fresh["valid"] is True and fresh["productUid"] == b_uid and fresh["maxSpeed"] == 1000, fresh
+    vxc = bought_uid(buy(west, [to_do_line(mcr, new["value"], b_uid, auth)]), "vxcJTechnicalServiceUid")
+    wait_status(west, vxc, "LIVE")
+
+
+def test_the_key_of_a_deleted_attachment_orders_nothing(server, do_client, west):
+    pa, key, auth = do_attachment(do_client)
+    mcr = new_mcr(west)
+    b_uid = envelope(lookup_key(west, key))["productUid"]
+    assert call_any(do_client.partner_attachments.delete, pa["id"]).status == 202
+    looked = wait_for(lambda: envelope(lookup_key(west, key)), lambda k: k["valid"] is False)
+    assert looked["valid"] is False, looked
+    mp_error(buy(west, [to_do_line(mcr, key, b_uid, auth)]), 400, "service key")
+    assert nested_vxcs(west, mcr) == {}
+
+
 def test_deleting_the_attachment_cancels_its_vxc(server, do_client, west):
     pa, key, auth = do_attachment(do_client)
     mcr = new_mcr(west)
@@ -498,6 +526,20 @@ def test_junk_keys_are_ignored_and_numbers_may_be_strings(server, east):
     assert key["maxSpeed"] == 500 and key["description"] == "junk keys", key
     assert key["validFor"] == {"start": start, "end": end}, key["validFor"]
     assert key["expired"] is False and key["valid"] is True
+
+    # Updates carry the same junk key.
+    later = now_ms() + 60 * DAY_MS
+    updated = envelope(east.put("/v2/service/key", {
+        "key": key["key"], "singleUse": False, "active": True, "validFor": {"start": start, "end": later},
+        "ValidFor": {"start": "2001-01-01T00:00:00Z", "end": "2002-01-01T00:00:00Z"}}))
+    assert updated["validFor"] == {"start": start, "end": later} and updated["valid"] is True, updated
+
+    # Numbers as strings in an order.
+    mcr = bought_uid(buy(east, [{"locationId": str(NY5), "productName": "stringly", "term": "1", "productType": "MCR2",
+                                 "portSpeed": "2500", "costCentre": "", "config": {"mcrAsn": "65001"}}]))
+    got = envelope(east.get(f"/v2/product/{mcr}"))
+    assert (got["locationId"], got["portSpeed"], got["contractTermMonths"]) == (NY5, 2500, 1), got
+    assert got["resources"]["virtual_router"]["mcrAsn"] == 65001
 
     # Product modify carries ProductID/ProductType junk (megaportgo ModifyProduct).
     changed = envelope(east.put(f"/v2/product/megaport/{port}", {
@@ -657,6 +699,29 @@ def test_only_the_owner_sees_the_description(server, east, west):
     assert envelope(west.get("/v2/service/key")) == [], "keys are listed for their company only"
 
 
+def test_each_end_sees_only_its_own_details(server, east, west):
+    port = new_port(east)
+    key = create_key(east, port, max_speed=1000, description="privacy")["key"]
+    mcr = new_mcr(west)
+    line = vxc_line(mcr, "private", 100, key=key, a_end={"vlan": 77, "partnerConfig": vrouter_config("west-bgp-secret")})
+    vxc = bought_uid(buy(west, [line]), "vxcJTechnicalServiceUid")
+    mine = wait_status(west, vxc, "LIVE")
+    assert mine["aEnd"]["vlan"] == 77 and "west-bgp-secret" in str(mine["resources"]["csp_connection"])
+    assert mine["bEnd"]["vlan"] is None and mine["resources"]["vll"]["b_vlan"] is None
+    theirs = envelope(east.get(f"/v2/product/{vxc}"))
+    assert "west-bgp-secret" not in str(theirs), "East sees West's BGP password"
+    assert theirs["aEnd"]["vlan"] is None and theirs["resources"]["vll"]["a_vlan"] is None
+    assert theirs["resources"]["csp_connection"] == []
+    assert isinstance(theirs["bEnd"]["vlan"], int) and theirs["resources"]["vll"]["b_vlan"] == theirs["bEnd"]["vlan"]
+    assert theirs["aEnd"]["productName"] != envelope(west.get(f"/v2/product/{mcr}"))["productName"]
+    # Neither company reaches the other's products.
+    mp_error(west.get(f"/v2/product/{port}"), 404)
+    mp_error(west.put(f"/v2/product/megaport/{port}", {"name": "hijack"}), 404)
+    mp_error(east.get(f"/v2/product/{mcr}"), 404)
+    mp_error(east.post(f"/v2/product/{vxc}/lock"), (403, 404))
+    assert envelope(east.get(f"/v2/product/{port}"))["productName"] != "hijack"
+
+
 @pytest.fixture
 def partnership(server, east, west):
     """A LIVE VXC from West's MCR to East's port, made with East's multi-use key."""
@@ -671,6 +736,8 @@ def partnership(server, east, west):
 def test_only_the_a_end_changes_the_rate_limit(server, east, west, partnership):
     vxc = partnership["vxc"]
     mp_error(east.put(f"/v3/product/vxc/{vxc}", {"rateLimit": 100}), 403)
+    mp_error(east.put(f"/v2/product/vxc/{vxc}", {"rateLimit": 100}), 403, "rate limit")
+    mp_error(east.put(f"/v2/product/{vxc}", {"rateLimit": 100}), 403, "rate limit")
     assert envelope(west.get(f"/v2/product/{vxc}"))["rateLimit"] == 500
     changed = envelope(west.put(f"/v3/product/vxc/{vxc}", {"rateLimit": 800}))
     assert changed["rateLimit"] == 800
