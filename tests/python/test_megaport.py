@@ -427,8 +427,6 @@ def test_successes_carry_the_envelope_and_epoch_ms_dates(server, east):
         assert isinstance(item["createDate"], int)
 
 
-@pytest.mark.xfail(strict=True, reason="server gap: liveDate stays null on a LIVE port, MCR and VXC (render.rs reads "
-                   "spec.live_at, which only the seeded DigitalOcean partner ports ever set)")
 def test_live_services_have_a_live_date(server, east):
     port = new_port(east)
     mcr = new_mcr(east)
@@ -441,8 +439,6 @@ def test_live_services_have_a_live_date(server, east):
         assert got["liveDate"] >= got["createDate"]
 
 
-@pytest.mark.xfail(strict=True, reason="server gap: terminateDate stays null after CANCEL (scheduled end) and after "
-                   "CANCEL_NOW (DECOMMISSIONED)")
 def test_cancelled_services_have_a_terminate_date(server, east):
     port = new_port(east)
     mcr = new_mcr(east)
@@ -886,9 +882,6 @@ def test_strict_auth_only_minted_keys(strict_server):
     assert mint(strict_server, "Mallory", token="wrong-admin-token").status_code == 401
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: under --auth strict, POST /v2/login with a wrong password or an "
-                   "unknown username answers 500 'Internal server error' (log: internal error=authentication required) "
-                   "instead of 401: Control::read turns ControlError::Unauthenticated into Internal")
 def test_strict_legacy_login_with_bad_credentials_is_401(strict_server):
     api_key = mint(strict_server, "Legacy").json()["api_key"]
     for username, password in ((api_key["access_key"], "wrong"), ("no-such-user", "pw")):

@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0002_settings.sql"),
     include_str!("../migrations/sqlite/0003_partner_attachments.sql"),
     include_str!("../migrations/sqlite/0004_megaport.sql"),
+    include_str!("../migrations/sqlite/0005_event_lookup.sql"),
 ];
 const READERS: usize = 4;
 /// Most writes one commit carries; bounds the latency of the first write in a burst.
@@ -856,8 +857,6 @@ impl Store for SqliteStore {
                             vnics: Vec::new(),
                             locked: false,
                             resource_tags: Default::default(),
-                            live_at: Some(now),
-                            terminate_at: None,
                         },
                     },
                     None,

@@ -221,6 +221,16 @@ impl MegaportTx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn service_dates(&self, uid: Uuid) -> Result<(Option<Millis>, Option<Millis>)> {
+        Ok(self.0.prepare_cached(
+            "SELECT (SELECT at FROM events WHERE resource_id = ?1 AND to_status = 'LIVE' ORDER BY seq DESC LIMIT 1),
+                    coalesce((SELECT at FROM events WHERE resource_id = ?1 AND to_status = 'DECOMMISSIONED' ORDER BY seq DESC LIMIT 1),
+                             (SELECT next_transition_at FROM products WHERE uid = ?1 AND status = 'CANCELLED'),
+                             (SELECT next_transition_at FROM vxcs WHERE uid = ?1 AND status = 'CANCELLED'))",
+        )?
+        .query_row(params![uid.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+
     fn vxc(&self, uid: Uuid) -> Result<Option<Vxc>> {
         Ok(self
             .0

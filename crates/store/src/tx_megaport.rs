@@ -37,6 +37,10 @@ pub trait MegaportTx {
     fn insert_product(&self, p: &Product, due: Option<Millis>) -> Result<i64>;
     fn update_product_spec(&self, p: &Product) -> Result<()>;
 
+    /// When a product or VXC last went `LIVE`, and when it ends: decommissioned, or, while
+    /// `CANCELLED`, when it is due to be.
+    fn service_dates(&self, uid: Uuid) -> Result<(Option<Millis>, Option<Millis>)>;
+
     fn vxc(&self, uid: Uuid) -> Result<Option<Vxc>>;
     /// VXCs with either end on the product, any status.
     fn vxcs_on_product(&self, product: Uuid) -> Result<Vec<Vxc>>;

@@ -126,16 +126,18 @@ impl Control {
             AuthMode::Open => self.ensure_company(access_key).await,
             AuthMode::Strict => {
                 let (ak, hash) = (access_key.to_owned(), hash_token(secret));
+                // A refusal is `None` here: only domain errors cross the store's boundary.
                 self.read(move |tx| {
                     let m = tx.megaport();
                     match m.api_key(&ak)? {
                         Some((stored, company)) if crate::auth::same_digest(&stored, &hash) => {
-                            m.company(&company)?.ok_or_else(bad_credentials)
+                            Ok(m.company(&company)?)
                         }
-                        _ => Err(bad_credentials()),
+                        _ => Ok(None),
                     }
                 })
-                .await
+                .await?
+                .ok_or_else(bad_credentials)
             }
         }
     }

@@ -79,6 +79,9 @@ pub struct ProductView {
     pub product: Product,
     pub company_name: String,
     pub vxcs: Vec<VxcView>,
+    /// From its history: when it went LIVE, when it ends (or ended).
+    pub live_at: Option<Millis>,
+    pub terminate_at: Option<Millis>,
 }
 
 /// `action/{CANCEL|CANCEL_NOW|UN_CANCEL}`.
@@ -201,8 +204,6 @@ fn plan_product(company: &CompanyUid, o: &ProductOrder, now: Millis) -> Result<P
             },
             locked: false,
             resource_tags: o.resource_tags.clone(),
-            live_at: None,
-            terminate_at: None,
         },
     })
 }
@@ -656,10 +657,13 @@ fn product_view(
         .filter(|v| v.status != ProvisioningStatus::Decommissioned)
         .map(|v| vxcs::view_of(m, v, viewer))
         .collect::<Result<Vec<_>>>()?;
+    let (live_at, terminate_at) = m.service_dates(p.uid)?;
     Ok(ProductView {
         product: p,
         company_name,
         vxcs,
+        live_at,
+        terminate_at,
     })
 }
 

@@ -29,6 +29,9 @@ pub struct VxcView {
     pub b_product: Option<Product>,
     pub a_company: String,
     pub b_company: String,
+    /// From its history: when it went LIVE, when it ends (or ended).
+    pub live_at: Option<Millis>,
+    pub terminate_at: Option<Millis>,
 }
 
 pub(crate) struct PlannedVxc {
@@ -66,7 +69,10 @@ fn notify(
 }
 
 pub(crate) fn view_of(m: &dyn MegaportTx, v: Vxc, viewer: &CompanyUid) -> Result<VxcView> {
+    let (live_at, terminate_at) = m.service_dates(v.uid)?;
     Ok(VxcView {
+        live_at,
+        terminate_at,
         viewer: v.side_of(viewer).unwrap_or(Side::A),
         a_product: m.product(v.spec.a_end.product_uid)?,
         b_product: m.product(v.spec.b_end.product_uid)?,
@@ -266,8 +272,6 @@ pub(crate) fn plan_vxc(
                     cost_centre: String::new(),
                 },
                 pending: None,
-                live_at: None,
-                terminate_at: None,
                 locked: false,
                 resource_tags: o.resource_tags.clone(),
             },

@@ -122,10 +122,6 @@ pub struct ProductSpec {
     /// Resource tags (`/v2/product/{uid}/tags`), the owner's.
     #[serde(default)]
     pub resource_tags: std::collections::BTreeMap<String, String>,
-    #[serde(default)]
-    pub live_at: Option<Millis>,
-    #[serde(default)]
-    pub terminate_at: Option<Millis>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -297,10 +297,6 @@ pub struct VxcSpec {
     #[serde(default)]
     pub pending: Option<PendingChange>,
     #[serde(default)]
-    pub live_at: Option<Millis>,
-    #[serde(default)]
-    pub terminate_at: Option<Millis>,
-    #[serde(default)]
     pub locked: bool,
     /// Resource tags (`/v2/product/{uid}/tags`), the owner's.
     #[serde(default)]
