@@ -357,7 +357,15 @@ fn ordering_an_mcr_and_validating_designs() {
         404,
     );
 
-    // Cancel: CANCEL waits, UN_CANCEL restores; CANCEL_NOW decommissions and drops it from the list.
+    // Cancel: CANCEL waits (and takes the MCR's VXCs along), UN_CANCEL restores both;
+    // CANCEL_NOW decommissions and drops it from the list.
+    let port = west.buy_port("p");
+    let r = west.buy_vxc(&uid, "inside", 100, None, Some(&port));
+    let inside = r.body["data"][0]["vxcJTechnicalServiceUid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(eventually(Duration::from_secs(5), || west.status(&inside) == "LIVE"));
     let r = west.call("POST", &format!("/v3/product/{uid}/action/CANCEL"), None);
     assert_eq!(r.status, 200, "{}", r.raw);
     assert_eq!(
@@ -365,12 +373,18 @@ fn ordering_an_mcr_and_validating_designs() {
         format!("Action [CANCEL Service {uid}] has been done.")
     );
     assert_eq!(west.status(&uid), "CANCELLED");
+    assert_eq!(west.status(&inside), "CANCELLED");
+    let mcr_now = west.get(&format!("/v2/product/{uid}"));
+    let scheduled = mcr_now.body["data"]["terminateDate"].as_i64().unwrap();
+    let created = mcr_now.body["data"]["createDate"].as_i64().unwrap();
+    assert!(scheduled > created + 29 * 86_400_000, "{}", mcr_now.raw);
     assert_eq!(
         west.call("POST", &format!("/v3/product/{uid}/action/UN_CANCEL"), None)
             .status,
         200
     );
     assert_eq!(west.status(&uid), "LIVE");
+    assert_eq!(west.status(&inside), "LIVE");
     error_shape(
         &west.call("POST", &format!("/v3/product/{uid}/action/UN_CANCEL"), None),
         409,

@@ -485,6 +485,18 @@ impl Control {
                         .into());
                     }
                     tx.set_status(&row, ProvisioningStatus::Live.as_str(), None, now)?;
+                    if t == ResourceType::MegaportProduct {
+                        // The VXCs cancelled with it come back, where their other end still stands.
+                        for v in m.vxcs_on_product(uid)? {
+                            let other = if v.spec.a_end.product_uid == uid { v.spec.b_end.product_uid } else { v.spec.a_end.product_uid };
+                            let other_up = m.product(other)?.is_some_and(|p| p.status.is_active());
+                            if v.status == ProvisioningStatus::Cancelled && other_up {
+                                if let Some(r) = tx.lifecycle(ResourceType::Vxc, v.uid)? {
+                                    tx.set_status(&r, ProvisioningStatus::Live.as_str(), None, now)?;
+                                }
+                            }
+                        }
+                    }
                     Ok(())
                 }
                 Cancel::Now | Cancel::Later => {
