@@ -129,6 +129,7 @@ impl Api {
             let result = self.once(method, url, body.as_deref(), authorization, content_type);
             if self.trace {
                 let ms = started.elapsed().as_millis();
+                let url = redact(url);
                 match &result {
                     Ok(r) => eprintln!("trace: {method} {url} -> {} ({ms} ms)", r.status),
                     Err(e) => eprintln!("trace: {method} {url} -> {e} ({ms} ms)"),
@@ -255,4 +256,34 @@ pub fn require_token(token: Option<String>) -> Result<String> {
     token.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
         anyhow!("access token is required: pass -t/--access-token or set DIGITALOCEAN_ACCESS_TOKEN")
     })
+}
+
+/// A URL for `--trace`: a service key in the query (`?key=`) is a secret, shown as `…`.
+fn redact(url: &str) -> String {
+    match url.find("key=") {
+        Some(i) if url[..i].ends_with('?') || url[..i].ends_with('&') => {
+            let end = url[i..].find('&').map_or(url.len(), |j| i + j);
+            format!("{}key=…{}", &url[..i], &url[end..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    #[test]
+    fn service_keys_in_queries_are_hidden() {
+        assert_eq!(
+            super::redact("http://h/v2/service/key?key=abc-123"),
+            "http://h/v2/service/key?key=…"
+        );
+        assert_eq!(
+            super::redact("http://h/v2/service/key?key=abc&x=1"),
+            "http://h/v2/service/key?key=…&x=1"
+        );
+        assert_eq!(
+            super::redact("http://h/v2/products"),
+            "http://h/v2/products"
+        );
+    }
 }
