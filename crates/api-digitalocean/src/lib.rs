@@ -38,9 +38,6 @@ mod server {
     use axum::Router;
     use crosslink_control::Control;
     use std::sync::Arc;
-    use std::time::Duration;
-    use tower_http::limit::RequestBodyLimitLayer;
-    use tower_http::timeout::TimeoutLayer;
 
     #[derive(Debug, Clone)]
     pub struct ApiConfig {
@@ -48,10 +45,6 @@ mod server {
         pub per_minute: u32,
         /// Requests per sliding hour per token; 0 disables the limit.
         pub per_hour: u32,
-        /// A request, body included, must be read and answered within this time (408).
-        pub request_timeout: Duration,
-        /// The largest request body any route takes (413), checked as it streams in.
-        pub max_body_bytes: usize,
         /// `scheme://host[:port]` that pagination links start with. Never the request's
         /// `Host`, which any client can set to anything.
         pub public_url: String,
@@ -62,8 +55,6 @@ mod server {
             Self {
                 per_minute: 250,
                 per_hour: 5000,
-                request_timeout: Duration::from_secs(30),
-                max_body_bytes: 64 * 1024,
                 public_url: "http://127.0.0.1:8060".into(),
             }
         }
@@ -107,14 +98,6 @@ mod server {
             unauthenticated: Arc::new(RateLimiter::new(config.per_minute, config.per_hour)),
             public_url: config.public_url.trim_end_matches('/').into(),
         };
-        // Each route's body is capped as it streams (a declared length over the cap is
-        // refused before a byte is read), and the whole request is bounded in time.
-        let limits = tower::ServiceBuilder::new()
-            .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                config.request_timeout,
-            ));
         Router::new()
             .route(
                 "/v2/account",
@@ -204,7 +187,6 @@ mod server {
                 )),
             )
             .fallback(handlers::not_found)
-            .route_layer(limits)
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 middleware::envelope,

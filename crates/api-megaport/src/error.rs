@@ -25,6 +25,13 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            Self::standard_message(StatusCode::NOT_FOUND),
+        )
+    }
+
     /// What a bare status (a router rejection, hyper's own refusal) says.
     pub fn standard_message(status: StatusCode) -> String {
         match status {

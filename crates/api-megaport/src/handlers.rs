@@ -389,10 +389,7 @@ pub async fn put_typed(
         return update_vxc(&s, &c, &b, &body).await;
     }
     if ProductType::parse(&a).is_none() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            ApiError::standard_message(StatusCode::NOT_FOUND),
-        ));
+        return Err(ApiError::not_found());
     }
     put_product_inner(&s, &c, &b, &body).await
 }
@@ -689,12 +686,7 @@ pub async fn decide(
         "approve" => ApprovalDecision::Approve,
         "reject" => ApprovalDecision::Reject,
         "withdraw" => ApprovalDecision::Withdraw,
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                ApiError::standard_message(StatusCode::NOT_FOUND),
-            ))
-        }
+        _ => return Err(ApiError::not_found()),
     };
     let v = body::parse(&body)?;
     let comment = Obj::of(&v, "body")?.str("comments")?;
@@ -717,8 +709,5 @@ pub async fn notifications(
 }
 
 pub async fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        ApiError::standard_message(StatusCode::NOT_FOUND),
-    )
+    ApiError::not_found()
 }

@@ -16,7 +16,7 @@ mod parse;
 mod render;
 
 #[cfg(feature = "server")]
-pub use server::{error_page, router, ApiConfig};
+pub use server::{error_page, router};
 
 #[cfg(feature = "server")]
 mod server {
@@ -26,18 +26,7 @@ mod server {
     use axum::Router;
     use crosslink_control::Control;
     use std::sync::Arc;
-    use std::time::Duration;
     use tower::ServiceBuilder;
-    use tower_http::limit::RequestBodyLimitLayer;
-    use tower_http::timeout::TimeoutLayer;
-
-    #[derive(Debug, Clone)]
-    pub struct ApiConfig {
-        /// A request, body included, must be read and answered within this time (408).
-        pub request_timeout: Duration,
-        /// The largest request body any route takes (413), checked as it streams in.
-        pub max_body_bytes: usize,
-    }
 
     #[derive(Clone)]
     pub(crate) struct AppState {
@@ -51,14 +40,8 @@ mod server {
 
     /// The Megaport API at the host root, as api.megaport.com serves it (megaportgo builds
     /// some URLs with an absolute path, so no prefix would survive).
-    pub fn router(control: Arc<Control>, config: ApiConfig) -> Router {
+    pub fn router(control: Arc<Control>) -> Router {
         let state = AppState { control };
-        let limits = ServiceBuilder::new()
-            .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                config.request_timeout,
-            ));
         // Locations are public (megaport-cli lists them without a token).
         let public = Router::new()
             .route("/oauth2/token", post(h::token))
@@ -101,7 +84,6 @@ mod server {
         let api = public
             .merge(private)
             .fallback(h::not_found)
-            .route_layer(limits)
             .layer(axum::middleware::from_fn(middleware::envelope))
             .with_state(state);
         // The key lookup megaportgo escapes into the path is mended before routing.

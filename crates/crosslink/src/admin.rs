@@ -17,9 +17,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
 type S = State<Arc<Control>>;
 
@@ -38,13 +35,6 @@ impl IntoResponse for AdminError {
 /// What hyper's own refusals (400, 414, 431) become on the admin listener.
 pub fn error_page(status: StatusCode) -> axum::http::Response<Vec<u8>> {
     error_envelope(status, status.canonical_reason().unwrap_or("error"))
-}
-
-#[derive(Clone)]
-pub struct AdminConfig {
-    pub token: AdminToken,
-    pub request_timeout: Duration,
-    pub max_body_bytes: usize,
 }
 
 /// The admin token on every route but health; every error in the envelope, with a request id.
@@ -119,13 +109,7 @@ fn parse<T: for<'de> Deserialize<'de>>(raw: &[u8]) -> Result<T, AdminError> {
     })
 }
 
-pub fn router(control: Arc<Control>, config: AdminConfig) -> Router {
-    let limits = tower::ServiceBuilder::new()
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout,
-        ));
+pub fn router(control: Arc<Control>, token: AdminToken) -> Router {
     Router::new()
         .route(
             "/_crosslink/health",
@@ -148,8 +132,7 @@ pub fn router(control: Arc<Control>, config: AdminConfig) -> Router {
                 "no such admin endpoint: not found".into(),
             )
         })
-        .route_layer(limits)
-        .layer(axum::middleware::from_fn_with_state(config.token, guard))
+        .layer(axum::middleware::from_fn_with_state(token, guard))
         .with_state(control)
 }
 

@@ -3,8 +3,9 @@
 //! cap on concurrent connections, the client address on every request, and hyper's own
 //! protocol errors (400, 414, 431) answered in the vendor's envelope instead of an empty body.
 //!
-//! Request-level limits (body size, body timeout) are tower-http layers inside each API's
-//! router, so their errors pass through the API's own envelope middleware.
+//! Request-level limits (body size, request timeout) are tower-http layers put around every
+//! router here, once for all vendors; the bare 408/413 they answer with become the vendor's
+//! error page like hyper's own refusals.
 
 use axum::extract::ConnectInfo;
 use axum::http::{Response, StatusCode};
@@ -28,6 +29,11 @@ pub struct ConnectionLimits {
     /// A request head must arrive in full within this time of the server starting to wait for
     /// it; the same timer closes a kept-alive connection that sends nothing.
     pub header_timeout: Duration,
+    /// A request, body included, must be read and answered within this time (408).
+    pub request_timeout: Duration,
+    /// The largest request body any route takes (413): a declared length over it is refused
+    /// before a byte is read, a chunked body is cut off as it streams.
+    pub max_body_bytes: usize,
     /// Connections served at once on this listener; further ones wait in the accept backlog.
     pub max_connections: usize,
 }
@@ -47,6 +53,7 @@ pub async fn serve(
     error_page: ErrorPage,
     mut stop: watch::Receiver<bool>,
 ) {
+    let router = limited(router, &limits, error_page.clone());
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -102,6 +109,31 @@ pub async fn serve(
         });
     }
     let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+}
+
+/// The router with the request limits around it. A 408 or 413 from them carries no
+/// `x-request-id` (it never reached the vendor's middleware) and becomes the vendor's page; a
+/// body cut off while a handler reads it is refused inside the router, in its own envelope.
+fn limited(router: axum::Router, limits: &ConnectionLimits, page: ErrorPage) -> axum::Router {
+    use tower_http::limit::RequestBodyLimitLayer;
+    use tower_http::timeout::TimeoutLayer;
+    router.layer(
+        tower::ServiceBuilder::new()
+            .map_response(
+                move |res: Response<tower_http::limit::ResponseBody<axum::body::Body>>| {
+                    if res.headers().contains_key("x-request-id") {
+                        res.map(axum::body::Body::new)
+                    } else {
+                        page(res.status()).map(axum::body::Body::from)
+                    }
+                },
+            )
+            .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                limits.request_timeout,
+            )),
+    )
 }
 
 /// Replaces hyper's automatic error responses (an empty 400/414/431 written before any

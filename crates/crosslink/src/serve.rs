@@ -1,6 +1,6 @@
 //! `crosslink serve`: every listener on one data directory, ready in well under a second.
 
-use crate::admin::{self, AdminConfig};
+use crate::admin;
 use crate::listener::{self, ConnectionLimits};
 use anyhow::{bail, Context};
 use crosslink_api_digitalocean::ApiConfig;
@@ -270,6 +270,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let max_connections = args.max_connections.min(fit);
     let limits = ConnectionLimits {
         header_timeout: args.header_timeout,
+        request_timeout: args.request_timeout,
+        max_body_bytes: args.max_body_bytes,
         max_connections,
     };
 
@@ -278,29 +280,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ApiConfig {
             per_minute: args.rate_limit_per_minute,
             per_hour: args.rate_limit_per_hour,
-            request_timeout: args.request_timeout,
-            max_body_bytes: args.max_body_bytes,
             public_url: args
                 .public_url
                 .clone()
                 .unwrap_or_else(|| format!("http://{do_addr}")),
         },
     );
-    let megaport = crosslink_api_megaport::router(
-        control.clone(),
-        crosslink_api_megaport::ApiConfig {
-            request_timeout: args.request_timeout,
-            max_body_bytes: args.max_body_bytes,
-        },
-    );
-    let admin = admin::router(
-        control.clone(),
-        AdminConfig {
-            token: AdminToken::new(&admin_token),
-            request_timeout: args.request_timeout,
-            max_body_bytes: args.max_body_bytes,
-        },
-    );
+    let megaport = crosslink_api_megaport::router(control.clone());
+    let admin = admin::router(control.clone(), AdminToken::new(&admin_token));
     drop(admin_token);
     let reconciler = tokio::spawn(Reconciler::new(control.clone()).run());
 

@@ -1,6 +1,6 @@
 //! `crosslink megaport mcr list|get|buy|update|delete|restore`.
 
-use super::{deleted, done, inactive, Ctx};
+use super::{deleted, done, Ctx};
 use crate::cli::confirm_delete;
 use crate::cli::table::Column;
 use anyhow::{bail, Context, Result};
@@ -127,13 +127,7 @@ pub fn run(ctx: &Ctx, args: McrArgs) -> Result<()> {
     let mcr = |uid: &str| ctx.product(uid, "MCR2", "an MCR");
     match args.command {
         McrCommand::List { include_inactive } => {
-            let rows: Vec<McrOut> = ctx
-                .products()?
-                .into_iter()
-                .filter(|p| p.product_type.eq_ignore_ascii_case("MCR2"))
-                .filter(|p| include_inactive || !inactive(&p.provisioning_status))
-                .map(McrOut::from)
-                .collect();
+            let rows: Vec<McrOut> = ctx.product_rows("MCR2", include_inactive)?;
             ctx.show(COLUMNS, &rows)
         }
         McrCommand::Get { uid } => ctx.show(COLUMNS, &[mcr(&uid)?.into()]),

@@ -159,6 +159,21 @@ impl Ctx {
         self.get("/v2/products")
     }
 
+    /// The company's products of one type as rows; cancelled ones only when asked for.
+    fn product_rows<T: From<Product>>(
+        &self,
+        product_type: &str,
+        include_inactive: bool,
+    ) -> Result<Vec<T>> {
+        Ok(self
+            .products()?
+            .into_iter()
+            .filter(|p| p.product_type.eq_ignore_ascii_case(product_type))
+            .filter(|p| include_inactive || !inactive(&p.provisioning_status))
+            .map(T::from)
+            .collect())
+    }
+
     /// A port, MCR or MVE of type `product_type` (`MEGAPORT`, `MCR2`); `noun` names it in
     /// the error when the UID is something else.
     fn product(&self, uid: &str, product_type: &str, noun: &str) -> Result<Product> {

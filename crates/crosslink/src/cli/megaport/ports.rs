@@ -1,6 +1,6 @@
 //! `crosslink megaport ports list|get|buy`.
 
-use super::{done, inactive, Ctx};
+use super::{done, Ctx};
 use crate::cli::table::Column;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
@@ -91,13 +91,7 @@ pub fn run(ctx: &Ctx, args: PortsArgs) -> Result<()> {
     let port = |uid: &str| ctx.product(uid, "MEGAPORT", "a port");
     match args.command {
         PortsCommand::List { include_inactive } => {
-            let rows: Vec<PortOut> = ctx
-                .products()?
-                .into_iter()
-                .filter(|p| p.product_type.eq_ignore_ascii_case("MEGAPORT"))
-                .filter(|p| include_inactive || !inactive(&p.provisioning_status))
-                .map(PortOut::from)
-                .collect();
+            let rows: Vec<PortOut> = ctx.product_rows("MEGAPORT", include_inactive)?;
             ctx.show(COLUMNS, &rows)
         }
         PortsCommand::Get { uid } => ctx.show(COLUMNS, &[port(&uid)?.into()]),
