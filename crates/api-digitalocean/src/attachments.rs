@@ -172,12 +172,21 @@ pub async fn remote_routes(
     Path(pa_id): Path<String>,
     l: Listing,
 ) -> ApiResult<Json<wire::RemoteRoutesPage>> {
-    c.control
-        .get_attachment(&c.team, attachment_id(&pa_id)?)
+    let routes = c
+        .control
+        .remote_routes(&c.team, attachment_id(&pa_id)?)
         .await?;
-    let (links, meta) = l.links(0);
+    let page = l.page();
+    let (links, meta) = l.links(routes.len() as u64);
     Ok(Json(wire::RemoteRoutesPage {
-        remote_routes: Vec::new(),
+        remote_routes: routes
+            .iter()
+            .skip(page.offset() as usize)
+            .take(page.per_page as usize)
+            .map(|r| wire::RemoteRoute {
+                cidr: r.prefix.to_string(),
+            })
+            .collect(),
         links,
         meta,
     }))

@@ -518,6 +518,103 @@ pub async fn put_tags(
     Ok(ok("Resource tags updated", tag_list(&tags)))
 }
 
+// ---- looking glass ----------------------------------------------------------------------------
+
+/// `sessionId`: the VXC and the neighbour, so it survives restarts and names one session.
+fn session_id(vxc: uuid::Uuid, neighbor: std::net::Ipv4Addr) -> String {
+    format!("{vxc}_{neighbor}")
+}
+
+fn route_json(r: &crosslink_control::Route) -> Value {
+    json!({
+        "prefix": r.prefix.to_string(),
+        "nextHop": r.next_hop.map(|n| n.to_string()),
+        "asPath": r.as_path,
+        "localPref": r.local_pref,
+        "med": r.med,
+        "origin": format!("{:?}", r.origin).to_uppercase(),
+        "communities": r.communities.iter().map(|c| format!("{}:{}", c >> 16, c & 0xffff)).collect::<Vec<_>>(),
+        "valid": true,
+        "best": r.best,
+    })
+}
+
+pub async fn lg_sessions(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(b): Path<String>,
+) -> Result<Response> {
+    let mcr = parse::uid("productUid", &b)?;
+    let sessions = s.control.mcr_sessions(&c.0, mcr).await?;
+    let data: Vec<Value> = sessions
+        .iter()
+        .map(|v| {
+            let up = v.status.state == crosslink_control::BgpState::Established;
+            json!({
+                "sessionId": session_id(v.vxc, v.neighbor),
+                "neighborAddress": v.neighbor.to_string(),
+                "neighborAsn": v.status.remote_asn,
+                "localAsn": v.local_asn,
+                "localAddress": v.local.to_string(),
+                "status": if up { "UP" } else { "DOWN" },
+                "state": format!("{:?}", v.status.state),
+                "uptime": v.status.uptime.map(|u| u.as_secs()),
+                "prefixesIn": v.status.prefixes_accepted,
+                "prefixesOut": v.status.prefixes_advertised,
+                "vxcId": v.vxc_id,
+                "vxcUid": v.vxc.to_string(),
+                "vxcName": v.vxc_name,
+                "description": v.status.last_error,
+            })
+        })
+        .collect();
+    Ok(ok("BGP sessions", data))
+}
+
+pub async fn lg_session_routes(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path((b, session, dir)): Path<(String, String, String)>,
+) -> Result<Response> {
+    let mcr = parse::uid("productUid", &b)?;
+    let vxc = session
+        .split_once('_')
+        .and_then(|(v, _)| uuid::Uuid::try_parse(v).ok())
+        .ok_or_else(ApiError::not_found)?;
+    let advertised = match dir.as_str() {
+        "advertised" => true,
+        "received" => false,
+        _ => return Err(ApiError::not_found()),
+    };
+    let routes = s
+        .control
+        .mcr_session_routes(&c.0, mcr, vxc, advertised)
+        .await?;
+    Ok(ok(
+        format!("BGP routes {dir}"),
+        routes.iter().map(route_json).collect::<Vec<_>>(),
+    ))
+}
+
+pub async fn lg_routes(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(b): Path<String>,
+) -> Result<Response> {
+    let mcr = parse::uid("productUid", &b)?;
+    let routes = s.control.mcr_routes(&c.0, mcr).await?;
+    let data: Vec<Value> = routes
+        .iter()
+        .map(|r| {
+            let mut v = route_json(r);
+            v["protocol"] = json!("BGP");
+            v["interface"] = json!(r.from_peer.map(|p| p.to_string()));
+            v
+        })
+        .collect();
+    Ok(ok("IP routes", data))
+}
+
 // ---- service keys ----------------------------------------------------------------------------
 
 fn key_request(o: Obj<'_>) -> Result<KeyRequest> {

@@ -66,6 +66,18 @@ mod server {
             .route("/v3/product/{a}/action/{b}", post(h::action))
             .route("/v2/product/port/{b}/vlan", get(h::vlan_available))
             .route(
+                "/v2/product/mcr2/{b}/lookingGlass/bgpSessions",
+                get(h::lg_sessions),
+            )
+            .route(
+                "/v2/product/mcr2/{b}/lookingGlass/bgpSessions/{c}/{d}",
+                get(h::lg_session_routes),
+            )
+            .route(
+                "/v2/product/mcr2/{b}/lookingGlass/routes",
+                get(h::lg_routes),
+            )
+            .route(
                 "/v3/product/vxc/{b}",
                 get(h::get_product).put(h::put_vxc_v3),
             )

@@ -107,7 +107,9 @@ impl Control {
         &self,
         rule: impl FnOnce(&dyn Tx) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        Ok(transact(self.store.as_ref(), move |tx| rule(tx).map_err(to_store)).await?)
+        let out = transact(self.store.as_ref(), move |tx| rule(tx).map_err(to_store)).await?;
+        self.changed.notify_one();
+        Ok(out)
     }
 
     pub(crate) fn schedule(&self) -> Schedule {

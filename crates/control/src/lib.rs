@@ -4,6 +4,7 @@
 
 mod attachments;
 mod auth;
+mod fabric;
 pub mod megaport;
 mod reconciler;
 
@@ -20,8 +21,10 @@ use uuid::Uuid;
 
 pub use attachments::{AttachmentView, NewAttachment};
 pub use auth::{account_of, Account, AdminToken, AuthMode, Principal};
+pub use crosslink_bgp::speaker::State as BgpState;
 pub use crosslink_domain::attachment::{AttachmentUpdate, BgpRequest};
 pub use crosslink_store::{Event, PageRequest, PeeringFilter};
+pub use fabric::Route;
 pub use reconciler::Reconciler;
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +87,10 @@ pub struct Control {
     token_secret: OnceLock<Vec<u8>>,
     /// Megaport companies made on first use that are known to exist.
     known_companies: Mutex<HashSet<String>>,
+    /// The running fabric (set by `serve`), for learned routes and sessions.
+    fabric: OnceLock<crosslink_fabric::Fabric>,
+    /// Fired after every write, so the fabric follows the database at once.
+    changed: Notify,
 }
 
 impl Control {
@@ -107,6 +114,8 @@ impl Control {
             wake: Notify::new(),
             token_secret: OnceLock::new(),
             known_companies: Mutex::new(HashSet::new()),
+            fabric: OnceLock::new(),
+            changed: Notify::new(),
         })
     }
 

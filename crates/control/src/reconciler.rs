@@ -38,6 +38,7 @@ impl Reconciler {
                 }
             };
             if progressed {
+                self.control.changed.notify_one();
                 continue;
             }
             // Another process on this data (the admin API of a replica) may have changed them;

@@ -74,6 +74,11 @@ pub struct ServeArgs {
     /// fit the open-files limit if need be.
     #[arg(long, env = "CROSSLINK_MAX_CONNECTIONS", default_value_t = 4096)]
     max_connections: usize,
+    /// Where each LIVE VXC's BGP session runs: `loopback` (default, no privileges: each
+    /// router end on its own 127.x address, real TCP and TCP-MD5) or `off` (no sessions:
+    /// attachments stay `CREATED`).
+    #[arg(long, env = "CROSSLINK_FABRIC", default_value = "loopback", value_parser = ["loopback", "off"])]
+    fabric: String,
     /// Largest request body in bytes (413 beyond; a declared length over it is refused before
     /// a byte is read).
     #[arg(long, env = "CROSSLINK_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
@@ -290,6 +295,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let admin = admin::router(control.clone(), AdminToken::new(&admin_token));
     drop(admin_token);
     let reconciler = tokio::spawn(Reconciler::new(control.clone()).run());
+    let fabric = (args.fabric == "loopback").then(|| {
+        let (fabric, reports) = crosslink_fabric::Fabric::loopback();
+        control.set_fabric(fabric.clone());
+        let tasks = [
+            tokio::spawn(follow(control.clone(), fabric.clone())),
+            tokio::spawn(report(control.clone(), reports)),
+        ];
+        (fabric, tasks)
+    });
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let api_task = tokio::spawn(listener::serve(
@@ -337,11 +351,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         AuthMode::Strict => "strict (only tokens from `crosslink admin tokens create` and keys from `crosslink admin megaport-keys create`)",
     };
     println!(
-        "crosslink {} ready in {} ms\n  DigitalOcean API  http://{do_addr}\n  Megaport API      http://{mp_addr}  (token URL: http://{mp_addr}/oauth2/token)\n  admin             http://{admin_addr}  (health: /_crosslink/health)\n  admin token       {admin_token_said}\n  auth              {auth}\n  data              {} (SQLite, WAL; locked by pid {})\n  transitions       {policies}\n  default VPCs      {}\n  limits            header {:?}, request {:?}, body {} bytes, {max_connections} connections per listener{}",
+        "crosslink {} ready in {} ms\n  DigitalOcean API  http://{do_addr}\n  Megaport API      http://{mp_addr}  (token URL: http://{mp_addr}/oauth2/token)\n  admin             http://{admin_addr}  (health: /_crosslink/health)\n  admin token       {admin_token_said}\n  auth              {auth}\n  data              {} (SQLite, WAL; locked by pid {})\n  transitions       {policies}\n  fabric            {}\n  default VPCs      {}\n  limits            header {:?}, request {:?}, body {} bytes, {max_connections} connections per listener{}",
         env!("CARGO_PKG_VERSION"),
         started.elapsed().as_millis(),
         args.data_dir.display(),
         std::process::id(),
+        match args.fabric.as_str() {
+            "loopback" => "loopback (each LIVE VXC's BGP session on its own 127.x addresses, TCP-MD5)",
+            _ => "off (no BGP sessions; attachments stay CREATED)",
+        },
         match args.default_vpcs {
             DefaultVpcs::First => "first (a region's first VPC is its default)",
             DefaultVpcs::Seeded => "seeded (default-<region> made with a region's first VPC)",
@@ -367,10 +385,42 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     shutdown_signal().await;
     let _ = stop_tx.send(true);
     reconciler.abort();
+    if let Some((fabric, tasks)) = fabric {
+        for t in tasks {
+            t.abort();
+        }
+        fabric.shutdown().await;
+    }
     let _ = api_task.await;
     let _ = mp_task.await;
     let _ = admin_task.await;
     Ok(())
+}
+
+/// Keeps the fabric in step with the database: after every write, and every second.
+async fn follow(control: Arc<Control>, fabric: crosslink_fabric::Fabric) {
+    loop {
+        match control.fabric_links().await {
+            Ok(links) => fabric.apply(links).await,
+            Err(e) => tracing::error!(error = %e, "cannot read the fabric's links"),
+        }
+        tokio::select! {
+            _ = control.changes().notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// Turns what the fabric sees into lifecycle observations.
+async fn report(
+    control: Arc<Control>,
+    mut reports: tokio::sync::mpsc::UnboundedReceiver<crosslink_fabric::Report>,
+) {
+    while let Some(r) = reports.recv().await {
+        if let Err(e) = control.fabric_report(r).await {
+            tracing::error!(error = %e, "cannot record a BGP session change");
+        }
+    }
 }
 
 async fn shutdown_signal() {

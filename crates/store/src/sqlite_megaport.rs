@@ -264,6 +264,14 @@ impl MegaportTx for SqliteTx<'_> {
         all(rows)
     }
 
+    fn live_attachment_vxcs(&self) -> Result<Vec<Vxc>> {
+        let mut stmt = self.0.prepare_cached(&format!(
+            "SELECT {VXC_COLS} FROM vxcs WHERE attachment_id IS NOT NULL AND status = 'LIVE' ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map([], vxc_row)?;
+        all(rows)
+    }
+
     fn vlans_on_product(&self, product: Uuid, except: Option<Uuid>) -> Result<Vec<Option<u16>>> {
         let mut stmt = self.0.prepare_cached(
             "SELECT json_extract(spec, '$.a_end.vlan') FROM vxcs

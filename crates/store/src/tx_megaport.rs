@@ -47,6 +47,8 @@ pub trait MegaportTx {
     /// VXCs the company holds an end of, not decommissioned.
     fn vxcs_of(&self, company: &CompanyUid) -> Result<Vec<Vxc>>;
     fn vxcs_of_attachment(&self, attachment: Uuid) -> Result<Vec<Vxc>>;
+    /// LIVE VXCs ordered with a DigitalOcean attachment's key: the fabric's links.
+    fn live_attachment_vxcs(&self) -> Result<Vec<Vxc>>;
     /// The VLAN of each end on the product of a VXC not terminated, but `except`'s (`None`:
     /// untagged). Cheaper than reading the VXCs, for every order's VLAN check.
     fn vlans_on_product(&self, product: Uuid, except: Option<Uuid>) -> Result<Vec<Option<u16>>>;

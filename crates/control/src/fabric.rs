@@ -1,0 +1,168 @@
+//! The desired state of the fabric, read from the database, and what the fabric knows that
+//! the APIs show (learned routes, sessions). The fabric reports back through `observe`.
+
+use crate::{Control, Result};
+use crosslink_domain::megaport::company::CompanyUid;
+use crosslink_domain::megaport::product::{ProductType, ProvisioningStatus};
+use crosslink_domain::{DomainError, Observation, ResourceType, TeamId, TenantId};
+use crosslink_fabric::{AttachmentEnd, Fabric, Link, McrSession, Report, SessionView};
+use uuid::Uuid;
+
+pub use crosslink_bgp::speaker::Route;
+
+impl Control {
+    /// Hands the control layer the running fabric (once, at start-up).
+    pub fn set_fabric(&self, fabric: Fabric) {
+        let _ = self.fabric.set(fabric);
+    }
+
+    /// Wakes whoever keeps the fabric in step (after any write).
+    pub fn changes(&self) -> &tokio::sync::Notify {
+        &self.changed
+    }
+
+    /// Every LIVE VXC that joins an MCR's BGP connection to a partner attachment, with both
+    /// ends' settings: what the fabric should be running.
+    pub async fn fabric_links(&self) -> Result<Vec<Link>> {
+        self.read(|tx| {
+            let m = tx.megaport();
+            let mut links = Vec::new();
+            for v in m.live_attachment_vxcs()? {
+                let Some(att_id) = v.attachment else { continue };
+                if v.status != ProvisioningStatus::Live || v.spec.shutdown {
+                    continue;
+                }
+                let Some(row) = tx.lifecycle(ResourceType::PartnerAttachment, att_id)? else {
+                    continue;
+                };
+                let TenantId::Team(team) = &row.tenant else {
+                    continue;
+                };
+                let Some(a) = tx.attachment(team, att_id)? else {
+                    continue;
+                };
+                let Some(mcr) = m.product(v.spec.a_end.product_uid)? else {
+                    continue;
+                };
+                if mcr.product_type != ProductType::Mcr || !mcr.status.is_active() {
+                    continue;
+                }
+                let Some(cfg) = &v.spec.a_end.partner_config else {
+                    continue;
+                };
+                let mcr_asn = mcr
+                    .spec
+                    .asn
+                    .unwrap_or(crosslink_domain::megaport::product::DEFAULT_MCR_ASN);
+                let mut announce = Vec::new();
+                for id in &a.vpc_ids {
+                    if let Some(vpc) = tx.vpc(team, *id)? {
+                        announce.push(vpc.ip_range);
+                    }
+                }
+                links.push(Link {
+                    vxc: v.uid,
+                    vxc_id: v.product_id,
+                    vxc_name: v.spec.a_end.name.clone(),
+                    mcr: mcr.uid,
+                    mcr_asn,
+                    attachment: AttachmentEnd {
+                        attachment: a.id,
+                        local_asn: a.bgp.local_asn,
+                        local_router_ip: a.bgp.local_router_ip,
+                        peer_asn: a.bgp.peer_asn,
+                        peer_router_ip: a.bgp.peer_router_ip.addr(),
+                        auth_key: a.bgp.auth_key.clone(),
+                        announce,
+                    },
+                    interface: cfg
+                        .interfaces
+                        .iter()
+                        .flat_map(|i| i.ip_addresses.clone())
+                        .collect(),
+                    sessions: cfg
+                        .interfaces
+                        .iter()
+                        .flat_map(|i| i.bgp_connections.iter())
+                        .map(|b| McrSession {
+                            local_asn: b.local_asn.unwrap_or(mcr_asn),
+                            local_ip: b.local_ip_address,
+                            peer_ip: b.peer_ip_address,
+                            peer_asn: b.peer_asn,
+                            password: b.password.clone(),
+                            shutdown: b.shutdown,
+                        })
+                        .collect(),
+                });
+            }
+            Ok(links)
+        })
+        .await
+    }
+
+    /// A fabric report, as the attachment's lifecycle hears it.
+    pub async fn fabric_report(&self, r: Report) -> Result<bool> {
+        let (id, seen) = match r {
+            Report::Established { attachment } => (attachment, Observation::BgpEstablished),
+            Report::Down { attachment, .. } => (attachment, Observation::BgpDown),
+        };
+        self.observe(ResourceType::PartnerAttachment, id, seen)
+            .await
+    }
+
+    /// What the attachment learned over its session (`remote_routes`).
+    pub async fn remote_routes(&self, team: &TeamId, id: Uuid) -> Result<Vec<Route>> {
+        self.store.get_attachment(team, id).await?;
+        Ok(match self.fabric.get() {
+            Some(f) => f.remote_routes(id).await,
+            None => Vec::new(),
+        })
+    }
+
+    /// The company's MCR's BGP sessions (the looking glass).
+    pub async fn mcr_sessions(&self, company: &CompanyUid, mcr: Uuid) -> Result<Vec<SessionView>> {
+        self.own_mcr(company, mcr).await?;
+        Ok(match self.fabric.get() {
+            Some(f) => f.mcr_sessions(mcr).await,
+            None => Vec::new(),
+        })
+    }
+
+    /// Routes one of the MCR's sessions received or advertised.
+    pub async fn mcr_session_routes(
+        &self,
+        company: &CompanyUid,
+        mcr: Uuid,
+        vxc: Uuid,
+        advertised: bool,
+    ) -> Result<Vec<Route>> {
+        self.own_mcr(company, mcr).await?;
+        Ok(match self.fabric.get() {
+            Some(f) => f.mcr_routes(mcr, vxc, advertised).await,
+            None => Vec::new(),
+        })
+    }
+
+    /// The MCR's routing table.
+    pub async fn mcr_routes(&self, company: &CompanyUid, mcr: Uuid) -> Result<Vec<Route>> {
+        self.own_mcr(company, mcr).await?;
+        Ok(match self.fabric.get() {
+            Some(f) => f.mcr_rib(mcr).await,
+            None => Vec::new(),
+        })
+    }
+
+    async fn own_mcr(&self, company: &CompanyUid, mcr: Uuid) -> Result<()> {
+        let c = company.clone();
+        self.read(move |tx| {
+            let p = crate::megaport::own_product(tx.megaport(), &c, mcr)?;
+            if p.product_type != ProductType::Mcr {
+                return Err(
+                    DomainError::invalid_field("productUid", "Not supported service type").into(),
+                );
+            }
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,345 @@
+//! The fabric in loopback mode against the real binary: a LIVE VXC ordered with an
+//! attachment's key runs a real BGP session (TCP-MD5 on 127.x addresses), the attachment turns
+//! ACTIVE when it is Established, routes pass between the MCR's VXCs into `remote_routes`,
+//! the looking glass shows the sessions, and mistakes keep the session down.
+
+mod common;
+
+use common::{eventually, request, request_with, tempdir, Client, Server};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// The tests poll; DigitalOcean's per-token rate limit would cut them off.
+const NO_LIMITS: &[&str] = &["--rate-limit-per-minute", "0", "--rate-limit-per-hour", "0"];
+
+fn mp_token(s: &Server, company: &str) -> String {
+    let body = format!("client_id={company}&client_secret=x&grant_type=client_credentials");
+    let r = request_with(&s.megaport, "POST", "/oauth2/token", &[], Some(&body));
+    r.body["access_token"].as_str().unwrap().to_owned()
+}
+
+fn mp(s: &Server, t: &str, method: &str, path: &str, body: Option<Value>) -> Value {
+    let b = body.map(|b| b.to_string());
+    let r = request(&s.megaport, method, path, Some(t), b.as_deref());
+    assert!(r.status < 300, "{method} {path}: {}", r.raw);
+    r.body
+}
+
+/// A team's attachment on a fresh VPC of `range`; returns (id, key, auth key).
+fn attachment(s: &Server, team: &str, range: &str) -> (String, String, String) {
+    attachment_as(s, team, range, 64532)
+}
+
+/// The same with DigitalOcean's side on `asn`: two attachments on 64532 would drop each
+/// other's routes (each sees its own AS in the path), as real routers do.
+fn attachment_as(s: &Server, team: &str, range: &str, asn: u32) -> (String, String, String) {
+    let c = Client::new(s, team);
+    let vpc = c.call(
+        "POST",
+        "/v2/vpcs",
+        Some(json!({"name": format!("{team}-vpc"), "region": "nyc1", "ip_range": range})),
+    );
+    assert_eq!(vpc.status, 201, "{}", vpc.raw);
+    let r = c.call("POST", "/v2/partner_network_connect/attachments", Some(json!({
+        "name": format!("{team}-pa"), "connection_bandwidth_in_mbps": 1000, "region": "nyc",
+        "naas_provider": "MEGAPORT", "vpc_ids": [vpc.body["vpc"]["id"]],
+        "bgp": {"local_router_asn": asn, "local_router_ip": "169.254.0.1/29", "peer_router_ip": "169.254.0.6/29",
+                "peer_router_asn": 133937, "auth_key": format!("{team}-md5-key")}})));
+    assert_eq!(r.status, 202, "{}", r.raw);
+    let id = r.body["partner_attachment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(eventually(Duration::from_secs(5), || state(s, team, &id) == "CREATED"));
+    let key = c
+        .get(&format!(
+            "/v2/partner_network_connect/attachments/{id}/service_key"
+        ))
+        .body["service_key"]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let auth = c
+        .get(&format!(
+            "/v2/partner_network_connect/attachments/{id}/bgp_auth_key"
+        ))
+        .body["bgp_auth_key"]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (id, key, auth)
+}
+
+fn state(s: &Server, team: &str, id: &str) -> String {
+    Client::new(s, team)
+        .get(&format!("/v2/partner_network_connect/attachments/{id}"))
+        .body["partner_attachment"]["state"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn buy_mcr(s: &Server, t: &str) -> String {
+    let r = mp(
+        s,
+        t,
+        "POST",
+        "/v4/networkdesign/buy",
+        Some(json!({"networkDesign": [{"locationId": 61,
+        "productName": "mcr", "term": 1, "productType": "MCR2", "portSpeed": 10000, "config": {}}]})),
+    );
+    r["data"][0]["technicalServiceUid"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// megaportgo's VXC order with the MCR end's interface and BGP connection.
+/// The MCR end's BGP connection: (interface and local IP, peer IP, peer ASN, password).
+type McrBgp<'a> = (&'a str, &'a str, u32, &'a str);
+
+fn buy_vxc(
+    s: &Server,
+    t: &str,
+    mcr: &str,
+    key: &str,
+    (local, peer, asn, password): McrBgp<'_>,
+) -> String {
+    let r = mp(
+        s,
+        t,
+        "POST",
+        "/v4/networkdesign/buy",
+        Some(json!({"networkDesign": [{"productUid": mcr,
+        "associatedVxcs": [{"productName": "to-do", "serviceKey": key, "rateLimit": 1000, "term": 1, "shutdown": false,
+        "aEnd": {"partnerConfig": {"interfaces": [{"ipAddresses": [format!("{local}/29")], "bfd": {}, "bgpConnections": [
+            {"peerAsn": asn, "localIpAddress": local, "peerIpAddress": peer, "password": password,
+             "shutdown": false, "description": "do", "bfdEnabled": false}]}]}}, "bEnd": {}}]}]})),
+    );
+    r["data"][0]["vxcJTechnicalServiceUid"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn remote_routes(s: &Server, team: &str, id: &str) -> Vec<String> {
+    let r = Client::new(s, team).get(&format!(
+        "/v2/partner_network_connect/attachments/{id}/remote_routes"
+    ));
+    r.body["remote_routes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", r.raw))
+        .iter()
+        .map(|r| r["cidr"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_seeds_flow_ends_established_and_routes_pass_between_the_mcrs_vxcs() {
+    let s = Server::start(&tempdir(), NO_LIMITS);
+    let (a, key_a, auth_a) = attachment(&s, "team-a", "10.10.0.0/20");
+    let (b, key_b, auth_b) = attachment_as(&s, "team-b", "10.20.0.0/20", 64600);
+    let t = mp_token(&s, "customer");
+    let mcr = buy_mcr(&s, &t);
+    let vxc_a = buy_vxc(
+        &s,
+        &t,
+        &mcr,
+        &key_a,
+        ("169.254.0.6", "169.254.0.1", 64532, &auth_a),
+    );
+    assert!(
+        eventually(Duration::from_secs(15), || state(&s, "team-a", &a)
+            == "ACTIVE"),
+        "attachment A never ACTIVE"
+    );
+    buy_vxc(
+        &s,
+        &t,
+        &mcr,
+        &key_b,
+        ("169.254.0.6", "169.254.0.1", 64600, &auth_b),
+    );
+    assert!(
+        eventually(Duration::from_secs(15), || state(&s, "team-b", &b)
+            == "ACTIVE"),
+        "{}",
+        mp(
+            &s,
+            &t,
+            "GET",
+            &format!("/v2/product/mcr2/{mcr}/lookingGlass/bgpSessions"),
+            None
+        )
+    );
+    // The MCR passes each attachment's VPC range to the other.
+    assert!(
+        eventually(Duration::from_secs(10), || remote_routes(&s, "team-a", &a)
+            == ["10.20.0.0/20"]),
+        "{:?}",
+        remote_routes(&s, "team-a", &a)
+    );
+    assert!(eventually(Duration::from_secs(10), || remote_routes(
+        &s, "team-b", &b
+    ) == [
+        "10.10.0.0/20"
+    ]));
+    // The looking glass: two sessions UP, routes per neighbour.
+    let lg = mp(
+        &s,
+        &t,
+        "GET",
+        &format!("/v2/product/mcr2/{mcr}/lookingGlass/bgpSessions"),
+        None,
+    );
+    let sessions = lg["data"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "{lg}");
+    assert!(
+        sessions
+            .iter()
+            .all(|x| x["status"] == "UP" && x["localAsn"] == 133937),
+        "{lg}"
+    );
+    let sid = sessions
+        .iter()
+        .find(|x| x["vxcUid"] == vxc_a.as_str())
+        .unwrap()["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rcvd = mp(
+        &s,
+        &t,
+        "GET",
+        &format!("/v2/product/mcr2/{mcr}/lookingGlass/bgpSessions/{sid}/received"),
+        None,
+    );
+    assert_eq!(rcvd["data"][0]["prefix"], "10.10.0.0/20", "{rcvd}");
+    assert_eq!(rcvd["data"][0]["asPath"], json!([64532]));
+    let adv = mp(
+        &s,
+        &t,
+        "GET",
+        &format!("/v2/product/mcr2/{mcr}/lookingGlass/bgpSessions/{sid}/advertised"),
+        None,
+    );
+    assert_eq!(adv["data"][0]["prefix"], "10.20.0.0/20", "{adv}");
+    assert_eq!(adv["data"][0]["asPath"], json!([133937, 64600]), "{adv}");
+    let routes = mp(
+        &s,
+        &t,
+        "GET",
+        &format!("/v2/product/mcr2/{mcr}/lookingGlass/routes"),
+        None,
+    );
+    assert_eq!(routes["data"].as_array().unwrap().len(), 2, "{routes}");
+    // Another company sees no looking glass of it.
+    let other = mp_token(&s, "stranger");
+    let r = request(
+        &s.megaport,
+        "GET",
+        &format!("/v2/product/mcr2/{mcr}/lookingGlass/bgpSessions"),
+        Some(&other),
+        None,
+    );
+    assert_eq!(r.status, 404);
+
+    // Changing A's VPCs withdraws and announces accordingly.
+    let ca = Client::new(&s, "team-a");
+    let vpc2 = ca.call(
+        "POST",
+        "/v2/vpcs",
+        Some(json!({"name": "a2", "region": "nyc1", "ip_range": "10.11.0.0/20"})),
+    );
+    let r = ca.call(
+        "PATCH",
+        &format!("/v2/partner_network_connect/attachments/{a}"),
+        Some(json!({"vpc_ids": [vpc2.body["vpc"]["id"]]})),
+    );
+    assert!(r.status < 300, "{}", r.raw);
+    assert!(
+        eventually(Duration::from_secs(10), || remote_routes(&s, "team-b", &b)
+            == ["10.11.0.0/20"]),
+        "{:?}",
+        remote_routes(&s, "team-b", &b)
+    );
+
+    // Cancelling A's VXC closes its session: A back to CREATED, B no longer learns A's range.
+    mp(
+        &s,
+        &t,
+        "POST",
+        &format!("/v3/product/{vxc_a}/action/CANCEL_NOW"),
+        None,
+    );
+    assert!(eventually(Duration::from_secs(10), || state(
+        &s, "team-a", &a
+    ) == "CREATED"));
+    assert!(eventually(Duration::from_secs(10), || remote_routes(
+        &s, "team-b", &b
+    )
+    .is_empty()));
+    let events = s.admin("GET", "/_crosslink/events?limit=1000", None);
+    assert!(
+        events.raw.contains("\"to\":\"ACTIVE\""),
+        "history shows ACTIVE: {}",
+        events.raw
+    );
+}
+
+#[test]
+fn a_wrong_password_or_asn_keeps_the_session_down_and_says_why() {
+    let s = Server::start(&tempdir(), NO_LIMITS);
+    let (a, key_a, _) = attachment(&s, "team-a", "10.10.0.0/20");
+    let (b, key_b, auth_b) = attachment(&s, "team-b", "10.20.0.0/20");
+    let t = mp_token(&s, "customer");
+    let mcr = buy_mcr(&s, &t);
+    buy_vxc(
+        &s,
+        &t,
+        &mcr,
+        &key_a,
+        ("169.254.0.6", "169.254.0.1", 64532, "not-the-key"),
+    );
+    buy_vxc(
+        &s,
+        &t,
+        &mcr,
+        &key_b,
+        ("169.254.0.6", "169.254.0.1", 65001, &auth_b),
+    );
+    let why = |vxc_peer_asn: u64| {
+        let lg = mp(
+            &s,
+            &t,
+            "GET",
+            &format!("/v2/product/mcr2/{mcr}/lookingGlass/bgpSessions"),
+            None,
+        );
+        lg["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["neighborAsn"] == vxc_peer_asn)
+            .map(|x| {
+                (
+                    x["status"].as_str().unwrap_or("").to_owned(),
+                    x["description"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        eventually(Duration::from_secs(15), || why(65001).1.contains("64532")),
+        "{:?}",
+        why(65001)
+    );
+    assert!(
+        eventually(Duration::from_secs(15), || !why(64532).1.is_empty()),
+        "{:?}",
+        why(64532)
+    );
+    assert_eq!(why(64532).0, "DOWN");
+    assert_eq!(state(&s, "team-a", &a), "CREATED");
+    assert_eq!(state(&s, "team-b", &b), "CREATED");
+}

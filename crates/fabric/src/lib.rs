@@ -1,0 +1,530 @@
+//! The fabric: turns the desired links (a LIVE VXC between an MCR and a DigitalOcean partner
+//! attachment, with the BGP settings of both ends) into real BGP-4 sessions, and reports what
+//! happens to them. It never writes resource rows: the caller hands it the desired state
+//! (level-triggered: the same state gives the same sessions, after a restart too) and turns
+//! its reports into lifecycle observations.
+//!
+//! **Loopback mode** (no privileges): every link gets its own block of loopback addresses,
+//! `127.A.B.0/24`, and each address of the link's /29 maps to the address of the block with
+//! the same last octet, so a link's addressing mistakes stay mistakes on the wire (an MCR
+//! interface on the attachment's own address connects from the wrong place; a peer address
+//! nobody holds gets no answer). The attachment's router (DigitalOcean's side) listens on
+//! its mapped address (a port the kernel picks, so several servers share a machine); each MCR
+//! is one speaker with one peer per BGP connection on its VXCs, so routes pass between all of
+//! an MCR's VXCs. Sessions are real TCP with real TCP-MD5.
+
+use crosslink_bgp::speaker::{
+    Announce, Md5Key, PeerConfig, PeerStatus, Route, Speaker, SpeakerConfig, SpeakerEvent, State,
+};
+use crosslink_bgp::wire::IpNet;
+use ipnet::Ipv4Net;
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Mutex};
+use uuid::Uuid;
+
+/// DigitalOcean's end of a link: the partner attachment's router.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentEnd {
+    pub attachment: Uuid,
+    pub local_asn: u32,
+    /// With its /29, e.g. 169.254.0.1/29.
+    pub local_router_ip: Ipv4Net,
+    pub peer_asn: u32,
+    pub peer_router_ip: Ipv4Addr,
+    /// The TCP-MD5 password; never logged.
+    pub auth_key: String,
+    /// What the attachment announces: its VPCs' ranges.
+    pub announce: Vec<Ipv4Net>,
+}
+
+/// One BGP connection on the MCR's interface for this VXC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McrSession {
+    pub local_asn: u32,
+    pub local_ip: Ipv4Addr,
+    pub peer_ip: Ipv4Addr,
+    pub peer_asn: u32,
+    pub password: Option<String>,
+    pub shutdown: bool,
+}
+
+/// A LIVE VXC that carries BGP between an MCR and an attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub vxc: Uuid,
+    /// The VXC's integer id, as the looking glass names it.
+    pub vxc_id: i64,
+    pub vxc_name: String,
+    pub mcr: Uuid,
+    pub mcr_asn: u32,
+    pub attachment: AttachmentEnd,
+    /// The MCR interface's addresses (CIDR) and its sessions toward the attachment.
+    pub interface: Vec<Ipv4Net>,
+    pub sessions: Vec<McrSession>,
+}
+
+/// What the fabric saw happen, for the lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Report {
+    Established {
+        attachment: Uuid,
+    },
+    Down {
+        attachment: Uuid,
+        why: Option<String>,
+    },
+}
+
+/// A BGP session of an MCR, for the looking glass.
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    pub vxc: Uuid,
+    pub vxc_id: i64,
+    pub vxc_name: String,
+    pub status: PeerStatus,
+    /// The peer and local addresses as the link's /29 says them (not their loopback mapping).
+    pub neighbor: Ipv4Addr,
+    pub local: Ipv4Addr,
+    pub local_asn: u32,
+}
+
+/// Where each of a link's /29 addresses lives on loopback.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    a: u8,
+    b: u8,
+}
+
+impl Block {
+    fn of(index: u32) -> Block {
+        Block {
+            a: (1 + index / 256) as u8,
+            b: (index % 256) as u8,
+        }
+    }
+
+    /// The loopback address standing for `ip` on this link: same last octet, when `ip` is on
+    /// the attachment's /24; elsewhere an address nobody holds.
+    fn map(self, ip: Ipv4Addr, link: Ipv4Net) -> Ipv4Addr {
+        let same_24 = ip.octets()[..3] == link.addr().octets()[..3];
+        let last = if same_24 { ip.octets()[3] } else { 255 };
+        Ipv4Addr::new(127, self.a, self.b, last)
+    }
+}
+
+struct LinkRun {
+    link: Link,
+    block: Block,
+    /// The attachment's router.
+    router: Speaker,
+    watcher: tokio::task::JoinHandle<()>,
+}
+
+struct McrRun {
+    speaker: Speaker,
+    asn: u32,
+}
+
+struct Inner {
+    links: HashMap<Uuid, LinkRun>,
+    mcrs: HashMap<Uuid, McrRun>,
+    /// Blocks handed out, so a link keeps its block while it lives.
+    next_block: u32,
+    free_blocks: Vec<u32>,
+    blocks: HashMap<Uuid, u32>,
+}
+
+/// Hold time for the fabric's sessions: short, so a dead session is noticed in seconds.
+const HOLD_TIME: u16 = 9;
+const CONNECT_RETRY: Duration = Duration::from_secs(1);
+
+#[derive(Clone)]
+pub struct Fabric {
+    inner: Arc<Mutex<Inner>>,
+    reports: mpsc::UnboundedSender<Report>,
+}
+
+fn md5(key: &str) -> Option<Md5Key> {
+    Md5Key::new(key.as_bytes().to_vec()).ok()
+}
+
+fn net(n: Ipv4Net) -> IpNet {
+    IpNet::V4(n.trunc())
+}
+
+impl Fabric {
+    /// A fabric in loopback mode, and the receiver of its reports.
+    pub fn loopback() -> (Fabric, mpsc::UnboundedReceiver<Report>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (
+            Fabric {
+                inner: Arc::new(Mutex::new(Inner {
+                    links: HashMap::new(),
+                    mcrs: HashMap::new(),
+                    next_block: 0,
+                    free_blocks: Vec::new(),
+                    blocks: HashMap::new(),
+                })),
+                reports: tx,
+            },
+            rx,
+        )
+    }
+
+    /// Brings the running sessions in line with `desired`: new links start, gone ones stop
+    /// (and report down), changed ones restart; announcements follow the VPCs.
+    pub async fn apply(&self, desired: Vec<Link>) {
+        let mut inner = self.inner.lock().await;
+        let want: BTreeMap<Uuid, Link> = desired.into_iter().map(|l| (l.vxc, l)).collect();
+        // Stop what is gone or changed (other than its announcements).
+        let stale: Vec<Uuid> = inner
+            .links
+            .iter()
+            .filter(|(vxc, run)| match want.get(vxc) {
+                None => true,
+                Some(l) => !same_sessions(&run.link, l),
+            })
+            .map(|(vxc, _)| *vxc)
+            .collect();
+        for vxc in stale {
+            self.stop_link(&mut inner, vxc).await;
+        }
+        for (vxc, link) in want {
+            if let Some(run) = inner.links.get_mut(&vxc) {
+                if run.link.attachment.announce != link.attachment.announce {
+                    reannounce(
+                        &run.router,
+                        &run.link.attachment.announce,
+                        &link.attachment.announce,
+                    )
+                    .await;
+                    run.link = link;
+                }
+                continue;
+            }
+            if let Err(e) = self.start_link(&mut inner, link).await {
+                tracing::warn!(vxc = %vxc, error = %e, "fabric: cannot start the link");
+            }
+        }
+        // MCRs with no link left stop.
+        let used: Vec<Uuid> = inner.links.values().map(|r| r.link.mcr).collect();
+        let idle: Vec<Uuid> = inner
+            .mcrs
+            .keys()
+            .filter(|m| !used.contains(m))
+            .copied()
+            .collect();
+        for m in idle {
+            if let Some(run) = inner.mcrs.remove(&m) {
+                run.speaker.shutdown().await;
+            }
+        }
+    }
+
+    async fn start_link(&self, inner: &mut Inner, link: Link) -> Result<(), String> {
+        let index = match inner.blocks.get(&link.vxc) {
+            Some(i) => *i,
+            None => {
+                let i = inner.free_blocks.pop().unwrap_or_else(|| {
+                    inner.next_block += 1;
+                    inner.next_block - 1
+                });
+                inner.blocks.insert(link.vxc, i);
+                i
+            }
+        };
+        let block = Block::of(index);
+        let att = &link.attachment;
+        let on = att.local_router_ip;
+        let router_addr = block.map(att.local_router_ip.addr(), on);
+        let router = Speaker::start(SpeakerConfig {
+            asn: att.local_asn,
+            router_id: router_addr,
+            listen: Some(SocketAddr::new(IpAddr::V4(router_addr), 0)),
+            fib: false,
+        })
+        .await
+        .map_err(|e| format!("attachment router: {e}"))?;
+        // Listening before any peer exists, so no state change is missed.
+        let events = router.subscribe_status();
+        let port = router
+            .local_addr()
+            .map(|a| a.port())
+            .ok_or("attachment router has no listener")?;
+        let mut peer = PeerConfig::new(IpAddr::V4(block.map(att.peer_router_ip, on)), att.peer_asn);
+        peer.passive = true;
+        peer.password = md5(&att.auth_key);
+        peer.hold_time = HOLD_TIME;
+        peer.connect_retry = CONNECT_RETRY;
+        peer.ttl = None;
+        router
+            .add_peer(peer)
+            .await
+            .map_err(|e| format!("attachment peer: {e}"))?;
+        let prefixes: Vec<IpNet> = att.announce.iter().map(|n| net(*n)).collect();
+        if !prefixes.is_empty() {
+            router
+                .announce_many(prefixes, Announce::default())
+                .await
+                .map_err(|e| format!("announce: {e}"))?;
+        }
+        // The MCR's side: its speaker, a peer per BGP connection.
+        if !inner.mcrs.contains_key(&link.mcr) || inner.mcrs[&link.mcr].asn != link.mcr_asn {
+            if let Some(old) = inner.mcrs.remove(&link.mcr) {
+                old.speaker.shutdown().await;
+            }
+            let speaker = Speaker::start(SpeakerConfig {
+                asn: link.mcr_asn,
+                router_id: Ipv4Addr::new(127, 0, (index / 256) as u8, (index % 256) as u8),
+                listen: None,
+                fib: false,
+            })
+            .await
+            .map_err(|e| format!("MCR: {e}"))?;
+            inner.mcrs.insert(
+                link.mcr,
+                McrRun {
+                    speaker,
+                    asn: link.mcr_asn,
+                },
+            );
+        }
+        let mcr = &inner.mcrs[&link.mcr].speaker;
+        for s in &link.sessions {
+            let mut p = PeerConfig::new(IpAddr::V4(block.map(s.peer_ip, on)), s.peer_asn);
+            p.local_address = Some(IpAddr::V4(block.map(s.local_ip, on)));
+            p.port = port;
+            p.password = s.password.as_deref().and_then(md5);
+            p.hold_time = HOLD_TIME;
+            p.connect_retry = CONNECT_RETRY;
+            p.ttl = None;
+            p.enabled = !s.shutdown;
+            if let Err(e) = mcr.add_peer(p).await {
+                tracing::warn!(vxc = %link.vxc, error = %e, "fabric: MCR peer");
+            }
+        }
+        let watcher = tokio::spawn(watch(events, att.attachment, self.reports.clone()));
+        inner.links.insert(
+            link.vxc,
+            LinkRun {
+                link,
+                block,
+                router,
+                watcher,
+            },
+        );
+        Ok(())
+    }
+
+    async fn stop_link(&self, inner: &mut Inner, vxc: Uuid) {
+        let Some(run) = inner.links.remove(&vxc) else {
+            return;
+        };
+        run.watcher.abort();
+        if let Some(mcr) = inner.mcrs.get(&run.link.mcr) {
+            let on = run.link.attachment.local_router_ip;
+            for s in &run.link.sessions {
+                let _ = mcr
+                    .speaker
+                    .remove_peer(IpAddr::V4(run.block.map(s.peer_ip, on)))
+                    .await;
+            }
+        }
+        let was_up = run
+            .router
+            .peers()
+            .await
+            .iter()
+            .any(|p| p.state == State::Established);
+        run.router.shutdown().await;
+        if let Some(i) = inner.blocks.remove(&vxc) {
+            inner.free_blocks.push(i);
+        }
+        if was_up {
+            let _ = self.reports.send(Report::Down {
+                attachment: run.link.attachment.attachment,
+                why: Some("the VXC's BGP session was closed".into()),
+            });
+        }
+    }
+
+    /// Routes the attachment learned from the MCR: its `remote_routes`.
+    pub async fn remote_routes(&self, attachment: Uuid) -> Vec<Route> {
+        let router = {
+            let inner = self.inner.lock().await;
+            inner
+                .links
+                .values()
+                .find(|r| r.link.attachment.attachment == attachment)
+                .map(|r| r.router.clone())
+        };
+        match router {
+            Some(r) => r
+                .loc_rib()
+                .await
+                .into_iter()
+                .filter(|r| r.from_peer.is_some())
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The attachment router's session, if its link runs.
+    pub async fn attachment_session(&self, attachment: Uuid) -> Option<PeerStatus> {
+        let router = {
+            let inner = self.inner.lock().await;
+            inner
+                .links
+                .values()
+                .find(|r| r.link.attachment.attachment == attachment)
+                .map(|r| r.router.clone())?
+        };
+        router.peers().await.into_iter().next()
+    }
+
+    /// An MCR's BGP sessions, one per BGP connection on its VXCs.
+    pub async fn mcr_sessions(&self, mcr: Uuid) -> Vec<SessionView> {
+        let (speaker, links) = {
+            let inner = self.inner.lock().await;
+            let Some(run) = inner.mcrs.get(&mcr) else {
+                return Vec::new();
+            };
+            let links: Vec<(Link, Block)> = inner
+                .links
+                .values()
+                .filter(|r| r.link.mcr == mcr)
+                .map(|r| (r.link.clone(), r.block))
+                .collect();
+            (run.speaker.clone(), links)
+        };
+        let peers = speaker.peers().await;
+        let mut out = Vec::new();
+        for (link, block) in links {
+            let on = link.attachment.local_router_ip;
+            for s in &link.sessions {
+                let addr = IpAddr::V4(block.map(s.peer_ip, on));
+                if let Some(status) = peers.iter().find(|p| p.address == addr) {
+                    out.push(SessionView {
+                        vxc: link.vxc,
+                        vxc_id: link.vxc_id,
+                        vxc_name: link.vxc_name.clone(),
+                        status: status.clone(),
+                        neighbor: s.peer_ip,
+                        local: s.local_ip,
+                        local_asn: s.local_asn,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Routes an MCR session received from (or advertised to) its neighbour.
+    pub async fn mcr_routes(&self, mcr: Uuid, vxc: Uuid, advertised: bool) -> Vec<Route> {
+        let (speaker, addrs) = {
+            let inner = self.inner.lock().await;
+            let (Some(m), Some(l)) = (inner.mcrs.get(&mcr), inner.links.get(&vxc)) else {
+                return Vec::new();
+            };
+            let on = l.link.attachment.local_router_ip;
+            let addrs: Vec<IpAddr> = l
+                .link
+                .sessions
+                .iter()
+                .map(|s| IpAddr::V4(l.block.map(s.peer_ip, on)))
+                .collect();
+            (m.speaker.clone(), addrs)
+        };
+        let mut out = Vec::new();
+        for a in addrs {
+            out.extend(if advertised {
+                speaker.adj_rib_out(a).await
+            } else {
+                speaker.adj_rib_in(a).await
+            });
+        }
+        out
+    }
+
+    /// An MCR's routing table.
+    pub async fn mcr_rib(&self, mcr: Uuid) -> Vec<Route> {
+        let speaker = self
+            .inner
+            .lock()
+            .await
+            .mcrs
+            .get(&mcr)
+            .map(|m| m.speaker.clone());
+        match speaker {
+            Some(s) => s.loc_rib().await,
+            None => Vec::new(),
+        }
+    }
+
+    /// Closes every session (withdrawing on both sides).
+    pub async fn shutdown(&self) {
+        self.apply(Vec::new()).await;
+    }
+}
+
+/// Same sessions: everything but the announcements (those change in place).
+fn same_sessions(a: &Link, b: &Link) -> bool {
+    let mut a = a.clone();
+    a.attachment.announce = b.attachment.announce.clone();
+    a.vxc_name = b.vxc_name.clone();
+    &a == b
+}
+
+async fn reannounce(router: &Speaker, old: &[Ipv4Net], new: &[Ipv4Net]) {
+    let gone: Vec<IpNet> = old
+        .iter()
+        .filter(|n| !new.contains(n))
+        .map(|n| net(*n))
+        .collect();
+    let added: Vec<IpNet> = new
+        .iter()
+        .filter(|n| !old.contains(n))
+        .map(|n| net(*n))
+        .collect();
+    if !gone.is_empty() {
+        let _ = router.withdraw_many(gone).await;
+    }
+    if !added.is_empty() {
+        let _ = router.announce_many(added, Announce::default()).await;
+    }
+}
+
+/// Turns the attachment router's session changes into reports.
+async fn watch(
+    mut events: tokio::sync::broadcast::Receiver<SpeakerEvent>,
+    attachment: Uuid,
+    reports: mpsc::UnboundedSender<Report>,
+) {
+    loop {
+        match events.recv().await {
+            Ok(SpeakerEvent::PeerState {
+                to, from, error, ..
+            }) if from != to => {
+                let report = if to == State::Established {
+                    Report::Established { attachment }
+                } else if from == State::Established {
+                    Report::Down {
+                        attachment,
+                        why: error,
+                    }
+                } else {
+                    continue;
+                };
+                if reports.send(report).is_err() {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(_) => return,
+        }
+    }
+}
