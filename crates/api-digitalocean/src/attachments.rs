@@ -35,6 +35,7 @@ fn attachment_wire(v: &AttachmentView) -> wire::PartnerAttachment {
         redundancy_zone: a.redundancy_zone.as_str().to_owned(),
         parent_uuid: a.parent.map(|p| p.to_string()),
         children: v.children.iter().map(Uuid::to_string).collect(),
+        bgp_diagnosis: v.diagnosis.clone(),
     }
 }
 
@@ -116,6 +117,7 @@ pub async fn create(c: Ctx, raw: Bytes) -> ApiResult<Response> {
     let view = AttachmentView {
         attachment: a,
         children: Vec::new(),
+        diagnosis: None,
     };
     Ok(created(StatusCode::ACCEPTED, root(&view)))
 }

@@ -242,6 +242,10 @@ pub struct PartnerAttachment {
     /// The spec gives it `minItems: 1`, so it is left out when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub children: Vec<String>,
+    /// crosslink's addition: why the BGP session is not Established, in words (official
+    /// clients ignore it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub bgp_diagnosis: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -31,6 +31,8 @@ pub struct NewAttachment {
 pub struct AttachmentView {
     pub attachment: PartnerAttachment,
     pub children: Vec<Uuid>,
+    /// Why its BGP session is not Established (`CREATED` only), in words.
+    pub diagnosis: Option<String>,
 }
 
 /// The VPCs of `ids`, each the team's, as a rule about the request body (a missing one is a
@@ -180,9 +182,11 @@ impl Control {
     pub async fn get_attachment(&self, team: &TeamId, id: Uuid) -> Result<AttachmentView> {
         let attachment = self.store.get_attachment(team, id).await?;
         let children = self.store.attachment_children(id).await?;
+        let diagnosis = self.attachment_diagnosis(&attachment).await?;
         Ok(AttachmentView {
             attachment,
             children,
+            diagnosis,
         })
     }
 
@@ -195,9 +199,11 @@ impl Control {
         let mut views = Vec::with_capacity(items.len());
         for attachment in items {
             let children = self.store.attachment_children(attachment.id).await?;
+            let diagnosis = self.attachment_diagnosis(&attachment).await?;
             views.push(AttachmentView {
                 attachment,
                 children,
+                diagnosis,
             });
         }
         Ok((views, total))
@@ -274,6 +280,7 @@ impl Control {
         Ok(AttachmentView {
             attachment: deleted,
             children,
+            diagnosis: None,
         })
     }
 

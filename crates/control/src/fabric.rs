@@ -2,6 +2,9 @@
 //! the APIs show (learned routes, sessions). The fabric reports back through `observe`.
 
 use crate::{Control, Result};
+use crosslink_bgp::speaker::State as BgpState;
+use crosslink_domain::attachment::{AttachmentState, PartnerAttachment};
+use crosslink_domain::digitalocean::diagnosis::{diagnose, McrFacts, SessionFacts};
 use crosslink_domain::megaport::company::CompanyUid;
 use crosslink_domain::megaport::product::{ProductType, ProvisioningStatus};
 use crosslink_domain::{DomainError, Observation, ResourceType, TeamId, TenantId};
@@ -108,6 +111,57 @@ impl Control {
         };
         self.observe(ResourceType::PartnerAttachment, id, seen)
             .await
+    }
+
+    /// Why a `CREATED` attachment's session is not up, from both ends' sessions as the fabric
+    /// saw them on the wire.
+    pub async fn attachment_diagnosis(&self, a: &PartnerAttachment) -> Result<Option<String>> {
+        if a.state != AttachmentState::Created {
+            return Ok(None);
+        }
+        let mut facts = SessionFacts::default();
+        // Nothing ordered on the Megaport side: the attachment reads as DigitalOcean's does.
+        let Some(v) = self.attachment_vxc(a.id).await? else {
+            return Ok(None);
+        };
+        {
+            let v = &v;
+            facts.vxc = Some((v.uid.to_string(), v.status.as_str().to_owned()));
+            let bgp = v.spec.a_end.partner_config.as_ref().and_then(|c| {
+                c.interfaces
+                    .iter()
+                    .flat_map(|i| i.bgp_connections.iter())
+                    .next()
+                    .cloned()
+            });
+            if let (Some(b), Some(f)) = (bgp, self.fabric.get()) {
+                facts.established = f
+                    .attachment_session(a.id)
+                    .await
+                    .is_some_and(|p| p.state == BgpState::Established);
+                let session = f
+                    .mcr_sessions(v.spec.a_end.product_uid)
+                    .await
+                    .into_iter()
+                    .find(|s| s.vxc == v.uid);
+                facts.mcr = Some(McrFacts {
+                    local_ip: b.local_ip_address,
+                    peer_ip: b.peer_ip_address,
+                    peer_asn: b.peer_asn,
+                    local_asn: session
+                        .as_ref()
+                        .map_or(crosslink_domain::megaport::product::DEFAULT_MCR_ASN, |s| {
+                            s.local_asn
+                        }),
+                    shutdown: b.shutdown,
+                    state: session
+                        .as_ref()
+                        .map_or_else(|| "not started".into(), |s| format!("{:?}", s.status.state)),
+                    last_error: session.and_then(|s| s.status.last_error),
+                });
+            }
+        }
+        Ok(diagnose(&a.bgp, &facts))
     }
 
     /// What the attachment learned over its session (`remote_routes`).

@@ -287,59 +287,115 @@ fn the_seeds_flow_ends_established_and_routes_pass_between_the_mcrs_vxcs() {
     );
 }
 
+fn diagnosis(s: &Server, team: &str, id: &str) -> String {
+    Client::new(s, team)
+        .get(&format!("/v2/partner_network_connect/attachments/{id}"))
+        .body["partner_attachment"]["bgp_diagnosis"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
 #[test]
-fn a_wrong_password_or_asn_keeps_the_session_down_and_says_why() {
+fn each_mistake_keeps_the_session_down_and_says_why() {
     let s = Server::start(&tempdir(), NO_LIMITS);
-    let (a, key_a, _) = attachment(&s, "team-a", "10.10.0.0/20");
-    let (b, key_b, auth_b) = attachment(&s, "team-b", "10.20.0.0/20");
     let t = mp_token(&s, "customer");
     let mcr = buy_mcr(&s, &t);
-    buy_vxc(
-        &s,
-        &t,
-        &mcr,
-        &key_a,
-        ("169.254.0.6", "169.254.0.1", 64532, "not-the-key"),
-    );
-    buy_vxc(
-        &s,
-        &t,
-        &mcr,
-        &key_b,
-        ("169.254.0.6", "169.254.0.1", 65001, &auth_b),
-    );
-    let why = |vxc_peer_asn: u64| {
-        let lg = mp(
-            &s,
-            &t,
-            "GET",
-            &format!("/v2/product/mcr2/{mcr}/lookingGlass/bgpSessions"),
-            None,
+    let cases: [(&str, McrBgp, &str); 4] = [
+        (
+            "pw",
+            ("169.254.0.6", "169.254.0.1", 64532, "not-the-key"),
+            "Password mismatch",
+        ),
+        (
+            "asn",
+            ("169.254.0.6", "169.254.0.1", 65001, ""),
+            "ASN mismatch",
+        ),
+        (
+            "flip",
+            ("169.254.0.1", "169.254.0.6", 64532, ""),
+            "Local and peer IPs are flipped",
+        ),
+        (
+            "itf",
+            ("169.254.0.5", "169.254.0.1", 64532, ""),
+            "not the attachment's peer router IP",
+        ),
+    ];
+    let mut made = Vec::new();
+    for (i, (team, (local, peer, asn, pw), _)) in cases.iter().enumerate() {
+        let (id, key, auth) = attachment(&s, team, &format!("10.{}.0.0/20", 30 + i * 16));
+        let pw = if pw.is_empty() { auth.as_str() } else { pw };
+        buy_vxc(&s, &t, &mcr, &key, (local, peer, *asn, pw));
+        made.push(id);
+    }
+    for ((team, _, words), id) in cases.iter().zip(&made) {
+        assert!(
+            eventually(Duration::from_secs(20), || diagnosis(&s, team, id)
+                .contains(words)),
+            "{team}: {}",
+            diagnosis(&s, team, id)
         );
+        assert_eq!(state(&s, team, id), "CREATED");
+    }
+    // The ASN case names both numbers, from the NOTIFICATION on the wire.
+    let asn = diagnosis(&s, "asn", &made[1]);
+    assert!(asn.contains("65001") && asn.contains("64532"), "{asn}");
+    // The looking glass says the same sessions are down.
+    let lg = mp(
+        &s,
+        &t,
+        "GET",
+        &format!("/v2/product/mcr2/{mcr}/lookingGlass/bgpSessions"),
+        None,
+    );
+    assert!(
         lg["data"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|x| x["neighborAsn"] == vxc_peer_asn)
-            .map(|x| {
-                (
-                    x["status"].as_str().unwrap_or("").to_owned(),
-                    x["description"].as_str().unwrap_or("").to_owned(),
-                )
-            })
-            .unwrap_or_default()
-    };
-    assert!(
-        eventually(Duration::from_secs(15), || why(65001).1.contains("64532")),
-        "{:?}",
-        why(65001)
+            .all(|x| x["status"] == "DOWN"),
+        "{lg}"
     );
+    // The CLI's diagnose prints it.
+    let out = common::run(&[
+        "network",
+        "attachment",
+        "diagnose",
+        &made[0],
+        "-u",
+        &s.api,
+        "-t",
+        "pw",
+    ]);
     assert!(
-        eventually(Duration::from_secs(15), || !why(64532).1.is_empty()),
-        "{:?}",
-        why(64532)
+        out.stdout.contains("Password mismatch"),
+        "{}{}",
+        out.stdout,
+        out.stderr
     );
-    assert_eq!(why(64532).0, "DOWN");
-    assert_eq!(state(&s, "team-a", &a), "CREATED");
-    assert_eq!(state(&s, "team-b", &b), "CREATED");
+    // Without a VXC, the words say so.
+    let (lone, _, _) = attachment(&s, "lone", "10.200.0.0/20");
+    assert_eq!(
+        diagnosis(&s, "lone", &lone),
+        "",
+        "no extra field before anything is ordered"
+    );
+    let out = common::run(&[
+        "network",
+        "attachment",
+        "diagnose",
+        &lone,
+        "-u",
+        &s.api,
+        "-t",
+        "lone",
+    ]);
+    assert!(
+        out.stdout
+            .starts_with("No VXC uses this attachment's service key"),
+        "{}",
+        out.stdout
+    );
 }

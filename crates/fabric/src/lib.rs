@@ -99,10 +99,13 @@ struct Block {
 }
 
 impl Block {
-    fn of(index: u32) -> Block {
+    /// Blocks start at a place picked per fabric, so two servers on one machine rarely share
+    /// an address (the listeners' ports keep them apart even when they do).
+    fn of(base: u32, index: u32) -> Block {
+        let i = base + index;
         Block {
-            a: (1 + index / 256) as u8,
-            b: (index % 256) as u8,
+            a: (1 + (i / 256) % 250) as u8,
+            b: (i % 256) as u8,
         }
     }
 
@@ -129,6 +132,8 @@ struct McrRun {
 }
 
 struct Inner {
+    /// Where this fabric's blocks start (see [`Block::of`]).
+    base: u32,
     links: HashMap<Uuid, LinkRun>,
     mcrs: HashMap<Uuid, McrRun>,
     /// Blocks handed out, so a link keeps its block while it lives.
@@ -162,6 +167,7 @@ impl Fabric {
         (
             Fabric {
                 inner: Arc::new(Mutex::new(Inner {
+                    base: (std::process::id() % 250) * 256,
                     links: HashMap::new(),
                     mcrs: HashMap::new(),
                     next_block: 0,
@@ -236,7 +242,7 @@ impl Fabric {
                 i
             }
         };
-        let block = Block::of(index);
+        let block = Block::of(inner.base, index);
         let att = &link.attachment;
         let on = att.local_router_ip;
         let router_addr = block.map(att.local_router_ip.addr(), on);

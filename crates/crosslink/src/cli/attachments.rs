@@ -112,6 +112,12 @@ enum AttachmentCommand {
         #[command(flatten)]
         list: ListFlags,
     },
+    /// Say why the attachment's BGP session is not Established (crosslink's addition: from
+    /// what its session and the MCR's saw on the wire).
+    Diagnose {
+        /// The partner attachment's ID.
+        attachment_id: String,
+    },
     /// Show the attachment's service key (to order the connection at the NaaS provider).
     #[command(visible_alias = "g-service-key")]
     GetServiceKey {
@@ -485,6 +491,28 @@ fn attachment(ctx: &Ctx, command: AttachmentCommand) -> Result<()> {
                 &list.into(),
                 &json,
             )
+        }
+        AttachmentCommand::Diagnose { attachment_id } => {
+            let url = attachment_url(ctx, &attachment_id, "");
+            let a = ctx
+                .api
+                .json::<PartnerAttachmentRoot>("GET", &url, None::<&()>)?
+                .partner_attachment;
+            let words = match (a.state.as_str(), a.bgp_diagnosis) {
+                ("ACTIVE", _) => "Established: the BGP session with the MCR is up".to_owned(),
+                (_, Some(d)) => d,
+                ("CREATED", None) => "No VXC uses this attachment's service key yet: order one from a Megaport Cloud Router with the key".to_owned(),
+                (state, None) => format!("The attachment is {state}: no BGP session yet"),
+            };
+            if ctx.output == Output::Json {
+                println!(
+                    "{}",
+                    serde_json::json!({"id": a.id, "state": a.state, "diagnosis": words})
+                );
+            } else {
+                println!("{words}");
+            }
+            Ok(())
         }
         AttachmentCommand::RegenerateServiceKey { attachment_id } => {
             let url = attachment_url(ctx, &attachment_id, "/service_key");

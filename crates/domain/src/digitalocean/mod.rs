@@ -2,6 +2,7 @@
 //! live in.
 
 pub mod attachment;
+pub mod diagnosis;
 pub mod peering;
 pub mod region;
 pub mod vpc;
