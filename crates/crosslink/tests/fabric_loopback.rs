@@ -399,3 +399,48 @@ fn each_mistake_keeps_the_session_down_and_says_why() {
         out.stdout
     );
 }
+
+#[test]
+fn a_kill_9_and_a_restart_bring_the_session_back() {
+    let dir = tempdir();
+    let s = Server::start(&dir, NO_LIMITS);
+    let (a, key, auth) = attachment(&s, "team-a", "10.10.0.0/20");
+    let t = mp_token(&s, "customer");
+    let mcr = buy_mcr(&s, &t);
+    buy_vxc(
+        &s,
+        &t,
+        &mcr,
+        &key,
+        ("169.254.0.6", "169.254.0.1", 64532, &auth),
+    );
+    assert!(eventually(Duration::from_secs(15), || state(
+        &s, "team-a", &a
+    ) == "ACTIVE"));
+    s.kill9();
+    // The session is rebuilt from the database alone; the token, signed with the data's
+    // secret, is still good.
+    let s = Server::start(&dir, NO_LIMITS);
+    let lg = |s: &Server| {
+        mp(
+            s,
+            &t,
+            "GET",
+            &format!("/v2/product/mcr2/{mcr}/lookingGlass/bgpSessions"),
+            None,
+        )
+    };
+    assert!(
+        eventually(Duration::from_secs(15), || lg(&s)["data"][0]["status"]
+            == "UP"),
+        "{}",
+        lg(&s)
+    );
+    assert_eq!(state(&s, "team-a", &a), "ACTIVE");
+    // Restarted without a fabric: no session, and the looking glass says so.
+    drop(s);
+    let mut args = NO_LIMITS.to_vec();
+    args.extend(["--fabric", "off"]);
+    let s = Server::start(&dir, &args);
+    assert_eq!(lg(&s)["data"], json!([]));
+}

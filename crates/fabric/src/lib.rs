@@ -509,28 +509,38 @@ async fn watch(
     attachment: Uuid,
     reports: mpsc::UnboundedSender<Report>,
 ) {
+    // A session that fails before it was ever up here says so once: after a restart the
+    // attachment may still read ACTIVE from before, and must not stay so on a dead session.
+    let mut said_down = false;
     loop {
-        match events.recv().await {
+        let report = match events.recv().await {
             Ok(SpeakerEvent::PeerState {
                 to, from, error, ..
-            }) if from != to => {
-                let report = if to == State::Established {
+            }) => {
+                if to == State::Established && from != to {
+                    said_down = false;
                     Report::Established { attachment }
-                } else if from == State::Established {
+                } else if from == State::Established && from != to {
+                    said_down = true;
+                    Report::Down {
+                        attachment,
+                        why: error,
+                    }
+                } else if error.is_some() && !said_down && to != State::Established {
+                    said_down = true;
                     Report::Down {
                         attachment,
                         why: error,
                     }
                 } else {
                     continue;
-                };
-                if reports.send(report).is_err() {
-                    return;
                 }
             }
-            Ok(_) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
             Err(_) => return,
+        };
+        if reports.send(report).is_err() {
+            return;
         }
     }
 }
