@@ -164,6 +164,49 @@ impl Control {
         Ok(diagnose(&a.bgp, &facts))
     }
 
+    /// Prometheus's text format: lifecycle rows by type and status, the reconciler's queue,
+    /// and the fabric's sessions. Written by hand: a handful of gauges read at scrape time,
+    /// where a metrics registry would keep a second copy of numbers the database has.
+    pub async fn metrics(&self) -> Result<String> {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let rows = self.store.lifecycle_counts(self.now()).await?;
+        out.push_str("# HELP crosslink_resources Resources by type and status.\n# TYPE crosslink_resources gauge\n");
+        for (t, status, n, _) in &rows {
+            let _ = writeln!(
+                out,
+                "crosslink_resources{{type=\"{t}\",status=\"{status}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP crosslink_reconciler_due Lifecycle steps due now and not yet taken.\n# TYPE crosslink_reconciler_due gauge\n");
+        let mut due: std::collections::BTreeMap<String, u64> = Default::default();
+        for (t, _, _, d) in &rows {
+            *due.entry(t.to_string()).or_default() += d;
+        }
+        for (t, d) in due {
+            let _ = writeln!(out, "crosslink_reconciler_due{{type=\"{t}\"}} {d}");
+        }
+        if let Some(f) = self.fabric.get() {
+            let s = f.stats().await;
+            out.push_str("# HELP crosslink_bgp_sessions Attachment BGP sessions by state.\n# TYPE crosslink_bgp_sessions gauge\n");
+            for state in [
+                "Idle",
+                "Connect",
+                "Active",
+                "OpenSent",
+                "OpenConfirm",
+                "Established",
+            ] {
+                let n = s.sessions.get(state).copied().unwrap_or(0);
+                let _ = writeln!(out, "crosslink_bgp_sessions{{state=\"{state}\"}} {n}");
+            }
+            let _ = writeln!(out, "# HELP crosslink_bgp_prefixes_received Prefixes the attachments learned.\n# TYPE crosslink_bgp_prefixes_received gauge\ncrosslink_bgp_prefixes_received {}", s.prefixes_received);
+            let _ = writeln!(out, "# HELP crosslink_bgp_prefixes_advertised Prefixes the attachments announce.\n# TYPE crosslink_bgp_prefixes_advertised gauge\ncrosslink_bgp_prefixes_advertised {}", s.prefixes_advertised);
+            let _ = writeln!(out, "# HELP crosslink_bgp_established_total Times an attachment session reached Established (flaps count again).\n# TYPE crosslink_bgp_established_total counter\ncrosslink_bgp_established_total {}", s.established_total);
+        }
+        Ok(out)
+    }
+
     /// What the attachment learned over its session (`remote_routes`).
     pub async fn remote_routes(&self, team: &TeamId, id: Uuid) -> Result<Vec<Route>> {
         self.store.get_attachment(team, id).await?;

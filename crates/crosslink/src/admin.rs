@@ -39,7 +39,7 @@ pub fn error_page(status: StatusCode) -> axum::http::Response<Vec<u8>> {
 
 /// The admin token on every route but health; every error in the envelope, with a request id.
 async fn guard(State(token): State<AdminToken>, req: Request, next: Next) -> Response {
-    let authorized = req.uri().path() == "/_crosslink/health"
+    let authorized = matches!(req.uri().path(), "/_crosslink/health" | "/metrics")
         || req
             .headers()
             .get(header::AUTHORIZATION)
@@ -111,6 +111,7 @@ fn parse<T: for<'de> Deserialize<'de>>(raw: &[u8]) -> Result<T, AdminError> {
 
 pub fn router(control: Arc<Control>, token: AdminToken) -> Router {
     Router::new()
+        .route("/metrics", get(metrics))
         .route(
             "/_crosslink/health",
             get(|| async { Json(json!({"status": "ok"})) }),
@@ -262,5 +263,17 @@ async fn create_megaport_key(
             "company_uid": company.uid.0,
             "company_name": company.name,
         }})),
+    ))
+}
+
+/// Prometheus's scrape target; counts only, so it needs no token (like health).
+async fn metrics(State(c): S) -> Result<impl IntoResponse, AdminError> {
+    let text = c.metrics().await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        text,
     ))
 }

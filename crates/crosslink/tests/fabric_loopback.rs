@@ -244,6 +244,27 @@ fn the_seeds_flow_ends_established_and_routes_pass_between_the_mcrs_vxcs() {
     );
     assert_eq!(r.status, 404);
 
+    // Prometheus sees the sessions and the resources, without the admin token.
+    let m = request(&s.admin, "GET", "/metrics", None, None);
+    assert_eq!(m.status, 200);
+    assert!(
+        m.raw
+            .contains("crosslink_bgp_sessions{state=\"Established\"} 2"),
+        "{}",
+        m.raw
+    );
+    assert!(
+        m.raw
+            .contains("crosslink_resources{type=\"vxc\",status=\"LIVE\"} 2"),
+        "{}",
+        m.raw
+    );
+    assert!(
+        m.raw.contains("crosslink_bgp_prefixes_received 2"),
+        "{}",
+        m.raw
+    );
+
     // Changing A's VPCs withdraws and announces accordingly.
     let ca = Client::new(&s, "team-a");
     let vpc2 = ca.call(

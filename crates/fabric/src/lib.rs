@@ -78,6 +78,16 @@ pub enum Report {
     },
 }
 
+/// What `/metrics` shows of the fabric.
+#[derive(Debug, Clone, Default)]
+pub struct FabricStats {
+    pub sessions: BTreeMap<String, u64>,
+    pub prefixes_received: u64,
+    pub prefixes_advertised: u64,
+    /// Times any session reached Established (one per link plus one per flap).
+    pub established_total: u64,
+}
+
 /// A BGP session of an MCR, for the looking glass.
 #[derive(Debug, Clone)]
 pub struct SessionView {
@@ -470,6 +480,29 @@ impl Fabric {
         }
     }
 
+    /// Counts for `/metrics`: the attachment routers' sessions by state, the prefixes they
+    /// hold, and how often their sessions came up.
+    pub async fn stats(&self) -> FabricStats {
+        let routers: Vec<Speaker> = self
+            .inner
+            .lock()
+            .await
+            .links
+            .values()
+            .map(|r| r.router.clone())
+            .collect();
+        let mut stats = FabricStats::default();
+        for r in routers {
+            for p in r.peers().await {
+                *stats.sessions.entry(format!("{:?}", p.state)).or_default() += 1;
+                stats.prefixes_received += p.prefixes_accepted;
+                stats.prefixes_advertised += p.prefixes_advertised;
+                stats.established_total += p.established_count;
+            }
+        }
+        stats
+    }
+
     /// Closes every session (withdrawing on both sides).
     pub async fn shutdown(&self) {
         self.apply(Vec::new()).await;
@@ -520,13 +553,9 @@ async fn watch(
                 if to == State::Established && from != to {
                     said_down = false;
                     Report::Established { attachment }
-                } else if from == State::Established && from != to {
-                    said_down = true;
-                    Report::Down {
-                        attachment,
-                        why: error,
-                    }
-                } else if error.is_some() && !said_down && to != State::Established {
+                } else if (from == State::Established && from != to)
+                    || (error.is_some() && !said_down && to != State::Established)
+                {
                     said_down = true;
                     Report::Down {
                         attachment,

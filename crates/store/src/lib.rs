@@ -224,6 +224,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<u64>;
     /// The earliest due step, so the reconciler can sleep exactly until then.
     async fn next_due(&self) -> Result<Option<Millis>>;
+    /// Per resource type and status: how many rows, and how many have a step due by `now`
+    /// (the reconciler's queue), for `/metrics`.
+    async fn lifecycle_counts(&self, now: Millis) -> Result<Vec<(ResourceType, String, u64, u64)>>;
     async fn events(&self, after_seq: i64, limit: u32) -> Result<Vec<Event>>;
 
     // Tokens

@@ -647,6 +647,26 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn lifecycle_counts(&self, now: Millis) -> Result<Vec<(ResourceType, String, u64, u64)>> {
+        self.read(move |c| {
+            let mut out = Vec::new();
+            for t in ResourceType::ALL {
+                let (table, _, _) = lifecycle_table(*t);
+                let mut stmt = c.prepare_cached(&format!(
+                    "SELECT status, COUNT(*), COUNT(CASE WHEN next_transition_at <= ?1 THEN 1 END) FROM {table} GROUP BY status"
+                ))?;
+                let rows = stmt.query_map(params![now], |r| {
+                    Ok((*t, r.get::<_, String>(0)?, r.get::<_, u64>(1)?, r.get::<_, u64>(2)?))
+                })?;
+                for row in rows {
+                    out.push(row?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn next_due(&self) -> Result<Option<Millis>> {
         self.read(|c| {
             let mut earliest: Option<Millis> = None;
