@@ -113,32 +113,63 @@ impl<'a> Obj<'a> {
     /// An epoch time in milliseconds; megalib sends seconds, and some clients ISO strings
     /// (`2026-12-01T10:00:00Z`, read to the second).
     pub fn time(&self, k: &str) -> Result<Option<i64>, ApiError> {
-        match self.get(k) {
-            Some(Value::String(s)) if s.contains('-') => parse_iso(s)
-                .map(Some)
-                .ok_or_else(|| wrong(k, "epoch milliseconds or an ISO 8601 time")),
-            _ => Ok(self.int(k)?.map(|n| {
-                if n.abs() < 100_000_000_000 {
-                    n * 1000
-                } else {
-                    n
-                }
-            })),
+        let bad = || {
+            wrong(
+                k,
+                "epoch milliseconds (or seconds) or an ISO 8601 time between 1970 and 9999",
+            )
+        };
+        let ms = match self.get(k) {
+            Some(Value::String(s)) if s.contains('-') => Some(parse_iso(s).ok_or_else(bad)?),
+            _ => match self.int(k)? {
+                None => None,
+                Some(n) if n < 0 => return Err(bad()),
+                // megalib sends seconds; anything this small is not a millisecond date.
+                Some(n) if n < 100_000_000_000 => Some(n * 1000),
+                Some(n) => Some(n),
+            },
+        };
+        match ms {
+            Some(ms) if ms > MAX_TIME_MS => Err(bad()),
+            other => Ok(other),
         }
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` to epoch ms (UTC offsets honoured).
+/// 9999-12-31T23:59:59.999Z.
+const MAX_TIME_MS: i64 = 253_402_300_799_999;
+
+/// `YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH:MM]` to epoch ms, for years 1970 to 9999; anything
+/// else (31 February, 25 o'clock, NaN seconds) is `None`.
 fn parse_iso(s: &str) -> Option<i64> {
     let s = s.trim();
     let (date, rest) = s.split_once(['T', ' ']).unwrap_or((s, "00:00:00Z"));
     let mut d = date.split('-');
-    let (y, m, day): (i64, i64, i64) = (
-        d.next()?.parse().ok()?,
-        d.next()?.parse().ok()?,
-        d.next()?.parse().ok()?,
-    );
-    let (time, offset) = match rest.find(['Z', '+', '-']) {
+    let y: i64 = d.next()?.parse().ok()?;
+    let m: i64 = d.next()?.parse().ok()?;
+    let day: i64 = d.next()?.parse().ok()?;
+    if d.next().is_some() || !(1970..=9999).contains(&y) || !(1..=12).contains(&m) {
+        return None;
+    }
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if day < 1 || day > month_days[(m - 1) as usize] {
+        return None;
+    }
+    let (time, offset) = match rest.find(['Z', 'z', '+', '-']) {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "Z"),
     };
@@ -146,18 +177,26 @@ fn parse_iso(s: &str) -> Option<i64> {
     let h: i64 = t.next()?.parse().ok()?;
     let mi: i64 = t.next().unwrap_or("0").parse().ok()?;
     let sec: f64 = t.next().unwrap_or("0").parse().ok()?;
+    if t.next().is_some()
+        || !(0..=23).contains(&h)
+        || !(0..=59).contains(&mi)
+        || !(0.0..61.0).contains(&sec)
+    {
+        return None;
+    }
     let off_min = match offset {
-        "Z" | "" => 0,
+        "Z" | "z" | "" => 0,
         o => {
             let sign = if o.starts_with('-') { -1 } else { 1 };
             let (oh, om) = o[1..].split_once(':').unwrap_or((&o[1..], "0"));
-            sign * (oh.parse::<i64>().ok()? * 60 + om.parse::<i64>().ok()?)
+            let (oh, om): (i64, i64) = (oh.parse().ok()?, om.parse().ok()?);
+            if !(0..=14).contains(&oh) || !(0..=59).contains(&om) {
+                return None;
+            }
+            sign * (oh * 60 + om)
         }
     };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || mi > 59 {
-        return None;
-    }
-    // Days from civil (Howard Hinnant).
+    // Days from civil (Howard Hinnant); every term is bounded by the checks above.
     let y2 = if m <= 2 { y - 1 } else { y };
     let era = y2.div_euclid(400);
     let yoe = y2 - era * 400;
@@ -165,9 +204,8 @@ fn parse_iso(s: &str) -> Option<i64> {
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    Some(
-        ((days * 86_400 + h * 3600 + mi * 60 - off_min * 60) as f64 * 1000.0 + sec * 1000.0) as i64,
-    )
+    let secs = days * 86_400 + h * 3600 + mi * 60 - off_min * 60;
+    Some(secs * 1000 + (sec * 1000.0) as i64)
 }
 
 #[cfg(test)]
@@ -190,5 +228,24 @@ mod tests {
         assert_eq!(o.time("start").unwrap(), Some(1_700_000_000_000));
         assert_eq!(o.time("iso").unwrap(), Some(1_796_119_200_000));
         assert!(Obj::of(&json!({"x": [1]}), "b").unwrap().int("x").is_err());
+        for bad in [
+            json!(i64::MIN),
+            json!(-1),
+            json!("2026-02-31"),
+            json!("99999999999999-01-01"),
+            json!("2026-01-01T00:00:NaNZ"),
+            json!("2026-01-01T00:00:infZ"),
+            json!("2026-01-01T00:00:00+9999999999999999:00"),
+            json!("9223372036854775807-01-01T00:00:00Z"),
+            json!(i64::MAX),
+        ] {
+            let v = json!({"t": bad});
+            assert!(Obj::of(&v, "b").unwrap().time("t").is_err(), "{v}");
+        }
+        let v = json!({"t": "2026-12-01T10:00:00+01:00"});
+        assert_eq!(
+            Obj::of(&v, "b").unwrap().time("t").unwrap(),
+            Some(1_796_115_600_000)
+        );
     }
 }

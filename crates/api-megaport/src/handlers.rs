@@ -329,6 +329,13 @@ fn product_change(o: Obj<'_>) -> Result<ProductChange> {
     })
 }
 
+fn end_uid(o: Obj<'_>, field: &str) -> Result<Option<uuid::Uuid>> {
+    o.str(field)?
+        .filter(|s| !s.is_empty())
+        .map(|s| parse::uid(field, &s))
+        .transpose()
+}
+
 fn vxc_update(o: Obj<'_>) -> Result<(VxcUpdate, Option<bool>)> {
     let a_config = o.obj("aEndConfig")?.map(parse::vrouter).transpose()?;
     let b_config = o.obj("bEndConfig")?.map(parse::vrouter).transpose()?;
@@ -362,6 +369,8 @@ fn vxc_update(o: Obj<'_>) -> Result<(VxcUpdate, Option<bool>)> {
             b_vlan: vlan("bEndVlan")?,
             a_config,
             b_config,
+            a_end_product: end_uid(o, "aEndProductUid")?,
+            b_end_product: end_uid(o, "bEndProductUid")?,
         },
         o.bool("isApproved")?,
     ))
@@ -513,7 +522,13 @@ pub async fn put_tags(
 ) -> Result<Response> {
     let uid = parse::uid("productUid", &a)?;
     let v = body::parse(&body)?;
-    let tags = parse::tags(Obj::of(&v, "body")?)?;
+    let o = Obj::of(&v, "body")?;
+    if o.get("resourceTags").is_none() {
+        return Err(ApiError::bad_request(
+            "Validation failed resourceTags is required (an empty list removes every tag)",
+        ));
+    }
+    let tags = parse::tags(o)?;
     s.control.set_tags(&c.0, uid, tags.clone()).await?;
     Ok(ok("Resource tags updated", tag_list(&tags)))
 }
@@ -758,17 +773,44 @@ pub async fn update_key(
 pub async fn list_approvals(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response> {
-    let list = s.control.list_approvals(&c.0).await?;
-    let mut res = ok(
-        "Order approvals",
-        list.iter().map(render::approval).collect::<Vec<_>>(),
+    let status = q.get("status").map(|v| v.to_ascii_uppercase());
+    let services: Vec<&str> = q
+        .get("serviceIds")
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let number = |k: &str, d: usize| q.get(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(d);
+    let (page, size) = (
+        number("pageNumber", 1).max(1),
+        number("pageSize", 100).clamp(1, 1000),
     );
+    let list: Vec<_> = s
+        .control
+        .list_approvals(&c.0)
+        .await?
+        .into_iter()
+        .filter(|a| status.as_deref().is_none_or(|st| a.status.as_str() == st))
+        .filter(|a| services.is_empty() || services.contains(&a.vxc.to_string().as_str()))
+        .collect();
+    let total = list.len();
+    let shown: Vec<_> = list
+        .iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .map(render::approval)
+        .collect();
+    let mut res = ok("Order approvals", shown);
     let h = res.headers_mut();
-    h.insert("pagination-total-count", list.len().into());
-    h.insert("pagination-page", 1.into());
-    h.insert("pagination-limit", list.len().max(1).into());
-    h.insert("pagination-total-page", 1.into());
+    h.insert("pagination-total-count", total.into());
+    h.insert("pagination-page", page.into());
+    h.insert("pagination-limit", size.into());
+    h.insert("pagination-total-page", total.div_ceil(size).max(1).into());
     Ok(res)
 }
 

@@ -15,8 +15,9 @@ fn bad(m: impl Into<String>) -> ApiError {
 
 pub fn uid(field: &str, s: &str) -> Result<Uuid, ApiError> {
     Uuid::try_parse(s.trim()).map_err(|_| {
+        let shown: String = s.chars().take(64).collect();
         bad(format!(
-            "Validation failed {field} '{s}' is not a valid UID"
+            "Validation failed {field} '{shown}' is not a valid UID"
         ))
     })
 }

@@ -88,7 +88,9 @@ impl Control {
                         .iter()
                         .flat_map(|i| i.bgp_connections.iter())
                         .map(|b| McrSession {
-                            local_asn: b.local_asn.unwrap_or(mcr_asn),
+                            // The MCR's speaker speaks with its own ASN; a per-session
+                            // localAsn is stored and shown in the VXC, not applied yet.
+                            local_asn: mcr_asn,
                             local_ip: b.local_ip_address,
                             peer_ip: b.peer_ip_address,
                             peer_asn: b.peer_asn,

@@ -397,7 +397,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Keeps the fabric in step with the database: after every write, and every second.
+/// Keeps the fabric in step with the database: after every write, and every few seconds (for
+/// writes another process made).
 async fn follow(control: Arc<Control>, fabric: crosslink_fabric::Fabric) {
     loop {
         match control.fabric_links().await {
@@ -406,7 +407,7 @@ async fn follow(control: Arc<Control>, fabric: crosslink_fabric::Fabric) {
         }
         tokio::select! {
             _ = control.changes().notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
         }
     }
 }

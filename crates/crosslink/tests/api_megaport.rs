@@ -1229,3 +1229,82 @@ fn resource_tags_and_locks_are_the_owners() {
         false
     );
 }
+
+#[test]
+fn reviewed_edges_are_refused_cleanly() {
+    let s = Server::start(&tempdir(), &[]);
+    let west = company(&s, "west");
+    let port = west.buy_port("p");
+    // Dates that overflowed or rolled over: a 400 each, nothing written, the server alive.
+    for end in [
+        json!(i64::MIN),
+        json!("99999999999999-01-01"),
+        json!("2026-01-01T00:00:NaNZ"),
+        json!("2026-02-31"),
+        json!("2026-01-01T00:00:00+9999999999999999:00"),
+    ] {
+        let r = west.create_key(
+            json!({"productUid": port, "singleUse": false, "maxSpeed": 100,
+            "validFor": {"start": 1_700_000_000_000u64, "end": end}}),
+        );
+        error_shape(&r, 400);
+    }
+    assert!(west.get("/v2/service/key").body["data"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // An MCR's speed is shared by all its VXCs.
+    let mcr = west.buy_mcr("m"); // 2500 Mbps
+    let r = west.buy(json!([{"productUid": mcr, "associatedVxcs": [
+        {"productName": "a", "rateLimit": 2000, "term": 1, "bEnd": {"productUid": port}},
+        {"productName": "b", "rateLimit": 1000, "term": 1, "bEnd": {"productUid": port}}]}]));
+    error_shape(&r, 400);
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("shared by all its VXCs"),
+        "{}",
+        r.raw
+    );
+    let r = west.buy_vxc(&mcr, "a", 2000, None, Some(&port));
+    let vxc = r.body["data"][0]["vxcJTechnicalServiceUid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    error_shape(&west.buy_vxc(&mcr, "b", 1000, None, Some(&port)), 400);
+    assert_eq!(west.buy_vxc(&mcr, "c", 500, None, Some(&port)).status, 200);
+    error_shape(
+        &west.call(
+            "PUT",
+            &format!("/v3/product/vxc/{vxc}"),
+            Some(json!({"rateLimit": 2500})),
+        ),
+        400,
+    );
+    // Moving an end is refused, not silently ignored.
+    let other = west.buy_port("q");
+    let r = west.call(
+        "PUT",
+        &format!("/v3/product/vxc/{vxc}"),
+        Some(json!({"bEndProductUid": other})),
+    );
+    error_shape(&r, 400);
+    assert_eq!(
+        west.get(&format!("/v2/product/{vxc}")).body["data"]["bEnd"]["productUid"],
+        port.as_str()
+    );
+    // Tags: a body without resourceTags removes nothing.
+    error_shape(
+        &west.call("PUT", &format!("/v2/product/{mcr}/tags"), Some(json!({}))),
+        400,
+    );
+    // A long bad uid is not echoed whole.
+    let long = "x".repeat(5000);
+    let r = west.call(
+        "POST",
+        &format!("/v3/product/{long}/action/CANCEL_NOW"),
+        None,
+    );
+    assert!(r.raw.len() < 1000, "{}", r.raw.len());
+}

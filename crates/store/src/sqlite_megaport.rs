@@ -264,6 +264,20 @@ impl MegaportTx for SqliteTx<'_> {
         all(rows)
     }
 
+    fn committed_rate(&self, product: Uuid, except: Option<Uuid>) -> Result<u64> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT coalesce(SUM(json_extract(spec, '$.rate_limit')), 0) FROM vxcs
+                 WHERE (a_product = ?1 OR b_product = ?1) AND status NOT IN ('CANCELLED', 'DECOMMISSIONED')
+                   AND uid IS NOT ?2",
+            )?
+            .query_row(params![product.to_string(), except.map(|e| e.to_string())], |r| {
+                r.get::<_, i64>(0)
+            })?
+            .max(0) as u64)
+    }
+
     fn live_attachment_vxcs(&self) -> Result<Vec<Vxc>> {
         let mut stmt = self.0.prepare_cached(&format!(
             "SELECT {VXC_COLS} FROM vxcs WHERE attachment_id IS NOT NULL AND status = 'LIVE' ORDER BY seq"

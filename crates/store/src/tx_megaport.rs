@@ -47,6 +47,9 @@ pub trait MegaportTx {
     /// VXCs the company holds an end of, not decommissioned.
     fn vxcs_of(&self, company: &CompanyUid) -> Result<Vec<Vxc>>;
     fn vxcs_of_attachment(&self, attachment: Uuid) -> Result<Vec<Vxc>>;
+    /// The sum of the rate limits of the VXCs not terminated with an end on the product, but
+    /// `except`'s (an MCR's speed is shared by all its VXCs).
+    fn committed_rate(&self, product: Uuid, except: Option<Uuid>) -> Result<u64>;
     /// LIVE VXCs ordered with a DigitalOcean attachment's key: the fabric's links.
     fn live_attachment_vxcs(&self) -> Result<Vec<Vxc>>;
     /// The VLAN of each end on the product of a VXC not terminated, but `except`'s (`None`:

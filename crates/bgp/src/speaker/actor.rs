@@ -57,13 +57,19 @@ fn channel() -> broadcast::Sender<SpeakerEvent> {
     broadcast::channel(EVENT_CAPACITY).0
 }
 
+/// Peer states and counts only: few, and a speaker per attachment keeps one, so the buffer is
+/// small (a 1,024-event buffer per speaker cost ~200 KiB each, 200 MiB for 1,000 attachments).
+fn status_channel() -> broadcast::Sender<SpeakerEvent> {
+    broadcast::channel(STATUS_CAPACITY).0
+}
+
 impl Events {
     pub(super) fn subscribe(&self) -> broadcast::Receiver<SpeakerEvent> {
         self.all.get_or_init(channel).subscribe()
     }
 
     pub(super) fn subscribe_status(&self) -> broadcast::Receiver<SpeakerEvent> {
-        self.status.get_or_init(channel).subscribe()
+        self.status.get_or_init(status_channel).subscribe()
     }
 
     /// A peer state or count event: to every subscriber.
@@ -105,6 +111,7 @@ const BATCH: usize = 256;
 const FLUSH_CHANGES: usize = 32 * 1024;
 /// Events a subscriber may fall behind by before it sees `Lagged`.
 const EVENT_CAPACITY: usize = 1024;
+const STATUS_CAPACITY: usize = 64;
 /// Changed prefixes a paused peer may miss at least before it is closed (Cease / Out of
 /// Resources); the limit is twice the Loc-RIB if that is more.
 const MIN_DIRTY: usize = 1 << 16;

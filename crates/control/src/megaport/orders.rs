@@ -223,14 +223,17 @@ fn plan(
     // VLANs and keys taken by earlier lines of the same design.
     let mut taken: HashMap<Uuid, Vec<u16>> = HashMap::new();
     let mut keys_used: Vec<Uuid> = Vec::new();
+    let mut rates: HashMap<Uuid, u64> = HashMap::new();
     lines
         .iter()
         .map(|l| match l {
             OrderLine::Product(o) => {
                 plan_product(company, o, now).map(|p| Planned::Product(Box::new(p)))
             }
-            OrderLine::Vxc(o) => vxcs::plan_vxc(tx, company, o, now, &mut taken, &mut keys_used)
-                .map(|p| Planned::Vxc(Box::new(p))),
+            OrderLine::Vxc(o) => {
+                vxcs::plan_vxc(tx, company, o, now, &mut taken, &mut keys_used, &mut rates)
+                    .map(|p| Planned::Vxc(Box::new(p)))
+            }
         })
         .collect()
 }
@@ -557,13 +560,16 @@ impl Control {
         tags: BTreeMap<String, String>,
     ) -> Result<()> {
         if tags.len() > 50
-            || tags
-                .iter()
-                .any(|(k, v)| k.is_empty() || k.len() > 128 || v.len() > 256)
+            || tags.iter().any(|(k, v)| {
+                k.is_empty()
+                    || k.len() > 128
+                    || v.len() > 256
+                    || k.chars().chain(v.chars()).any(char::is_control)
+            })
         {
             return Err(DomainError::invalid_field(
                 "resourceTags",
-                "Validation failed at most 50 tags, keys 1 to 128 and values up to 256 characters",
+                "Validation failed at most 50 tags, keys 1 to 128 and values up to 256 characters, no control characters",
             )
             .into());
         }

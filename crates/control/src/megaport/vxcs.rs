@@ -115,6 +115,7 @@ pub(crate) fn plan_vxc(
     now: Millis,
     taken: &mut HashMap<Uuid, Vec<u16>>,
     keys_used: &mut Vec<Uuid>,
+    design_rates: &mut HashMap<Uuid, u64>,
 ) -> Result<PlannedVxc> {
     let m = tx.megaport();
     let a_uid = o
@@ -198,6 +199,13 @@ pub(crate) fn plan_vxc(
         },
     )?;
     let rate = vxc::check_rate(rate, [&a, &b], key.as_ref().map(|k| k.max_speed))?;
+    for p in [&a, &b] {
+        let in_design = design_rates.get(&p.uid).copied().unwrap_or(0);
+        vxc::check_mcr_capacity(p, m.committed_rate(p.uid, None)? + in_design, rate)?;
+    }
+    for p in [&a, &b] {
+        *design_rates.entry(p.uid).or_default() += u64::from(rate);
+    }
 
     let mut vlan_for = |field: &'static str,
                         p: &Product,
@@ -410,6 +418,9 @@ impl Control {
                     .transpose()?
                     .flatten();
                 vxc::check_rate(i64::from(r), [&a, &b], key.map(|k| k.max_speed))?;
+                for p in [&a, &b] {
+                    vxc::check_mcr_capacity(p, m.committed_rate(p.uid, Some(v.uid))?, r)?;
+                }
             }
             let (a_req, b_req) = (plan.a_vlan, plan.b_vlan);
             v.spec = plan.spec;

@@ -113,6 +113,26 @@ pub fn check_rate(
     Ok(rate)
 }
 
+/// An MCR's speed is the aggregate of all its VXCs: `committed` Mbps are already on it.
+pub fn check_mcr_capacity(
+    mcr: &super::product::Product,
+    committed: u64,
+    rate: u32,
+) -> Result<(), DomainError> {
+    let speed = u64::from(mcr.spec.speed_mbps);
+    if mcr.product_type == super::product::ProductType::Mcr && committed + u64::from(rate) > speed {
+        return Err(DomainError::invalid_field(
+            "rateLimit",
+            format!(
+                "Validation failed rateLimit {rate} Mbps exceeds what {} has left: {} of its {speed} Mbps, shared by all its VXCs",
+                mcr.spec.name,
+                speed.saturating_sub(committed)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The two ends of a new VXC: different services; the B-End another company's only through
 /// its service key; an MCR configuration only on an MCR end.
 pub fn check_ends(
@@ -239,6 +259,9 @@ pub fn validate_vrouter(cfg: &VrouterConfig) -> Result<(), DomainError> {
                     b.peer_asn
                 )));
             }
+            if let Some(l) = b.local_asn.filter(|l| *l == 0 || *l == u32::MAX) {
+                return Err(bad(format!("{here}: localAsn {l} is not a valid ASN")));
+            }
             if let Some(p) = &b.password {
                 if p.is_empty() || p.len() > MAX_PASSWORD || p.chars().any(|c| c.is_control()) {
                     return Err(bad(format!(
@@ -346,6 +369,9 @@ pub struct VxcUpdate {
     pub b_vlan: Option<VlanRequest>,
     pub a_config: Option<VrouterConfig>,
     pub b_config: Option<VrouterConfig>,
+    /// `aEndProductUid` / `bEndProductUid`: moving an end, which crosslink does not offer.
+    pub a_end_product: Option<Uuid>,
+    pub b_end_product: Option<Uuid>,
 }
 
 /// What an update does: applied at once, and what waits for the partner's approval.
@@ -363,6 +389,13 @@ pub fn plan_update(v: &Vxc, side: Side, u: &VxcUpdate) -> Result<UpdatePlan, Dom
     let mut spec = v.spec.clone();
     if side == Side::A {
         super::product::check_unlocked(v.uid, v.spec.locked)?;
+    }
+    let moved = |to: Option<Uuid>, end: &VxcEnd| to.is_some_and(|to| to != end.product_uid);
+    if moved(u.a_end_product, &v.spec.a_end) || moved(u.b_end_product, &v.spec.b_end) {
+        return Err(DomainError::invalid_field(
+            "bEndProductUid",
+            "Validation failed moving a VXC end to another service is not offered here: order a new VXC and cancel this one",
+        ));
     }
     if !v.status.is_active() {
         return Err(DomainError::conflict(
