@@ -360,6 +360,7 @@ pub fn vxc(v: &VxcView) -> wire::Vxc {
         attribute_tags: json!({}),
         cancelable: v.viewer == Side::A,
         usage_algorithm: "POST_PAID_HOURLY_SPEED_LONG_TERM".into(),
+        bgp_status: v.bgp_status.map(str::to_owned),
     }
 }
 

@@ -195,6 +195,9 @@ pub struct Vxc {
     pub attribute_tags: Value,
     pub cancelable: bool,
     pub usage_algorithm: String,
+    /// crosslink's addition, on a single VXC read by its MCR end's owner: `UP` or `DOWN`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub bgp_status: Option<String>,
 }
 
 /// A port, MCR or MVE.

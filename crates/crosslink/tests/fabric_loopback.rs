@@ -233,6 +233,9 @@ fn the_seeds_flow_ends_established_and_routes_pass_between_the_mcrs_vxcs() {
         None,
     );
     assert_eq!(routes["data"].as_array().unwrap().len(), 2, "{routes}");
+    // The VXC itself says its BGP status to its owner.
+    let v = mp(&s, &t, "GET", &format!("/v2/product/{vxc_a}"), None);
+    assert_eq!(v["data"]["bgpStatus"], "UP", "{v}");
     // Another company sees no looking glass of it.
     let other = mp_token(&s, "stranger");
     let r = request(

@@ -348,25 +348,30 @@ impl Control {
     /// A product of the company, or a VXC it holds an end of.
     pub async fn get_product(&self, company: &CompanyUid, uid: Uuid) -> Result<AnyProduct> {
         let company = company.clone();
-        self.read(move |tx| {
-            let m = tx.megaport();
-            if let Some(p) = m.product(uid)? {
-                if p.company != company {
-                    return Err(no_service(uid));
+        let found = self
+            .read(move |tx| {
+                let m = tx.megaport();
+                if let Some(p) = m.product(uid)? {
+                    if p.company != company {
+                        return Err(no_service(uid));
+                    }
+                    let name = company_name(m, &company)?;
+                    return Ok(AnyProduct::Product(Box::new(product_view(
+                        m, p, name, &company,
+                    )?)));
                 }
-                let name = company_name(m, &company)?;
-                return Ok(AnyProduct::Product(Box::new(product_view(
-                    m, p, name, &company,
-                )?)));
-            }
-            match m.vxc(uid)? {
-                Some(v) if v.side_of(&company).is_some() => {
-                    Ok(AnyProduct::Vxc(Box::new(vxcs::view_of(m, v, &company)?)))
+                match m.vxc(uid)? {
+                    Some(v) if v.side_of(&company).is_some() => {
+                        Ok(AnyProduct::Vxc(Box::new(vxcs::view_of(m, v, &company)?)))
+                    }
+                    _ => Err(no_service(uid)),
                 }
-                _ => Err(no_service(uid)),
-            }
+            })
+            .await?;
+        Ok(match found {
+            AnyProduct::Vxc(v) => AnyProduct::Vxc(Box::new(self.with_bgp_status(*v).await)),
+            other => other,
         })
-        .await
     }
 
     /// `PUT /v2/product/{megaport|mcr2|mve}/{uid}`.

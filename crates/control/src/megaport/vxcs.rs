@@ -32,6 +32,9 @@ pub struct VxcView {
     /// From its history: when it went LIVE, when it ends (or ended).
     pub live_at: Option<Millis>,
     pub terminate_at: Option<Millis>,
+    /// For the MCR end's owner, on a single read: `UP` or `DOWN` per BGP connection, as the
+    /// fabric sees them.
+    pub bgp_status: Option<&'static str>,
 }
 
 pub(crate) struct PlannedVxc {
@@ -73,6 +76,7 @@ pub(crate) fn view_of(m: &dyn MegaportTx, v: Vxc, viewer: &CompanyUid) -> Result
     Ok(VxcView {
         live_at,
         terminate_at,
+        bgp_status: None,
         viewer: v.side_of(viewer).unwrap_or(Side::A),
         a_product: m.product(v.spec.a_end.product_uid)?,
         b_product: m.product(v.spec.b_end.product_uid)?,
@@ -491,14 +495,40 @@ impl Control {
 
     pub async fn get_vxc(&self, company: &CompanyUid, uid: Uuid) -> Result<VxcView> {
         let c = company.clone();
-        self.read(move |tx| {
-            let m = tx.megaport();
-            match m.vxc(uid)? {
-                Some(v) if v.side_of(&c).is_some() => view_of(m, v, &c),
-                _ => Err(no_service(uid)),
-            }
-        })
-        .await
+        let view = self
+            .read(move |tx| {
+                let m = tx.megaport();
+                match m.vxc(uid)? {
+                    Some(v) if v.side_of(&c).is_some() => view_of(m, v, &c),
+                    _ => Err(no_service(uid)),
+                }
+            })
+            .await?;
+        Ok(self.with_bgp_status(view).await)
+    }
+
+    /// The VXC's BGP status for the company holding its MCR end with a BGP connection.
+    pub(crate) async fn with_bgp_status(&self, mut view: VxcView) -> VxcView {
+        let mcr_end = view.viewer == Side::A
+            && view
+                .vxc
+                .spec
+                .a_end
+                .partner_config
+                .as_ref()
+                .is_some_and(|c| c.interfaces.iter().any(|i| !i.bgp_connections.is_empty()));
+        if let (true, Some(f)) = (mcr_end, self.fabric.get()) {
+            let up = f
+                .mcr_sessions(view.vxc.spec.a_end.product_uid)
+                .await
+                .iter()
+                .any(|s| {
+                    s.vxc == view.vxc.uid
+                        && s.status.state == crosslink_bgp::speaker::State::Established
+                });
+            view.bgp_status = Some(if up { "UP" } else { "DOWN" });
+        }
+        view
     }
 
     /// `POST /v3/order_approvals/{uid}/{approve|reject|withdraw}`.
