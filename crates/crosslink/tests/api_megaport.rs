@@ -7,20 +7,6 @@ use common::{eventually, request, request_with, tempdir, Response, Server};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// A company's bearer token from `/oauth2/token`, as megaportgo asks for it.
-fn token(s: &Server, access_key: &str) -> String {
-    let body = format!("client_id={access_key}&client_secret=secret");
-    let r = request_with(
-        &s.megaport,
-        "POST",
-        "/oauth2/token?grant_type=client_credentials",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        Some(&body),
-    );
-    assert_eq!(r.status, 200, "{}", r.raw);
-    r.body["access_token"].as_str().unwrap().to_owned()
-}
-
 struct Mp<'a> {
     s: &'a Server,
     token: String,
@@ -100,7 +86,7 @@ impl Mp<'_> {
 fn company<'a>(s: &'a Server, name: &str) -> Mp<'a> {
     Mp {
         s,
-        token: token(s, name),
+        token: common::megaport_token(s, name),
     }
 }
 
@@ -135,7 +121,7 @@ fn oauth_tokens_and_the_envelope() {
     assert_eq!(r.body["expires_in"], 3600);
     let t = r.body["access_token"].as_str().unwrap();
     // The same access key is the same company.
-    let again = token(&s, "west");
+    let again = common::megaport_token(&s, "west");
     let me = |tok: &str| {
         request(&s.megaport, "GET", "/v2/products", Some(tok), None);
         let r = request(
@@ -409,47 +395,12 @@ fn ordering_an_mcr_and_validating_designs() {
 
 /// A DigitalOcean team's partner attachment, CREATED, with its service key and auth key.
 fn attachment(s: &Server, team: &str, bandwidth: u32) -> (String, String, String) {
-    let c = common::Client::new(s, team);
-    let vpc = c.call(
-        "POST",
-        "/v2/vpcs",
-        Some(json!({"name": format!("{team}-vpc"), "region": "nyc1"})),
-    );
-    assert_eq!(vpc.status, 201, "{}", vpc.raw);
-    let r = c.call(
-        "POST",
-        "/v2/partner_network_connect/attachments",
-        Some(json!({
-        "name": format!("{team}-pa"), "connection_bandwidth_in_mbps": bandwidth, "region": "nyc",
-        "naas_provider": "MEGAPORT", "vpc_ids": [vpc.body["vpc"]["id"]]})),
-    );
-    assert_eq!(r.status, 202, "{}", r.raw);
-    let id = r.body["partner_attachment"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(eventually(Duration::from_secs(5), || {
-        c.get(&format!("/v2/partner_network_connect/attachments/{id}"))
-            .body["partner_attachment"]["state"]
-            == "CREATED"
-    }));
-    let key = c
-        .get(&format!(
-            "/v2/partner_network_connect/attachments/{id}/service_key"
-        ))
-        .body["service_key"]["value"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let auth = c
-        .get(&format!(
-            "/v2/partner_network_connect/attachments/{id}/bgp_auth_key"
-        ))
-        .body["bgp_auth_key"]["value"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    (id, key, auth)
+    common::partner_attachment(
+        s,
+        team,
+        json!({}),
+        json!({"connection_bandwidth_in_mbps": bandwidth}),
+    )
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{eventually, request, request_with, tempdir, Client, Server};
+use common::{eventually, request, tempdir, Client, Server};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -13,9 +13,7 @@ use std::time::Duration;
 const NO_LIMITS: &[&str] = &["--rate-limit-per-minute", "0", "--rate-limit-per-hour", "0"];
 
 fn mp_token(s: &Server, company: &str) -> String {
-    let body = format!("client_id={company}&client_secret=x&grant_type=client_credentials");
-    let r = request_with(&s.megaport, "POST", "/oauth2/token", &[], Some(&body));
-    r.body["access_token"].as_str().unwrap().to_owned()
+    common::megaport_token(s, company)
 }
 
 fn mp(s: &Server, t: &str, method: &str, path: &str, body: Option<Value>) -> Value {
@@ -33,41 +31,13 @@ fn attachment(s: &Server, team: &str, range: &str) -> (String, String, String) {
 /// The same with DigitalOcean's side on `asn`: two attachments on 64532 would drop each
 /// other's routes (each sees its own AS in the path), as real routers do.
 fn attachment_as(s: &Server, team: &str, range: &str, asn: u32) -> (String, String, String) {
-    let c = Client::new(s, team);
-    let vpc = c.call(
-        "POST",
-        "/v2/vpcs",
-        Some(json!({"name": format!("{team}-vpc"), "region": "nyc1", "ip_range": range})),
-    );
-    assert_eq!(vpc.status, 201, "{}", vpc.raw);
-    let r = c.call("POST", "/v2/partner_network_connect/attachments", Some(json!({
-        "name": format!("{team}-pa"), "connection_bandwidth_in_mbps": 1000, "region": "nyc",
-        "naas_provider": "MEGAPORT", "vpc_ids": [vpc.body["vpc"]["id"]],
-        "bgp": {"local_router_asn": asn, "local_router_ip": "169.254.0.1/29", "peer_router_ip": "169.254.0.6/29",
-                "peer_router_asn": 133937, "auth_key": format!("{team}-md5-key")}})));
-    assert_eq!(r.status, 202, "{}", r.raw);
-    let id = r.body["partner_attachment"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(eventually(Duration::from_secs(5), || state(s, team, &id) == "CREATED"));
-    let key = c
-        .get(&format!(
-            "/v2/partner_network_connect/attachments/{id}/service_key"
-        ))
-        .body["service_key"]["value"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let auth = c
-        .get(&format!(
-            "/v2/partner_network_connect/attachments/{id}/bgp_auth_key"
-        ))
-        .body["bgp_auth_key"]["value"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (id, key, auth)
+    common::partner_attachment(
+        s,
+        team,
+        json!({"ip_range": range}),
+        json!({"bgp": {"local_router_asn": asn, "local_router_ip": "169.254.0.1/29",
+            "peer_router_ip": "169.254.0.6/29", "peer_router_asn": 133937, "auth_key": format!("{team}-md5-key")}}),
+    )
 }
 
 fn state(s: &Server, team: &str, id: &str) -> String {

@@ -367,17 +367,19 @@ impl Fabric {
         }
     }
 
+    /// The router of an attachment whose link runs.
+    async fn router_of(&self, attachment: Uuid) -> Option<Speaker> {
+        let inner = self.inner.lock().await;
+        inner
+            .links
+            .values()
+            .find(|r| r.link.attachment.attachment == attachment)
+            .map(|r| r.router.clone())
+    }
+
     /// Routes the attachment learned from the MCR: its `remote_routes`.
     pub async fn remote_routes(&self, attachment: Uuid) -> Vec<Route> {
-        let router = {
-            let inner = self.inner.lock().await;
-            inner
-                .links
-                .values()
-                .find(|r| r.link.attachment.attachment == attachment)
-                .map(|r| r.router.clone())
-        };
-        match router {
+        match self.router_of(attachment).await {
             Some(r) => r
                 .loc_rib()
                 .await
@@ -390,14 +392,7 @@ impl Fabric {
 
     /// The attachment router's session, if its link runs.
     pub async fn attachment_session(&self, attachment: Uuid) -> Option<PeerStatus> {
-        let router = {
-            let inner = self.inner.lock().await;
-            inner
-                .links
-                .values()
-                .find(|r| r.link.attachment.attachment == attachment)
-                .map(|r| r.router.clone())?
-        };
+        let router = self.router_of(attachment).await?;
         router.peers().await.into_iter().next()
     }
 

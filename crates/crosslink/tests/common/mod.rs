@@ -271,3 +271,72 @@ pub fn run(args: &[&str]) -> Run {
         stderr: String::from_utf8(stderr).unwrap(),
     }
 }
+
+/// A company's bearer token from the Megaport API's `/oauth2/token` (client credentials).
+pub fn megaport_token(s: &Server, company: &str) -> String {
+    let body = format!("client_id={company}&client_secret=secret&grant_type=client_credentials");
+    let r = request_with(
+        &s.megaport,
+        "POST",
+        "/oauth2/token",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        Some(&body),
+    );
+    assert_eq!(r.status, 200, "{}", r.raw);
+    r.body["access_token"].as_str().unwrap().to_owned()
+}
+
+fn merged(mut base: Value, extra: Value) -> Value {
+    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
+        b.extend(e);
+    }
+    base
+}
+
+/// A team's partner attachment in nyc on a new VPC, once `CREATED`: (id, service key, BGP
+/// auth key). `vpc` and `attachment` add to (or replace) the create bodies' fields.
+pub fn partner_attachment(
+    s: &Server,
+    team: &str,
+    vpc: Value,
+    attachment: Value,
+) -> (String, String, String) {
+    let c = Client::new(s, team);
+    let v = c.call(
+        "POST",
+        "/v2/vpcs",
+        Some(merged(
+            serde_json::json!({"name": format!("{team}-vpc"), "region": "nyc1"}),
+            vpc,
+        )),
+    );
+    assert_eq!(v.status, 201, "{}", v.raw);
+    let body = merged(
+        serde_json::json!({"name": format!("{team}-pa"), "connection_bandwidth_in_mbps": 1000, "region": "nyc",
+            "naas_provider": "MEGAPORT", "vpc_ids": [v.body["vpc"]["id"]]}),
+        attachment,
+    );
+    let r = c.call(
+        "POST",
+        "/v2/partner_network_connect/attachments",
+        Some(body),
+    );
+    assert_eq!(r.status, 202, "{}", r.raw);
+    let id = r.body["partner_attachment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v2/partner_network_connect/attachments/{id}");
+    assert!(eventually(Duration::from_secs(5), || {
+        c.get(&path).body["partner_attachment"]["state"] == "CREATED"
+    }));
+    let value = |suffix: &str, root: &str| {
+        c.get(&format!("{path}/{suffix}")).body[root]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let key = value("service_key", "service_key");
+    let auth = value("bgp_auth_key", "bgp_auth_key");
+    (id, key, auth)
+}
