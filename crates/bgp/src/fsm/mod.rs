@@ -106,9 +106,9 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let problem = if self.local_asn == 0 || self.remote_asn == 0 {
-            "AS 0 is reserved and cannot be used (RFC 7607)"
-        } else if matches!(self.hold_time, 1 | 2) {
+        check_asn(self.local_asn)?;
+        check_asn(self.remote_asn)?;
+        let problem = if matches!(self.hold_time, 1 | 2) {
             "hold time must be 0 or at least 3 seconds"
         } else if self.bgp_id.is_unspecified() {
             "BGP identifier must not be 0.0.0.0"
@@ -127,6 +127,31 @@ impl Config {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError(&'static str);
+
+/// The one check of an AS number a session may use, for every configuration surface (the
+/// speaker, `crosslink router`'s file, the fabric): 0 and 4294967295 are reserved, 23456 is
+/// the 2-octet stand-in for 4-octet ASNs.
+pub fn check_asn(asn: u32) -> Result<u32, ConfigError> {
+    match asn {
+        0 => Err(ConfigError(
+            "AS 0 is reserved (RFC 7607) and cannot be used",
+        )),
+        23_456 => Err(ConfigError(
+            "AS 23456 is AS_TRANS, the 2-octet stand-in for 4-octet ASNs (RFC 6793), not a real AS",
+        )),
+        u32::MAX => Err(ConfigError(
+            "AS 4294967295 is reserved (RFC 7300) and cannot be used",
+        )),
+        a => Ok(a),
+    }
+}
+
+impl ConfigError {
+    /// The problem in words, without the "invalid BGP session config" heading.
+    pub fn reason(&self) -> &'static str {
+        self.0
+    }
+}
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

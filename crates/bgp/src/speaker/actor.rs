@@ -119,11 +119,7 @@ const MIN_DIRTY: usize = 1 << 16;
 const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub(super) fn start(cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
-    if cfg.asn == 0 {
-        return Err(SpeakerError::Config(
-            "AS 0 is reserved and cannot be used (RFC 7607)".into(),
-        ));
-    }
+    crate::fsm::check_asn(cfg.asn).map_err(|e| SpeakerError::Config(e.to_string()))?;
     if cfg.router_id.is_unspecified() {
         return Err(SpeakerError::Config("router id must not be 0.0.0.0".into()));
     }

@@ -15,8 +15,6 @@ use crosslink_bgp::transport::{Md5Key, MD5_MAX_KEY_LEN};
 use ipnet::IpNet;
 use serde::Deserialize;
 
-/// RFC 6793's stand-in for 4-octet ASNs on 2-octet sessions; never a real AS.
-const AS_TRANS: u32 = 23456;
 pub const DEFAULT_PORT: u16 = 179;
 pub const DEFAULT_HOLD: u16 = 90;
 pub const DEFAULT_CONNECT_RETRY: u16 = 5;
@@ -697,15 +695,7 @@ fn bad_asn(s: &str) -> String {
 }
 
 fn check_asn(value: u32) -> Result<u32, String> {
-    match value {
-        0 => Err("AS 0 is reserved (RFC 7607) and cannot be used".into()),
-        AS_TRANS => Err(
-            "AS 23456 is AS_TRANS, the 2-octet stand-in for 4-octet ASNs (RFC 6793), not a real AS"
-                .into(),
-        ),
-        u32::MAX => Err("AS 4294967295 is reserved (RFC 7300) and cannot be used".into()),
-        v => Ok(v),
-    }
+    crosslink_bgp::fsm::check_asn(value).map_err(|e| e.reason().to_owned())
 }
 
 fn asn_value(v: &AsnValue) -> Result<u32, String> {

@@ -253,13 +253,16 @@ pub fn validate_vrouter(cfg: &VrouterConfig) -> Result<(), DomainError> {
                     net.trunc()
                 )));
             }
-            if b.peer_asn == 0 || b.peer_asn == u32::MAX {
+            if b.peer_asn == 0 || b.peer_asn == u32::MAX || b.peer_asn == 23_456 {
                 return Err(bad(format!(
                     "{here}: peerAsn {} is not a valid ASN",
                     b.peer_asn
                 )));
             }
-            if let Some(l) = b.local_asn.filter(|l| *l == 0 || *l == u32::MAX) {
+            if let Some(l) = b
+                .local_asn
+                .filter(|l| *l == 0 || *l == u32::MAX || *l == 23_456)
+            {
                 return Err(bad(format!("{here}: localAsn {l} is not a valid ASN")));
             }
             if let Some(p) = &b.password {
