@@ -128,7 +128,12 @@ impl Control {
         };
         {
             let v = &v;
-            facts.vxc = Some((v.uid.to_string(), v.status.as_str().to_owned()));
+            let status = if v.spec.shutdown && v.status == ProvisioningStatus::Live {
+                "SHUTDOWN"
+            } else {
+                v.status.as_str()
+            };
+            facts.vxc = Some((v.uid.to_string(), status.to_owned()));
             let bgp = v.spec.a_end.partner_config.as_ref().and_then(|c| {
                 c.interfaces
                     .iter()

@@ -438,3 +438,65 @@ fn a_kill_9_and_a_restart_bring_the_session_back() {
     let s = Server::start(&dir, &args);
     assert_eq!(lg(&s)["data"], json!([]));
 }
+
+#[test]
+fn shutting_the_bgp_connection_down_and_up_again() {
+    let s = Server::start(&tempdir(), NO_LIMITS);
+    let (a, key, auth) = attachment(&s, "team-a", "10.10.0.0/20");
+    let t = mp_token(&s, "customer");
+    let mcr = buy_mcr(&s, &t);
+    let vxc = buy_vxc(
+        &s,
+        &t,
+        &mcr,
+        &key,
+        ("169.254.0.6", "169.254.0.1", 64532, &auth),
+    );
+    assert!(eventually(Duration::from_secs(15), || state(
+        &s, "team-a", &a
+    ) == "ACTIVE"));
+    let config = |shutdown: bool| {
+        json!({"aEndConfig": {"interfaces": [{"ipAddresses": ["169.254.0.6/29"], "bgpConnections": [
+            {"peerAsn": 64532, "localIpAddress": "169.254.0.6", "peerIpAddress": "169.254.0.1",
+             "password": auth, "shutdown": shutdown, "bfdEnabled": false}]}]}})
+    };
+    mp(
+        &s,
+        &t,
+        "PUT",
+        &format!("/v3/product/vxc/{vxc}"),
+        Some(config(true)),
+    );
+    assert!(eventually(Duration::from_secs(15), || state(
+        &s, "team-a", &a
+    ) == "CREATED"));
+    assert!(
+        eventually(Duration::from_secs(15), || diagnosis(&s, "team-a", &a)
+            .contains("shut down")),
+        "{}",
+        diagnosis(&s, "team-a", &a)
+    );
+    mp(
+        &s,
+        &t,
+        "PUT",
+        &format!("/v3/product/vxc/{vxc}"),
+        Some(config(false)),
+    );
+    assert!(eventually(Duration::from_secs(15), || state(
+        &s, "team-a", &a
+    ) == "ACTIVE"));
+    // The whole VXC shut down: the session closes too.
+    mp(
+        &s,
+        &t,
+        "PUT",
+        &format!("/v3/product/vxc/{vxc}"),
+        Some(json!({"shutdown": true})),
+    );
+    assert!(eventually(Duration::from_secs(15), || state(
+        &s, "team-a", &a
+    ) == "CREATED"));
+    let words = diagnosis(&s, "team-a", &a);
+    assert!(words.contains("is shut down by its owner"), "{words}");
+}

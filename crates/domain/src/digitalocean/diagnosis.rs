@@ -8,7 +8,8 @@ use std::net::Ipv4Addr;
 /// What is known of one attachment's session.
 #[derive(Debug, Clone, Default)]
 pub struct SessionFacts {
-    /// The VXC ordered with the attachment's key and its status, if there is one.
+    /// The VXC ordered with the attachment's key and its status (`SHUTDOWN` for a LIVE VXC its
+    /// owner shut down), if there is one.
     pub vxc: Option<(String, String)>,
     /// DigitalOcean's router reached Established.
     pub established: bool,
@@ -39,6 +40,11 @@ pub fn diagnose(bgp: &Bgp, f: &SessionFacts) -> Option<String> {
                 .into(),
         );
     };
+    if status == "SHUTDOWN" {
+        return Some(format!(
+            "The VXC {vxc} is shut down by its owner: no traffic and no BGP until it is turned back on"
+        ));
+    }
     if status != "LIVE" {
         return Some(format!(
             "The VXC {vxc} is {status}, not LIVE: the session starts when it is"
