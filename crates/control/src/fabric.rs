@@ -133,7 +133,7 @@ impl Control {
             } else {
                 v.status.as_str()
             };
-            facts.vxc = Some((v.uid.to_string(), status.to_owned()));
+            facts.vxc = Some(status.to_owned());
             let bgp = v.spec.a_end.partner_config.as_ref().and_then(|c| {
                 c.interfaces
                     .iter()

@@ -8,9 +8,9 @@ use std::net::Ipv4Addr;
 /// What is known of one attachment's session.
 #[derive(Debug, Clone, Default)]
 pub struct SessionFacts {
-    /// The VXC ordered with the attachment's key and its status (`SHUTDOWN` for a LIVE VXC its
-    /// owner shut down), if there is one.
-    pub vxc: Option<(String, String)>,
+    /// The status of the VXC ordered with the attachment's key (`SHUTDOWN` for a LIVE VXC its
+    /// owner shut down), if there is one. Its uid is the other end's and stays out of the words.
+    pub vxc: Option<String>,
     /// DigitalOcean's router reached Established.
     pub established: bool,
     /// The MCR's BGP connection toward the attachment, as ordered.
@@ -34,32 +34,31 @@ pub fn diagnose(bgp: &Bgp, f: &SessionFacts) -> Option<String> {
     if f.established {
         return None;
     }
-    let Some((vxc, status)) = &f.vxc else {
+    let Some(status) = &f.vxc else {
         return Some(
             "No VXC uses this attachment's service key yet: order one from a Megaport Cloud Router with the key"
                 .into(),
         );
     };
     if status == "SHUTDOWN" {
-        return Some(format!(
-            "The VXC {vxc} is shut down by its owner: no traffic and no BGP until it is turned back on"
-        ));
+        return Some(
+            "The VXC is shut down by its owner: no traffic and no BGP until it is turned back on"
+                .into(),
+        );
     }
     if status != "LIVE" {
         return Some(format!(
-            "The VXC {vxc} is {status}, not LIVE: the session starts when it is"
+            "The VXC is {status}, not LIVE: the session starts when it is"
         ));
     }
     let Some(m) = &f.mcr else {
         return Some(format!(
-            "The VXC {vxc} has no BGP connection on its MCR end: add one (Interface IP {}, peer IP {}, peer ASN {}, the BGP auth key)",
+            "The VXC has no BGP connection on its MCR end: add one (Interface IP {}, peer IP {}, peer ASN {}, the BGP auth key)",
             bgp.peer_router_ip, bgp.local_router_ip.addr(), bgp.local_asn
         ));
     };
     if m.shutdown {
-        return Some(format!(
-            "The MCR's BGP connection on VXC {vxc} is shut down"
-        ));
+        return Some("The MCR's BGP connection on the VXC is shut down".into());
     }
     let local = bgp.local_router_ip.addr();
     let peer = bgp.peer_router_ip.addr();
@@ -127,7 +126,7 @@ mod tests {
 
     fn facts(local: &str, peer: &str, error: &str) -> SessionFacts {
         SessionFacts {
-            vxc: Some(("v".into(), "LIVE".into())),
+            vxc: Some("LIVE".into()),
             established: false,
             mcr: Some(McrFacts {
                 local_ip: local.parse().unwrap(),
