@@ -75,9 +75,10 @@ pub struct ServeArgs {
     #[arg(long, env = "CROSSLINK_MAX_CONNECTIONS", default_value_t = 4096)]
     max_connections: usize,
     /// Where each LIVE VXC's BGP session runs: `loopback` (default, no privileges: each
-    /// router end on its own 127.x address, real TCP and TCP-MD5) or `off` (no sessions:
-    /// attachments stay `CREATED`).
-    #[arg(long, env = "CROSSLINK_FABRIC", default_value = "loopback", value_parser = ["loopback", "off"])]
+    /// router end on its own 127.x address, real TCP and TCP-MD5), `netns` (root: a network
+    /// namespace per attachment router and MCR, veth pairs with the real /29s, learned routes
+    /// in each namespace's kernel table) or `off` (no sessions: attachments stay `CREATED`).
+    #[arg(long, env = "CROSSLINK_FABRIC", default_value = "loopback", value_parser = ["loopback", "netns", "off"])]
     fabric: String,
     /// Largest request body in bytes (413 beyond; a declared length over it is refused before
     /// a byte is read).
@@ -295,8 +296,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let admin = admin::router(control.clone(), AdminToken::new(&admin_token));
     drop(admin_token);
     let reconciler = tokio::spawn(Reconciler::new(control.clone()).run());
-    let fabric = (args.fabric == "loopback").then(|| {
-        let (fabric, reports) = crosslink_fabric::Fabric::loopback();
+    let netns_prefix = netns_prefix(&args.data_dir);
+    let mode = match args.fabric.as_str() {
+        "loopback" => Some(crosslink_fabric::Mode::Loopback),
+        "netns" => {
+            // SAFETY: geteuid has no preconditions.
+            if unsafe { libc::geteuid() } != 0 {
+                bail!("--fabric netns makes network namespaces and veth pairs: run as root (or use --fabric loopback)");
+            }
+            Some(crosslink_fabric::Mode::Netns {
+                prefix: netns_prefix.clone(),
+            })
+        }
+        _ => None,
+    };
+    let fabric = mode.map(|mode| {
+        let (fabric, reports) = crosslink_fabric::Fabric::new(mode);
         control.set_fabric(fabric.clone());
         let tasks = [
             tokio::spawn(follow(control.clone(), fabric.clone())),
@@ -357,8 +372,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         args.data_dir.display(),
         std::process::id(),
         match args.fabric.as_str() {
-            "loopback" => "loopback (each LIVE VXC's BGP session on its own 127.x addresses, TCP-MD5)",
-            _ => "off (no BGP sessions; attachments stay CREATED)",
+            "loopback" => "loopback (each LIVE VXC's BGP session on its own 127.x addresses, TCP-MD5)".to_owned(),
+            "netns" => format!("netns (namespaces {netns_prefix}a<n> per attachment router, {netns_prefix}m<n> per MCR; veth with the real /29s)"),
+            _ => "off (no BGP sessions; attachments stay CREATED)".to_owned(),
         },
         match args.default_vpcs {
             DefaultVpcs::First => "first (a region's first VPC is its default)",
@@ -395,6 +411,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let _ = mp_task.await;
     let _ = admin_task.await;
     Ok(())
+}
+
+/// The prefix of this data directory's namespaces: stable across restarts (so a restart after
+/// a crash sweeps what the dead process left), different for another data directory.
+fn netns_prefix(data_dir: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let path = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut h);
+    format!("clf{:06x}-", h.finish() & 0xff_ffff)
 }
 
 /// Keeps the fabric in step with the database: after every write, and every few seconds (for

@@ -12,6 +12,14 @@
 //! its mapped address (a port the kernel picks, so several servers share a machine); each MCR
 //! is one speaker with one peer per BGP connection on its VXCs, so routes pass between all of
 //! an MCR's VXCs. Sessions are real TCP with real TCP-MD5.
+//!
+//! **Netns mode** (root): each attachment router and each MCR is a network namespace, and each
+//! link a veth pair carrying the real /29 addresses (169.254.0.1/29 ↔ 169.254.0.6/29); the
+//! speakers listen on port 179 and install what they learn as kernel routes in their
+//! namespace. Namespaces are named `<prefix><a|m><n>`; what a previous process left behind is
+//! swept at start, and everything goes when the fabric shuts down.
+
+mod netns;
 
 use crosslink_bgp::speaker::{
     Announce, Md5Key, PeerConfig, PeerStatus, Route, Speaker, SpeakerConfig, SpeakerEvent, State,
@@ -134,14 +142,28 @@ struct LinkRun {
     /// The attachment's router.
     router: Speaker,
     watcher: tokio::task::JoinHandle<()>,
+    /// Netns mode: the router's namespace, held for its drop (which deletes it and the veth).
+    _ns: Option<netns::Ns>,
 }
 
 struct McrRun {
     speaker: Speaker,
     asn: u32,
+    ns: Option<netns::Ns>,
+}
+
+/// Where the routers run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Loopback,
+    /// Namespaces named with this prefix.
+    Netns {
+        prefix: String,
+    },
 }
 
 struct Inner {
+    mode: Mode,
     /// Where this fabric's blocks start (see [`Block::of`]).
     base: u32,
     links: HashMap<Uuid, LinkRun>,
@@ -150,6 +172,31 @@ struct Inner {
     next_block: u32,
     free_blocks: Vec<u32>,
     blocks: HashMap<Uuid, u32>,
+}
+
+impl Inner {
+    /// Where an address of the link lives: its loopback stand-in, or itself in netns mode.
+    fn place(&self, block: Block, ip: Ipv4Addr, on: Ipv4Net) -> Ipv4Addr {
+        match self.mode {
+            Mode::Loopback => block.map(ip, on),
+            Mode::Netns { .. } => ip,
+        }
+    }
+
+    fn netns_prefix(&self) -> Option<&str> {
+        match &self.mode {
+            Mode::Netns { prefix } => Some(prefix),
+            Mode::Loopback => None,
+        }
+    }
+}
+
+/// Starts a speaker where the mode puts it: here, or in the namespace.
+async fn start_in(ns: Option<&mut netns::Ns>, cfg: SpeakerConfig) -> Result<Speaker, String> {
+    match ns {
+        Some(ns) => ns.start_speaker(cfg).await,
+        None => Speaker::start(cfg).await.map_err(|e| e.to_string()),
+    }
 }
 
 /// Hold time for the fabric's sessions: short, so a dead session is noticed in seconds.
@@ -173,10 +220,19 @@ fn net(n: Ipv4Net) -> IpNet {
 impl Fabric {
     /// A fabric in loopback mode, and the receiver of its reports.
     pub fn loopback() -> (Fabric, mpsc::UnboundedReceiver<Report>) {
+        Self::new(Mode::Loopback)
+    }
+
+    /// A fabric in `mode` (netns: namespaces left by an earlier process are swept first).
+    pub fn new(mode: Mode) -> (Fabric, mpsc::UnboundedReceiver<Report>) {
+        if let Mode::Netns { prefix } = &mode {
+            netns::sweep(prefix);
+        }
         let (tx, rx) = mpsc::unbounded_channel();
         (
             Fabric {
                 inner: Arc::new(Mutex::new(Inner {
+                    mode,
                     base: (std::process::id() % 250) * 256,
                     links: HashMap::new(),
                     mcrs: HashMap::new(),
@@ -255,13 +311,88 @@ impl Fabric {
         let block = Block::of(inner.base, index);
         let att = &link.attachment;
         let on = att.local_router_ip;
-        let router_addr = block.map(att.local_router_ip.addr(), on);
-        let router = Speaker::start(SpeakerConfig {
-            asn: att.local_asn,
-            router_id: router_addr,
-            listen: Some(SocketAddr::new(IpAddr::V4(router_addr), 0)),
-            fib: false,
-        })
+        let router_addr = inner.place(block, att.local_router_ip.addr(), on);
+        let netns = inner.netns_prefix().map(str::to_owned);
+        // The MCR first (in netns mode the link's veth goes into its namespace).
+        if !inner.mcrs.contains_key(&link.mcr) || inner.mcrs[&link.mcr].asn != link.mcr_asn {
+            if let Some(old) = inner.mcrs.remove(&link.mcr) {
+                old.speaker.shutdown().await;
+            }
+            let mut ns = match &netns {
+                Some(prefix) => Some(netns::Ns::create(&format!("{prefix}m{index}"))?),
+                None => None,
+            };
+            let fib = ns.is_some();
+            let speaker = start_in(
+                ns.as_mut(),
+                SpeakerConfig {
+                    asn: link.mcr_asn,
+                    router_id: Ipv4Addr::new(127, 0, (index / 256) as u8, (index % 256) as u8),
+                    listen: None,
+                    fib,
+                },
+            )
+            .await
+            .map_err(|e| format!("MCR: {e}"))?;
+            inner.mcrs.insert(
+                link.mcr,
+                McrRun {
+                    speaker,
+                    asn: link.mcr_asn,
+                    ns,
+                },
+            );
+        }
+        let mut ns = match &netns {
+            Some(prefix) => {
+                let ns = netns::Ns::create(&format!("{prefix}a{index}"))?;
+                let mcr_ns = inner.mcrs[&link.mcr]
+                    .ns
+                    .as_ref()
+                    .map(|n| n.name.clone())
+                    .unwrap_or_default();
+                let (here, there) = ("do0".to_owned(), format!("vx{index}"));
+                ns.ip(&[
+                    "link", "add", &here, "type", "veth", "peer", "name", &there, "netns", &mcr_ns,
+                ])?;
+                ns.ip(&[
+                    "address",
+                    "add",
+                    &att.local_router_ip.to_string(),
+                    "dev",
+                    &here,
+                ])?;
+                ns.ip(&["link", "set", &here, "up"])?;
+                for a in &link.interface {
+                    netns::ip(&[
+                        "-n",
+                        &mcr_ns,
+                        "address",
+                        "add",
+                        &a.to_string(),
+                        "dev",
+                        &there,
+                    ])?;
+                }
+                netns::ip(&["-n", &mcr_ns, "link", "set", &there, "up"])?;
+                Some(ns)
+            }
+            None => None,
+        };
+        let (port, fib) = if ns.is_some() {
+            (179, true)
+        } else {
+            (0, false)
+        };
+        let router = start_in(
+            ns.as_mut(),
+            SpeakerConfig {
+                asn: att.local_asn,
+                router_id: router_addr,
+                listen: Some(SocketAddr::new(IpAddr::V4(router_addr), port)),
+                fib,
+            },
+        )
         .await
         .map_err(|e| format!("attachment router: {e}"))?;
         // Listening before any peer exists, so no state change is missed.
@@ -270,12 +401,16 @@ impl Fabric {
             .local_addr()
             .map(|a| a.port())
             .ok_or("attachment router has no listener")?;
-        let mut peer = PeerConfig::new(IpAddr::V4(block.map(att.peer_router_ip, on)), att.peer_asn);
+        let ttl = ns.as_ref().map(|_| 1);
+        let mut peer = PeerConfig::new(
+            IpAddr::V4(inner.place(block, att.peer_router_ip, on)),
+            att.peer_asn,
+        );
         peer.passive = true;
         peer.password = md5(&att.auth_key);
         peer.hold_time = HOLD_TIME;
         peer.connect_retry = CONNECT_RETRY;
-        peer.ttl = None;
+        peer.ttl = ttl;
         router
             .add_peer(peer)
             .await
@@ -287,36 +422,15 @@ impl Fabric {
                 .await
                 .map_err(|e| format!("announce: {e}"))?;
         }
-        // The MCR's side: its speaker, a peer per BGP connection.
-        if !inner.mcrs.contains_key(&link.mcr) || inner.mcrs[&link.mcr].asn != link.mcr_asn {
-            if let Some(old) = inner.mcrs.remove(&link.mcr) {
-                old.speaker.shutdown().await;
-            }
-            let speaker = Speaker::start(SpeakerConfig {
-                asn: link.mcr_asn,
-                router_id: Ipv4Addr::new(127, 0, (index / 256) as u8, (index % 256) as u8),
-                listen: None,
-                fib: false,
-            })
-            .await
-            .map_err(|e| format!("MCR: {e}"))?;
-            inner.mcrs.insert(
-                link.mcr,
-                McrRun {
-                    speaker,
-                    asn: link.mcr_asn,
-                },
-            );
-        }
         let mcr = &inner.mcrs[&link.mcr].speaker;
         for s in &link.sessions {
-            let mut p = PeerConfig::new(IpAddr::V4(block.map(s.peer_ip, on)), s.peer_asn);
-            p.local_address = Some(IpAddr::V4(block.map(s.local_ip, on)));
+            let mut p = PeerConfig::new(IpAddr::V4(inner.place(block, s.peer_ip, on)), s.peer_asn);
+            p.local_address = Some(IpAddr::V4(inner.place(block, s.local_ip, on)));
             p.port = port;
             p.password = s.password.as_deref().and_then(md5);
             p.hold_time = HOLD_TIME;
             p.connect_retry = CONNECT_RETRY;
-            p.ttl = None;
+            p.ttl = ttl;
             p.enabled = !s.shutdown;
             if let Err(e) = mcr.add_peer(p).await {
                 tracing::warn!(vxc = %link.vxc, error = %e, "fabric: MCR peer");
@@ -330,6 +444,7 @@ impl Fabric {
                 block,
                 router,
                 watcher,
+                _ns: ns,
             },
         );
         Ok(())
@@ -343,10 +458,8 @@ impl Fabric {
         if let Some(mcr) = inner.mcrs.get(&run.link.mcr) {
             let on = run.link.attachment.local_router_ip;
             for s in &run.link.sessions {
-                let _ = mcr
-                    .speaker
-                    .remove_peer(IpAddr::V4(run.block.map(s.peer_ip, on)))
-                    .await;
+                let addr = inner.place(run.block, s.peer_ip, on);
+                let _ = mcr.speaker.remove_peer(IpAddr::V4(addr)).await;
             }
         }
         let was_up = run
@@ -403,20 +516,27 @@ impl Fabric {
             let Some(run) = inner.mcrs.get(&mcr) else {
                 return Vec::new();
             };
-            let links: Vec<(Link, Block)> = inner
+            let links: Vec<(Link, Vec<IpAddr>)> = inner
                 .links
                 .values()
                 .filter(|r| r.link.mcr == mcr)
-                .map(|r| (r.link.clone(), r.block))
+                .map(|r| {
+                    let on = r.link.attachment.local_router_ip;
+                    let addrs = r
+                        .link
+                        .sessions
+                        .iter()
+                        .map(|s| IpAddr::V4(inner.place(r.block, s.peer_ip, on)))
+                        .collect();
+                    (r.link.clone(), addrs)
+                })
                 .collect();
             (run.speaker.clone(), links)
         };
         let peers = speaker.peers().await;
         let mut out = Vec::new();
-        for (link, block) in links {
-            let on = link.attachment.local_router_ip;
-            for s in &link.sessions {
-                let addr = IpAddr::V4(block.map(s.peer_ip, on));
+        for (link, addrs) in links {
+            for (s, addr) in link.sessions.iter().zip(addrs) {
                 if let Some(status) = peers.iter().find(|p| p.address == addr) {
                     out.push(SessionView {
                         vxc: link.vxc,
@@ -445,7 +565,7 @@ impl Fabric {
                 .link
                 .sessions
                 .iter()
-                .map(|s| IpAddr::V4(l.block.map(s.peer_ip, on)))
+                .map(|s| IpAddr::V4(inner.place(l.block, s.peer_ip, on)))
                 .collect();
             (m.speaker.clone(), addrs)
         };
