@@ -7,8 +7,11 @@ use crosslink_domain::attachment::{AttachmentState, PartnerAttachment};
 use crosslink_domain::digitalocean::diagnosis::{diagnose, McrFacts, SessionFacts};
 use crosslink_domain::megaport::company::CompanyUid;
 use crosslink_domain::megaport::product::{ProductType, ProvisioningStatus};
+use crosslink_domain::megaport::vxc::{VrouterConfig, Vxc};
 use crosslink_domain::{DomainError, Observation, ResourceType, TeamId, TenantId};
-use crosslink_fabric::{AttachmentEnd, Fabric, Link, McrSession, Report, SessionView};
+use crosslink_fabric::{
+    AttachmentEnd, Desired, Fabric, Link, McrSession, PortLink, Report, SessionView,
+};
 use uuid::Uuid;
 
 pub use crosslink_bgp::speaker::Route;
@@ -26,12 +29,18 @@ impl Control {
 
     /// Every LIVE VXC that joins an MCR's BGP connection to a partner attachment, with both
     /// ends' settings: what the fabric should be running.
-    pub async fn fabric_links(&self) -> Result<Vec<Link>> {
+    pub async fn fabric_links(&self) -> Result<Desired> {
         self.read(|tx| {
             let m = tx.megaport();
             let mut links = Vec::new();
-            for v in m.live_attachment_vxcs()? {
-                let Some(att_id) = v.attachment else { continue };
+            let mut ports = Vec::new();
+            for v in m.live_vxcs()? {
+                let Some(att_id) = v.attachment else {
+                    if let Some(p) = port_link(m, &v)? {
+                        ports.push(p);
+                    }
+                    continue;
+                };
                 if v.status != ProvisioningStatus::Live || v.spec.shutdown {
                     continue;
                 }
@@ -83,24 +92,13 @@ impl Control {
                         .iter()
                         .flat_map(|i| i.ip_addresses.clone())
                         .collect(),
-                    sessions: cfg
-                        .interfaces
-                        .iter()
-                        .flat_map(|i| i.bgp_connections.iter())
-                        .map(|b| McrSession {
-                            // The MCR's speaker speaks with its own ASN; a per-session
-                            // localAsn is stored and shown in the VXC, not applied yet.
-                            local_asn: mcr_asn,
-                            local_ip: b.local_ip_address,
-                            peer_ip: b.peer_ip_address,
-                            peer_asn: b.peer_asn,
-                            password: b.password.clone(),
-                            shutdown: b.shutdown,
-                        })
-                        .collect(),
+                    sessions: sessions(cfg, mcr_asn),
                 });
             }
-            Ok(links)
+            Ok(Desired {
+                attachments: links,
+                ports,
+            })
         })
         .await
     }
@@ -269,4 +267,69 @@ impl Control {
         })
         .await
     }
+}
+
+/// The MCR end's BGP connections as the fabric runs them.
+fn sessions(cfg: &VrouterConfig, mcr_asn: u32) -> Vec<McrSession> {
+    cfg.interfaces
+        .iter()
+        .flat_map(|i| i.bgp_connections.iter())
+        .map(|b| McrSession {
+            // The MCR's speaker speaks with its own ASN; a per-session localAsn is stored and
+            // shown in the VXC, not applied yet.
+            local_asn: mcr_asn,
+            local_ip: b.local_ip_address,
+            peer_ip: b.peer_ip_address,
+            peer_asn: b.peer_asn,
+            password: b.password.clone(),
+            shutdown: b.shutdown,
+        })
+        .collect()
+}
+
+/// A LIVE VXC between a customer's port and an MCR with a BGP connection on its end.
+fn port_link(m: &dyn crosslink_store::MegaportTx, v: &Vxc) -> Result<Option<PortLink>> {
+    if v.spec.shutdown {
+        return Ok(None);
+    }
+    let ends = [
+        (&v.spec.a_end, &v.spec.b_end),
+        (&v.spec.b_end, &v.spec.a_end),
+    ];
+    for (mcr_end, port_end) in ends {
+        let Some(cfg) = &mcr_end.partner_config else {
+            continue;
+        };
+        let (Some(mcr), Some(port)) = (
+            m.product(mcr_end.product_uid)?,
+            m.product(port_end.product_uid)?,
+        ) else {
+            continue;
+        };
+        let customer_port = port.product_type == ProductType::Port
+            && port.company.0 != crosslink_domain::megaport::company::DIGITALOCEAN_UID;
+        if mcr.product_type != ProductType::Mcr || !customer_port || !mcr.status.is_active() {
+            continue;
+        }
+        let mcr_asn = mcr
+            .spec
+            .asn
+            .unwrap_or(crosslink_domain::megaport::product::DEFAULT_MCR_ASN);
+        return Ok(Some(PortLink {
+            vxc: v.uid,
+            vxc_id: v.product_id,
+            vxc_name: mcr_end.name.clone(),
+            mcr: mcr.uid,
+            mcr_asn,
+            port: port.uid,
+            vlan: port_end.vlan,
+            interface: cfg
+                .interfaces
+                .iter()
+                .flat_map(|i| i.ip_addresses.clone())
+                .collect(),
+            sessions: sessions(cfg, mcr_asn),
+        }));
+    }
+    Ok(None)
 }

@@ -33,6 +33,9 @@ enum Command {
     Megaport(cli::MegaportArgs),
     /// Admin client for a running crosslink, e.g. `admin tokens create`.
     Admin(cli::AdminArgs),
+    /// The fabric of a `serve --fabric netns` on this machine, e.g. run your own router in a
+    /// port's namespace: `crosslink fabric exec <port-uid> -- bird -c bird.conf`.
+    Fabric(serve::FabricArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -49,6 +52,7 @@ fn main() -> std::process::ExitCode {
             Command::Network(args) => cli::network(args),
             Command::Megaport(args) => cli::megaport(args),
             Command::Admin(args) => cli::admin(args),
+            Command::Fabric(args) => serve::fabric(args),
         }
     });
     match result {

@@ -464,3 +464,67 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
 }
+
+#[derive(clap::Args)]
+pub struct FabricArgs {
+    #[command(subcommand)]
+    command: FabricCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum FabricCommand {
+    /// Run a program in the namespace of a port (netns mode): the port's VXCs arrive there as
+    /// interfaces `vxc<VLAN>`, where your router (BIRD, FRR, GoBGP) configures its addresses.
+    Exec {
+        /// The data directory of the `serve` whose fabric it is.
+        #[arg(long, env = "CROSSLINK_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// The port's product uid.
+        port_uid: String,
+        /// The program and its arguments, after `--`.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Print the name of a port's namespace (for `ip netns exec`).
+    Namespace {
+        #[arg(long, env = "CROSSLINK_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        port_uid: String,
+    },
+}
+
+pub fn fabric(args: FabricArgs) -> anyhow::Result<()> {
+    let name = |data_dir: &Path, port: &str| -> anyhow::Result<String> {
+        let uid =
+            uuid::Uuid::try_parse(port).with_context(|| format!("{port} is not a port uid"))?;
+        Ok(crosslink_fabric::port_namespace(
+            &netns_prefix(data_dir),
+            uid,
+        ))
+    };
+    match args.command {
+        FabricCommand::Namespace { data_dir, port_uid } => {
+            println!("{}", name(&data_dir, &port_uid)?);
+            Ok(())
+        }
+        FabricCommand::Exec {
+            data_dir,
+            port_uid,
+            command,
+        } => {
+            let ns = name(&data_dir, &port_uid)?;
+            if !Path::new("/run/netns").join(&ns).exists() {
+                bail!("no namespace {ns}: is `crosslink serve --fabric netns --data-dir {}` running, with a LIVE VXC on port {port_uid}?", data_dir.display());
+            }
+            let status = std::process::Command::new("ip")
+                .args(["netns", "exec", &ns])
+                .args(&command)
+                .status()
+                .context("cannot run ip netns exec")?;
+            if !status.success() {
+                bail!("{} exited with {status}", command[0]);
+            }
+            Ok(())
+        }
+    }
+}

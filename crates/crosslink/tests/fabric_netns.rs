@@ -3,6 +3,9 @@
 //! table; a crash leaves nothing that a restart does not sweep, and a stop removes everything.
 
 mod common;
+#[path = "../../bgp/tests/support/mod.rs"]
+#[allow(unused_imports)]
+mod support;
 
 use common::{eventually, request, tempdir, Client, Server};
 use serde_json::{json, Value};
@@ -17,6 +20,20 @@ const ARGS: &[&str] = &[
     "--rate-limit-per-hour",
     "0",
 ];
+
+/// This data directory's namespace prefix, as `crosslink fabric namespace` says it.
+fn prefix_of(dir: &std::path::Path) -> String {
+    let nil = uuid::Uuid::nil().to_string();
+    let out = common::run(&[
+        "fabric",
+        "namespace",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        &nil,
+    ]);
+    let name = out.stdout.trim();
+    name[..name.rfind('p').unwrap()].to_owned()
+}
 
 fn namespaces() -> Vec<String> {
     let out = Command::new("ip").args(["netns", "list"]).output().unwrap();
@@ -81,8 +98,14 @@ fn routes_in(ns: &str) -> String {
 #[test]
 #[ignore = "needs root: creates network namespaces and veth pairs (scripts/test runs it as root)"]
 fn namespaces_carry_the_sessions_and_the_routes_and_leave_nothing_behind() {
-    let before = namespaces();
     let dir = tempdir();
+    let prefix = prefix_of(&dir);
+    let mine = || -> Vec<String> {
+        namespaces()
+            .into_iter()
+            .filter(|n| n.starts_with(&prefix))
+            .collect()
+    };
     let s = Server::start(&dir, ARGS);
     let (a, key_a, auth_a) = attachment(&s, "team-a", "10.10.0.0/20", 64532, 0);
     let (b, key_b, auth_b) = attachment(&s, "team-b", "10.20.0.0/20", 64600, 1);
@@ -102,10 +125,7 @@ fn namespaces_carry_the_sessions_and_the_routes_and_leave_nothing_behind() {
             == "ACTIVE"),
         "B never ACTIVE"
     );
-    let ours: Vec<String> = namespaces()
-        .into_iter()
-        .filter(|n| !before.contains(n))
-        .collect();
+    let ours = mine();
     assert_eq!(
         ours.len(),
         3,
@@ -136,22 +156,173 @@ fn namespaces_carry_the_sessions_and_the_routes_and_leave_nothing_behind() {
     assert!(eventually(Duration::from_secs(20), || state(
         &s, "team-a", &a
     ) == "ACTIVE"));
-    assert!(eventually(Duration::from_secs(20), || {
-        namespaces()
-            .into_iter()
-            .filter(|n| !before.contains(n))
-            .count()
-            == 3
-    }));
+    assert!(eventually(Duration::from_secs(20), || mine().len() == 3));
     // A stop (SIGTERM) removes every namespace, veth and route.
     // SAFETY: signalling our own child.
     unsafe { libc::kill(s.pid() as i32, libc::SIGTERM) };
     assert!(
-        eventually(Duration::from_secs(15), || namespaces()
-            .iter()
-            .all(|n| before.contains(n))),
+        eventually(Duration::from_secs(15), || mine().is_empty()),
         "{:?}",
-        namespaces()
+        mine()
     );
     drop(s);
+}
+
+#[test]
+#[ignore = "needs root: network namespaces and BIRD (scripts/test runs it as root)"]
+fn a_customers_bird_in_its_port_namespace_peers_with_the_mcr() {
+    support::require_netns();
+    let dir = tempdir();
+    let s = Server::start(&dir, ARGS);
+    let (a, key_a, auth_a) = attachment(&s, "team-a", "10.10.0.0/20", 64532, 0);
+    let t = common::megaport_token(&s, "customer");
+    let buy = |body: Value| {
+        mp(
+            &s,
+            &t,
+            "POST",
+            "/v4/networkdesign/buy",
+            Some(json!({"networkDesign": [body]})),
+        )
+    };
+    let mcr = buy(
+        json!({"locationId": 61, "productName": "mcr", "term": 1, "productType": "MCR2",
+        "portSpeed": 10000, "config": {}}),
+    )["data"][0]["technicalServiceUid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    buy_vxc(&s, &t, &mcr, &key_a, 0, 64532, &auth_a);
+    let port = buy(
+        json!({"locationId": 61, "productName": "office", "term": 12, "productType": "MEGAPORT",
+        "portSpeed": 10000}),
+    )["data"][0]["technicalServiceUid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The customer's own router sits behind the port: a VXC to the MCR on VLAN 100.
+    let vxc = buy(json!({"productUid": port, "associatedVxcs": [{"productName": "office", "rateLimit": 1000,
+        "term": 1, "aEnd": {"vlan": 100}, "bEnd": {"productUid": mcr, "partnerConfig": {"interfaces": [{
+            "ipAddresses": ["169.254.2.6/29"], "bgpConnections": [{"peerAsn": 65010, "localIpAddress": "169.254.2.6",
+            "peerIpAddress": "169.254.2.1", "password": "bird-md5-pw", "shutdown": false, "bfdEnabled": false}]}]}}}]}))
+        ["data"][0]["vxcJTechnicalServiceUid"].as_str().unwrap().to_owned();
+    assert!(eventually(Duration::from_secs(20), || state(
+        &s, "team-a", &a
+    ) == "ACTIVE"));
+
+    // crosslink names the port's namespace; the VXC arrives there as vxc100.
+    let named = common::run(&[
+        "fabric",
+        "namespace",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        &port,
+    ]);
+    let ns_name = named.stdout.trim().to_owned();
+    assert!(
+        ns_name.starts_with("clf"),
+        "{}{}",
+        named.stdout,
+        named.stderr
+    );
+    let ns = support::Netns::adopt(&ns_name);
+    assert!(eventually(Duration::from_secs(10), || ns
+        .ip(&["-o", "link"])
+        .contains("vxc100")));
+    let listed = common::run(&[
+        "fabric",
+        "exec",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        &port,
+        "--",
+        "ip",
+        "-o",
+        "link",
+    ]);
+    assert!(
+        listed.stdout.contains("vxc100"),
+        "{}{}",
+        listed.stdout,
+        listed.stderr
+    );
+    ns.ip(&["address", "add", "169.254.2.1/29", "dev", "vxc100"]);
+
+    let mut cfg = support::BirdConfig {
+        router_id: "169.254.2.1".parse().unwrap(),
+        local_as: 65010,
+        local_address: Some("169.254.2.1".parse().unwrap()),
+        neighbor: "169.254.2.6".parse().unwrap(),
+        remote_as: 133937,
+        neighbor_port: None,
+        listen_port: None,
+        password: Some("bird-md5-pw".into()),
+        passive: false,
+        announce: vec!["10.99.0.0/24".parse().unwrap()],
+        hold_time: 9,
+        extra: Default::default(),
+    };
+    cfg = cfg.export_to_kernel();
+    let mut bird = support::Bird::start(&ns, &cfg);
+    bird.wait_established(Duration::from_secs(30));
+    // The attachment's VPC range reaches BIRD (and the port namespace's kernel table)...
+    bird.wait_route("10.10.0.0/20", Duration::from_secs(15));
+    assert!(eventually(Duration::from_secs(10), || routes_in(&ns_name)
+        .contains("10.10.0.0/20 via 169.254.2.6")));
+    // ...and BIRD's prefix reaches the attachment's remote_routes.
+    let remote = || {
+        Client::new(&s, "team-a")
+            .get(&format!(
+                "/v2/partner_network_connect/attachments/{a}/remote_routes"
+            ))
+            .raw
+    };
+    assert!(
+        eventually(Duration::from_secs(15), || remote()
+            .contains("10.99.0.0/24")),
+        "{}",
+        remote()
+    );
+    // The looking glass shows BIRD's session up.
+    let lg = mp(
+        &s,
+        &t,
+        "GET",
+        &format!("/v2/product/mcr2/{mcr}/lookingGlass/bgpSessions"),
+        None,
+    );
+    assert!(
+        lg["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["neighborAsn"] == 65010 && x["status"] == "UP"),
+        "{lg}"
+    );
+
+    // Cancelling the port's VXC closes the session and withdraws on both sides.
+    mp(
+        &s,
+        &t,
+        "POST",
+        &format!("/v3/product/{vxc}/action/CANCEL_NOW"),
+        None,
+    );
+    assert!(
+        eventually(Duration::from_secs(15), || !remote()
+            .contains("10.99.0.0/24")),
+        "{}",
+        remote()
+    );
+    assert!(eventually(Duration::from_secs(15), || bird.bgp_state()
+        != "Established"));
+    drop(bird);
+    // A stop removes the namespaces, the port's too.
+    let prefix = prefix_of(&dir);
+    assert!(namespaces().iter().any(|n| n.starts_with(&prefix)));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(s.pid() as i32, libc::SIGTERM) };
+    assert!(eventually(Duration::from_secs(15), || !namespaces()
+        .iter()
+        .any(|n| n.starts_with(&prefix))));
 }

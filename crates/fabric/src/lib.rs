@@ -74,6 +74,35 @@ pub struct Link {
     pub sessions: Vec<McrSession>,
 }
 
+/// A LIVE VXC between a customer's port and an MCR (netns mode): the port is a namespace the
+/// customer runs their own router in; the VXC arrives there as interface `vxc<VLAN>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortLink {
+    pub vxc: Uuid,
+    pub vxc_id: i64,
+    pub vxc_name: String,
+    pub mcr: Uuid,
+    pub mcr_asn: u32,
+    pub port: Uuid,
+    /// The port end's VLAN (`None`: untagged), which names its interface.
+    pub vlan: Option<u16>,
+    /// The MCR interface's addresses and its sessions toward the customer's router.
+    pub interface: Vec<Ipv4Net>,
+    pub sessions: Vec<McrSession>,
+}
+
+/// Everything the fabric should run.
+#[derive(Debug, Clone, Default)]
+pub struct Desired {
+    pub attachments: Vec<Link>,
+    pub ports: Vec<PortLink>,
+}
+
+/// The namespace of a customer's port: `<prefix>p<first 8 hex digits of its uid>`.
+pub fn port_namespace(prefix: &str, port: Uuid) -> String {
+    format!("{prefix}p{}", &port.simple().to_string()[..8])
+}
+
 /// What the fabric saw happen, for the lifecycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Report {
@@ -162,8 +191,14 @@ pub enum Mode {
     },
 }
 
+struct PortRun {
+    link: PortLink,
+}
+
 struct Inner {
     mode: Mode,
+    port_links: HashMap<Uuid, PortRun>,
+    ports: HashMap<Uuid, netns::Ns>,
     /// Where this fabric's blocks start (see [`Block::of`]).
     base: u32,
     links: HashMap<Uuid, LinkRun>,
@@ -175,6 +210,19 @@ struct Inner {
 }
 
 impl Inner {
+    /// The link's index (its loopback block, its interface names), kept while it lives.
+    fn index_of(&mut self, vxc: Uuid) -> u32 {
+        if let Some(i) = self.blocks.get(&vxc) {
+            return *i;
+        }
+        let i = self.free_blocks.pop().unwrap_or_else(|| {
+            self.next_block += 1;
+            self.next_block - 1
+        });
+        self.blocks.insert(vxc, i);
+        i
+    }
+
     /// Where an address of the link lives: its loopback stand-in, or itself in netns mode.
     fn place(&self, block: Block, ip: Ipv4Addr, on: Ipv4Net) -> Ipv4Addr {
         match self.mode {
@@ -189,6 +237,53 @@ impl Inner {
             Mode::Loopback => None,
         }
     }
+}
+
+/// The MCR's speaker (in its own namespace in netns mode), started unless it runs with `asn`.
+async fn ensure_mcr(inner: &mut Inner, mcr: Uuid, asn: u32, index: u32) -> Result<(), String> {
+    if inner.mcrs.get(&mcr).is_some_and(|m| m.asn == asn) {
+        return Ok(());
+    }
+    if let Some(old) = inner.mcrs.remove(&mcr) {
+        old.speaker.shutdown().await;
+    }
+    let mut ns = match inner.netns_prefix() {
+        Some(prefix) => Some(netns::Ns::create(&format!("{prefix}m{index}"))?),
+        None => None,
+    };
+    let fib = ns.is_some();
+    let speaker = start_in(
+        ns.as_mut(),
+        SpeakerConfig {
+            asn,
+            router_id: Ipv4Addr::new(127, 0, (index / 256) as u8, (index % 256) as u8),
+            listen: None,
+            fib,
+        },
+    )
+    .await
+    .map_err(|e| format!("MCR: {e}"))?;
+    inner.mcrs.insert(mcr, McrRun { speaker, asn, ns });
+    Ok(())
+}
+
+/// The MCR's peer for one of its BGP connections.
+fn mcr_peer(
+    s: &McrSession,
+    address: Ipv4Addr,
+    local: Ipv4Addr,
+    port: u16,
+    ttl: Option<u32>,
+) -> PeerConfig {
+    let mut p = PeerConfig::new(IpAddr::V4(address), s.peer_asn);
+    p.local_address = Some(IpAddr::V4(local));
+    p.port = port;
+    p.password = s.password.as_deref().and_then(md5);
+    p.hold_time = HOLD_TIME;
+    p.connect_retry = CONNECT_RETRY;
+    p.ttl = ttl;
+    p.enabled = !s.shutdown;
+    p
 }
 
 /// Starts a speaker where the mode puts it: here, or in the namespace.
@@ -233,6 +328,8 @@ impl Fabric {
             Fabric {
                 inner: Arc::new(Mutex::new(Inner {
                     mode,
+                    port_links: HashMap::new(),
+                    ports: HashMap::new(),
                     base: (std::process::id() % 250) * 256,
                     links: HashMap::new(),
                     mcrs: HashMap::new(),
@@ -248,9 +345,13 @@ impl Fabric {
 
     /// Brings the running sessions in line with `desired`: new links start, gone ones stop
     /// (and report down), changed ones restart; announcements follow the VPCs.
-    pub async fn apply(&self, desired: Vec<Link>) {
+    pub async fn apply(&self, desired: Desired) {
         let mut inner = self.inner.lock().await;
-        let want: BTreeMap<Uuid, Link> = desired.into_iter().map(|l| (l.vxc, l)).collect();
+        let want: BTreeMap<Uuid, Link> = desired
+            .attachments
+            .into_iter()
+            .map(|l| (l.vxc, l))
+            .collect();
         // Stop what is gone or changed (other than its announcements).
         let stale: Vec<Uuid> = inner
             .links
@@ -281,8 +382,35 @@ impl Fabric {
                 tracing::warn!(vxc = %vxc, error = %e, "fabric: cannot start the link");
             }
         }
+        // Customers' ports, in netns mode only (on loopback there is nowhere to run a router).
+        let ports: BTreeMap<Uuid, PortLink> = match inner.mode {
+            Mode::Netns { .. } => desired.ports.into_iter().map(|l| (l.vxc, l)).collect(),
+            Mode::Loopback => BTreeMap::new(),
+        };
+        let stale: Vec<Uuid> = inner
+            .port_links
+            .iter()
+            .filter(|(vxc, run)| ports.get(vxc) != Some(&run.link))
+            .map(|(vxc, _)| *vxc)
+            .collect();
+        for vxc in stale {
+            self.stop_port_link(&mut inner, vxc).await;
+        }
+        for (vxc, link) in ports {
+            if inner.port_links.contains_key(&vxc) {
+                continue;
+            }
+            if let Err(e) = self.start_port_link(&mut inner, link).await {
+                tracing::warn!(vxc = %vxc, error = %e, "fabric: cannot start the port link");
+            }
+        }
         // MCRs with no link left stop.
-        let used: Vec<Uuid> = inner.links.values().map(|r| r.link.mcr).collect();
+        let used: Vec<Uuid> = inner
+            .links
+            .values()
+            .map(|r| r.link.mcr)
+            .chain(inner.port_links.values().map(|r| r.link.mcr))
+            .collect();
         let idle: Vec<Uuid> = inner
             .mcrs
             .keys()
@@ -297,52 +425,14 @@ impl Fabric {
     }
 
     async fn start_link(&self, inner: &mut Inner, link: Link) -> Result<(), String> {
-        let index = match inner.blocks.get(&link.vxc) {
-            Some(i) => *i,
-            None => {
-                let i = inner.free_blocks.pop().unwrap_or_else(|| {
-                    inner.next_block += 1;
-                    inner.next_block - 1
-                });
-                inner.blocks.insert(link.vxc, i);
-                i
-            }
-        };
+        let index = inner.index_of(link.vxc);
         let block = Block::of(inner.base, index);
         let att = &link.attachment;
         let on = att.local_router_ip;
         let router_addr = inner.place(block, att.local_router_ip.addr(), on);
         let netns = inner.netns_prefix().map(str::to_owned);
         // The MCR first (in netns mode the link's veth goes into its namespace).
-        if !inner.mcrs.contains_key(&link.mcr) || inner.mcrs[&link.mcr].asn != link.mcr_asn {
-            if let Some(old) = inner.mcrs.remove(&link.mcr) {
-                old.speaker.shutdown().await;
-            }
-            let mut ns = match &netns {
-                Some(prefix) => Some(netns::Ns::create(&format!("{prefix}m{index}"))?),
-                None => None,
-            };
-            let fib = ns.is_some();
-            let speaker = start_in(
-                ns.as_mut(),
-                SpeakerConfig {
-                    asn: link.mcr_asn,
-                    router_id: Ipv4Addr::new(127, 0, (index / 256) as u8, (index % 256) as u8),
-                    listen: None,
-                    fib,
-                },
-            )
-            .await
-            .map_err(|e| format!("MCR: {e}"))?;
-            inner.mcrs.insert(
-                link.mcr,
-                McrRun {
-                    speaker,
-                    asn: link.mcr_asn,
-                    ns,
-                },
-            );
-        }
+        ensure_mcr(inner, link.mcr, link.mcr_asn, index).await?;
         let mut ns = match &netns {
             Some(prefix) => {
                 let ns = netns::Ns::create(&format!("{prefix}a{index}"))?;
@@ -424,14 +514,13 @@ impl Fabric {
         }
         let mcr = &inner.mcrs[&link.mcr].speaker;
         for s in &link.sessions {
-            let mut p = PeerConfig::new(IpAddr::V4(inner.place(block, s.peer_ip, on)), s.peer_asn);
-            p.local_address = Some(IpAddr::V4(inner.place(block, s.local_ip, on)));
-            p.port = port;
-            p.password = s.password.as_deref().and_then(md5);
-            p.hold_time = HOLD_TIME;
-            p.connect_retry = CONNECT_RETRY;
-            p.ttl = ttl;
-            p.enabled = !s.shutdown;
+            let p = mcr_peer(
+                s,
+                inner.place(block, s.peer_ip, on),
+                inner.place(block, s.local_ip, on),
+                port,
+                ttl,
+            );
             if let Err(e) = mcr.add_peer(p).await {
                 tracing::warn!(vxc = %link.vxc, error = %e, "fabric: MCR peer");
             }
@@ -448,6 +537,71 @@ impl Fabric {
             },
         );
         Ok(())
+    }
+
+    async fn start_port_link(&self, inner: &mut Inner, link: PortLink) -> Result<(), String> {
+        let prefix = inner
+            .netns_prefix()
+            .ok_or("ports need netns mode")?
+            .to_owned();
+        let index = inner.index_of(link.vxc);
+        ensure_mcr(inner, link.mcr, link.mcr_asn, index).await?;
+        if let std::collections::hash_map::Entry::Vacant(e) = inner.ports.entry(link.port) {
+            e.insert(netns::Ns::create(&port_namespace(&prefix, link.port))?);
+        }
+        let port_ns = inner.ports[&link.port].name.clone();
+        let mcr_ns = inner.mcrs[&link.mcr]
+            .ns
+            .as_ref()
+            .map(|n| n.name.clone())
+            .unwrap_or_default();
+        let (here, there) = (port_if(&link), format!("pv{index}"));
+        netns::ip(&[
+            "-n", &port_ns, "link", "add", &here, "type", "veth", "peer", "name", &there, "netns",
+            &mcr_ns,
+        ])?;
+        netns::ip(&["-n", &port_ns, "link", "set", &here, "up"])?;
+        for a in &link.interface {
+            netns::ip(&[
+                "-n",
+                &mcr_ns,
+                "address",
+                "add",
+                &a.to_string(),
+                "dev",
+                &there,
+            ])?;
+        }
+        netns::ip(&["-n", &mcr_ns, "link", "set", &there, "up"])?;
+        let mcr = &inner.mcrs[&link.mcr].speaker;
+        for s in &link.sessions {
+            if let Err(e) = mcr
+                .add_peer(mcr_peer(s, s.peer_ip, s.local_ip, 179, Some(1)))
+                .await
+            {
+                tracing::warn!(vxc = %link.vxc, error = %e, "fabric: MCR peer toward a port");
+            }
+        }
+        inner.port_links.insert(link.vxc, PortRun { link });
+        Ok(())
+    }
+
+    async fn stop_port_link(&self, inner: &mut Inner, vxc: Uuid) {
+        let Some(run) = inner.port_links.remove(&vxc) else {
+            return;
+        };
+        if let Some(mcr) = inner.mcrs.get(&run.link.mcr) {
+            for s in &run.link.sessions {
+                let _ = mcr.speaker.remove_peer(IpAddr::V4(s.peer_ip)).await;
+            }
+        }
+        // The port's namespace stays (the customer's router lives there); its VXC goes.
+        if let Some(ns) = inner.ports.get(&run.link.port) {
+            let _ = ns.ip(&["link", "del", &port_if(&run.link)]);
+        }
+        if let Some(i) = inner.blocks.remove(&vxc) {
+            inner.free_blocks.push(i);
+        }
     }
 
     async fn stop_link(&self, inner: &mut Inner, vxc: Uuid) {
@@ -511,7 +665,7 @@ impl Fabric {
 
     /// An MCR's BGP sessions, one per BGP connection on its VXCs.
     pub async fn mcr_sessions(&self, mcr: Uuid) -> Vec<SessionView> {
-        let (speaker, links) = {
+        let (speaker, links, ports) = {
             let inner = self.inner.lock().await;
             let Some(run) = inner.mcrs.get(&mcr) else {
                 return Vec::new();
@@ -531,7 +685,13 @@ impl Fabric {
                     (r.link.clone(), addrs)
                 })
                 .collect();
-            (run.speaker.clone(), links)
+            let ports: Vec<PortLink> = inner
+                .port_links
+                .values()
+                .filter(|r| r.link.mcr == mcr)
+                .map(|r| r.link.clone())
+                .collect();
+            (run.speaker.clone(), links, ports)
         };
         let peers = speaker.peers().await;
         let mut out = Vec::new();
@@ -542,6 +702,21 @@ impl Fabric {
                         vxc: link.vxc,
                         vxc_id: link.vxc_id,
                         vxc_name: link.vxc_name.clone(),
+                        status: status.clone(),
+                        neighbor: s.peer_ip,
+                        local: s.local_ip,
+                        local_asn: s.local_asn,
+                    });
+                }
+            }
+        }
+        for l in ports {
+            for s in &l.sessions {
+                if let Some(status) = peers.iter().find(|p| p.address == IpAddr::V4(s.peer_ip)) {
+                    out.push(SessionView {
+                        vxc: l.vxc,
+                        vxc_id: l.vxc_id,
+                        vxc_name: l.vxc_name.clone(),
                         status: status.clone(),
                         neighbor: s.peer_ip,
                         local: s.local_ip,
@@ -620,7 +795,16 @@ impl Fabric {
 
     /// Closes every session (withdrawing on both sides).
     pub async fn shutdown(&self) {
-        self.apply(Vec::new()).await;
+        self.apply(Desired::default()).await;
+        self.inner.lock().await.ports.clear();
+    }
+}
+
+/// The port end's interface: `vxc<VLAN>`, or `vxc-untagged`.
+fn port_if(l: &PortLink) -> String {
+    match l.vlan {
+        Some(v) => format!("vxc{v}"),
+        None => "vxc-untagged".into(),
     }
 }
 

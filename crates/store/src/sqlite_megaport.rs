@@ -278,9 +278,9 @@ impl MegaportTx for SqliteTx<'_> {
             .max(0) as u64)
     }
 
-    fn live_attachment_vxcs(&self) -> Result<Vec<Vxc>> {
+    fn live_vxcs(&self) -> Result<Vec<Vxc>> {
         let mut stmt = self.0.prepare_cached(&format!(
-            "SELECT {VXC_COLS} FROM vxcs WHERE attachment_id IS NOT NULL AND status = 'LIVE' ORDER BY seq"
+            "SELECT {VXC_COLS} FROM vxcs WHERE status = 'LIVE' ORDER BY seq"
         ))?;
         let rows = stmt.query_map([], vxc_row)?;
         all(rows)

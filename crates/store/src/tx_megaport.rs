@@ -50,8 +50,8 @@ pub trait MegaportTx {
     /// The sum of the rate limits of the VXCs not terminated with an end on the product, but
     /// `except`'s (an MCR's speed is shared by all its VXCs).
     fn committed_rate(&self, product: Uuid, except: Option<Uuid>) -> Result<u64>;
-    /// LIVE VXCs ordered with a DigitalOcean attachment's key: the fabric's links.
-    fn live_attachment_vxcs(&self) -> Result<Vec<Vxc>>;
+    /// Every LIVE VXC: what the fabric may have to run.
+    fn live_vxcs(&self) -> Result<Vec<Vxc>>;
     /// The VLAN of each end on the product of a VXC not terminated, but `except`'s (`None`:
     /// untagged). Cheaper than reading the VXCs, for every order's VLAN check.
     fn vlans_on_product(&self, product: Uuid, except: Option<Uuid>) -> Result<Vec<Option<u16>>>;

@@ -12,6 +12,8 @@ const PREFIX: &str = "clt-";
 /// A network namespace (`ip netns add`), deleted with everything still running in it on drop.
 pub struct Netns {
     name: String,
+    /// Made here (deleted on drop), or someone else's (left alone).
+    owned: bool,
 }
 
 impl Netns {
@@ -20,9 +22,17 @@ impl Netns {
         sweep_stale();
         let name = format!("{PREFIX}{}", unique(tag));
         run(Command::new("ip").args(["netns", "add", &name]));
-        let ns = Netns { name };
+        let ns = Netns { name, owned: true };
         ns.ip(&["link", "set", "lo", "up"]);
         ns
+    }
+
+    /// A namespace someone else made (crosslink's fabric), used but not deleted here.
+    pub fn adopt(name: &str) -> Netns {
+        Netns {
+            name: name.to_owned(),
+            owned: false,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -84,7 +94,9 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        delete(&self.name);
+        if self.owned {
+            delete(&self.name);
+        }
     }
 }
 
