@@ -4,7 +4,6 @@
 
 mod common;
 #[path = "../../bgp/tests/support/mod.rs"]
-#[allow(unused_imports)]
 mod support;
 
 use common::{eventually, request, tempdir, Client, Server};
@@ -320,6 +319,152 @@ fn a_customers_bird_in_its_port_namespace_peers_with_the_mcr() {
     // A stop removes the namespaces, the port's too.
     let prefix = prefix_of(&dir);
     assert!(namespaces().iter().any(|n| n.starts_with(&prefix)));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(s.pid() as i32, libc::SIGTERM) };
+    assert!(eventually(Duration::from_secs(15), || !namespaces()
+        .iter()
+        .any(|n| n.starts_with(&prefix))));
+}
+
+/// A customer with an MCR joined to team-a's attachment and a port whose VXC (VLAN 100) reaches
+/// the MCR with a BGP connection toward `169.254.2.1` (AS `asn`): the server, the attachment,
+/// the port's namespace (`vxc100` given `169.254.2.1/29`), the token and the MCR.
+fn customer_with_port(dir: &std::path::Path, asn: u32) -> (Server, String, String, String, String) {
+    let s = Server::start(dir, ARGS);
+    let (a, key_a, auth_a) = attachment(&s, "team-a", "10.10.0.0/20", 64532, 0);
+    let t = common::megaport_token(&s, "customer");
+    let buy = |body: Value| {
+        mp(
+            &s,
+            &t,
+            "POST",
+            "/v4/networkdesign/buy",
+            Some(json!({"networkDesign": [body]})),
+        )
+    };
+    let mcr = buy(
+        json!({"locationId": 61, "productName": "mcr", "term": 1, "productType": "MCR2",
+        "portSpeed": 10000, "config": {}}),
+    )["data"][0]["technicalServiceUid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    buy_vxc(&s, &t, &mcr, &key_a, 0, 64532, &auth_a);
+    let port = buy(
+        json!({"locationId": 61, "productName": "office", "term": 12, "productType": "MEGAPORT",
+        "portSpeed": 10000}),
+    )["data"][0]["technicalServiceUid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    buy(
+        json!({"productUid": port, "associatedVxcs": [{"productName": "office", "rateLimit": 1000,
+        "term": 1, "aEnd": {"vlan": 100}, "bEnd": {"productUid": mcr, "partnerConfig": {"interfaces": [{
+            "ipAddresses": ["169.254.2.6/29"], "bgpConnections": [{"peerAsn": asn, "localIpAddress": "169.254.2.6",
+            "peerIpAddress": "169.254.2.1", "password": "port-md5-pw", "shutdown": false, "bfdEnabled": false}]}]}}}]}),
+    );
+    assert!(eventually(Duration::from_secs(20), || state(
+        &s, "team-a", &a
+    ) == "ACTIVE"));
+    let named = common::run(&[
+        "fabric",
+        "namespace",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        &port,
+    ]);
+    let ns_name = named.stdout.trim().to_owned();
+    let ns = support::Netns::adopt(&ns_name);
+    assert!(eventually(Duration::from_secs(10), || ns
+        .ip(&["-o", "link"])
+        .contains("vxc100")));
+    ns.ip(&["address", "add", "169.254.2.1/29", "dev", "vxc100"]);
+    (s, a, ns_name, t, mcr)
+}
+
+#[test]
+#[ignore = "needs root: network namespaces and GoBGP (scripts/test runs it as root)"]
+fn a_customers_gobgp_in_its_port_namespace_peers_with_the_mcr() {
+    support::require_netns();
+    let dir = tempdir();
+    let (s, a, ns_name, _t, _mcr) = customer_with_port(&dir, 65020);
+    let ns = support::Netns::adopt(&ns_name);
+    let cfg = support::GoBgpConfig {
+        router_id: "169.254.2.1".parse().unwrap(),
+        local_as: 65020,
+        local_address: Some("169.254.2.1".parse().unwrap()),
+        neighbor: "169.254.2.6".parse().unwrap(),
+        remote_as: 133937,
+        neighbor_port: None,
+        listen_port: None,
+        password: Some("port-md5-pw".into()),
+        passive: false,
+        announce: vec!["10.98.0.0/24".parse().unwrap()],
+        hold_time: 9,
+        extra: support::gobgp::GoBgpOptions { api_port: 50151 },
+    };
+    let mut gobgp = support::GoBgp::start(&ns, &cfg);
+    gobgp.wait_established(Duration::from_secs(30));
+    gobgp.wait_route("10.10.0.0/20", Duration::from_secs(15));
+    let remote = || {
+        Client::new(&s, "team-a")
+            .get(&format!(
+                "/v2/partner_network_connect/attachments/{a}/remote_routes"
+            ))
+            .raw
+    };
+    assert!(
+        eventually(Duration::from_secs(15), || remote()
+            .contains("10.98.0.0/24")),
+        "{}",
+        remote()
+    );
+    drop(gobgp);
+    let prefix = prefix_of(&dir);
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(s.pid() as i32, libc::SIGTERM) };
+    assert!(eventually(Duration::from_secs(15), || !namespaces()
+        .iter()
+        .any(|n| n.starts_with(&prefix))));
+}
+
+#[test]
+#[ignore = "needs root: network namespaces (scripts/test runs it as root)"]
+fn mistakes_keep_the_session_down_in_namespaces_too() {
+    support::require_netns();
+    let dir = tempdir();
+    let s = Server::start(&dir, ARGS);
+    let t = common::megaport_token(&s, "customer");
+    let mcr = mp(&s, &t, "POST", "/v4/networkdesign/buy", Some(json!({"networkDesign": [{"locationId": 61,
+        "productName": "mcr", "term": 1, "productType": "MCR2", "portSpeed": 10000, "config": {}}]})))["data"][0]
+        ["technicalServiceUid"].as_str().unwrap().to_owned();
+    // A wrong password on one /29, a wrong ASN on another.
+    let (pw, key_pw, _) = attachment(&s, "pw", "10.30.0.0/20", 64532, 3);
+    buy_vxc(&s, &t, &mcr, &key_pw, 3, 64532, "not-the-key");
+    let (asn, key_asn, auth_asn) = attachment(&s, "asn", "10.31.0.0/20", 64532, 4);
+    buy_vxc(&s, &t, &mcr, &key_asn, 4, 65001, &auth_asn);
+    let words = |team: &str, id: &str| {
+        Client::new(&s, team)
+            .get(&format!("/v2/partner_network_connect/attachments/{id}"))
+            .body["partner_attachment"]["bgp_diagnosis"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert!(
+        eventually(Duration::from_secs(30), || words("pw", &pw)
+            .starts_with("Password mismatch")),
+        "{}",
+        words("pw", &pw)
+    );
+    assert!(
+        eventually(Duration::from_secs(30), || words("asn", &asn)
+            .starts_with("ASN mismatch")),
+        "{}",
+        words("asn", &asn)
+    );
+    assert_eq!(state(&s, "pw", &pw), "CREATED");
+    let prefix = prefix_of(&dir);
     // SAFETY: signalling our own child.
     unsafe { libc::kill(s.pid() as i32, libc::SIGTERM) };
     assert!(eventually(Duration::from_secs(15), || !namespaces()
