@@ -212,6 +212,32 @@ impl Control {
         Ok(out)
     }
 
+    /// The admin's view of any attachment's session: its team, state and diagnosis.
+    pub async fn admin_attachment_diagnosis(
+        &self,
+        id: Uuid,
+    ) -> Result<(TeamId, String, Option<String>)> {
+        let row = self
+            .read(move |tx| Ok(tx.lifecycle(ResourceType::PartnerAttachment, id)?))
+            .await?
+            .ok_or_else(|| DomainError::not_found(crosslink_domain::Kind::PartnerAttachment, id))?;
+        let TenantId::Team(team) = row.tenant else {
+            return Err(
+                DomainError::not_found(crosslink_domain::Kind::PartnerAttachment, id).into(),
+            );
+        };
+        let view = self.get_attachment(&team, id).await?;
+        let words = match (view.attachment.state, view.diagnosis) {
+            (AttachmentState::Active, _) => Some("Established: the BGP session with the MCR is up".to_owned()),
+            (_, Some(d)) => Some(d),
+            (AttachmentState::Created, None) => Some(
+                "No VXC uses this attachment's service key yet: order one from a Megaport Cloud Router with the key".to_owned(),
+            ),
+            _ => None,
+        };
+        Ok((team, view.attachment.state.as_str().to_owned(), words))
+    }
+
     /// What the attachment learned over its session (`remote_routes`).
     pub async fn remote_routes(&self, team: &TeamId, id: Uuid) -> Result<Vec<Route>> {
         self.store.get_attachment(team, id).await?;

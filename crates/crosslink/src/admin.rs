@@ -124,6 +124,7 @@ pub fn router(control: Arc<Control>, token: AdminToken) -> Router {
         )
         .route("/_crosslink/transitions/advance", post(advance))
         .route("/_crosslink/events", get(events))
+        .route("/_crosslink/attachments/{id}/diagnosis", get(diagnosis))
         .route("/_crosslink/reset", post(reset))
         .route("/_crosslink/tokens", post(create_token))
         .route("/_crosslink/megaport/api_keys", post(create_megaport_key))
@@ -275,5 +276,18 @@ async fn metrics(State(c): S) -> Result<impl IntoResponse, AdminError> {
             "text/plain; version=0.0.4",
         )],
         text,
+    ))
+}
+
+/// Why any team's attachment is (not) Established, for the operator.
+async fn diagnosis(
+    State(c): S,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    let id = crosslink_domain::parse_resource_id(&id)
+        .ok_or_else(|| AdminError(StatusCode::NOT_FOUND, format!("no partner attachment {id}")))?;
+    let (team, state, words) = c.admin_attachment_diagnosis(id).await?;
+    Ok(Json(
+        json!({"id": id, "team": team.0, "state": state, "diagnosis": words}),
     ))
 }

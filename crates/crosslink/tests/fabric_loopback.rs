@@ -352,6 +352,27 @@ fn each_mistake_keeps_the_session_down_and_says_why() {
             .all(|x| x["status"] == "DOWN"),
         "{lg}"
     );
+    // The admin API says the same, for any team's attachment.
+    let admin = s.admin(
+        "GET",
+        &format!("/_crosslink/attachments/{}/diagnosis", made[1]),
+        None,
+    );
+    assert!(
+        admin.body["diagnosis"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("ASN mismatch"),
+        "{}",
+        admin.raw
+    );
+    assert!(
+        admin.body["team"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("team-")),
+        "{}",
+        admin.raw
+    );
     // The CLI's diagnose prints it.
     let out = common::run(&[
         "network",

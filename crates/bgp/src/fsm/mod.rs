@@ -108,9 +108,8 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_asn(self.local_asn)?;
         check_asn(self.remote_asn)?;
-        let problem = if matches!(self.hold_time, 1 | 2) {
-            "hold time must be 0 or at least 3 seconds"
-        } else if self.bgp_id.is_unspecified() {
+        check_hold_time(self.hold_time)?;
+        let problem = if self.bgp_id.is_unspecified() {
             "BGP identifier must not be 0.0.0.0"
         } else if self.connect_retry_time.is_zero() || self.idle_hold_time.is_zero() {
             "connect retry and idle hold times must be positive"
@@ -127,6 +126,17 @@ impl Config {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError(&'static str);
+
+/// The one check of a proposed hold time (RFC 4271 §4.2): 0 (no keepalives) or at least 3 s.
+pub fn check_hold_time(seconds: u16) -> Result<u16, ConfigError> {
+    if matches!(seconds, 1 | 2) {
+        Err(ConfigError(
+            "the hold time is 0 (no keepalives) or at least 3 seconds",
+        ))
+    } else {
+        Ok(seconds)
+    }
+}
 
 /// The one check of an AS number a session may use, for every configuration surface (the
 /// speaker, `crosslink router`'s file, the fabric): 0 and 4294967295 are reserved, 23456 is

@@ -562,10 +562,8 @@ fn validate_neighbor(r: RawNeighbor) -> Result<NeighborPlan, ConfigError> {
     let hold_time = match &r.hold {
         Some(h) => {
             let h = parse_num::<u16>(h, 0, u16::MAX).map_err(|m| e("hold", m))?;
-            if h == 1 || h == 2 {
-                return err(format!(
-                    "{o}: hold: {h} is not allowed; the hold time is 0 (no keepalives) or at least 3 seconds"
-                ));
+            if let Err(why) = crosslink_bgp::fsm::check_hold_time(h) {
+                return err(format!("{o}: hold: {h} is not allowed; {}", why.reason()));
             }
             h
         }
