@@ -157,179 +157,23 @@ fn namespaces_carry_the_sessions_and_the_routes_and_leave_nothing_behind() {
     ) == "ACTIVE"));
     assert!(eventually(Duration::from_secs(20), || mine().len() == 3));
     // A stop (SIGTERM) removes every namespace, veth and route.
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(s.pid() as i32, libc::SIGTERM) };
-    assert!(
-        eventually(Duration::from_secs(15), || mine().is_empty()),
-        "{:?}",
-        mine()
-    );
-    drop(s);
+    stop_leaving_nothing(&s, &dir);
 }
 
-#[test]
-#[ignore = "needs root: network namespaces and BIRD (scripts/test runs it as root)"]
-fn a_customers_bird_in_its_port_namespace_peers_with_the_mcr() {
-    support::require_netns();
-    let dir = tempdir();
-    let s = Server::start(&dir, ARGS);
-    let (a, key_a, auth_a) = attachment(&s, "team-a", "10.10.0.0/20", 64532, 0);
-    let t = common::megaport_token(&s, "customer");
-    let buy = |body: Value| {
-        mp(
-            &s,
-            &t,
-            "POST",
-            "/v4/networkdesign/buy",
-            Some(json!({"networkDesign": [body]})),
-        )
-    };
-    let mcr = buy(
-        json!({"locationId": 61, "productName": "mcr", "term": 1, "productType": "MCR2",
-        "portSpeed": 10000, "config": {}}),
-    )["data"][0]["technicalServiceUid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    buy_vxc(&s, &t, &mcr, &key_a, 0, 64532, &auth_a);
-    let port = buy(
-        json!({"locationId": 61, "productName": "office", "term": 12, "productType": "MEGAPORT",
-        "portSpeed": 10000}),
-    )["data"][0]["technicalServiceUid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    // The customer's own router sits behind the port: a VXC to the MCR on VLAN 100.
-    let vxc = buy(json!({"productUid": port, "associatedVxcs": [{"productName": "office", "rateLimit": 1000,
-        "term": 1, "aEnd": {"vlan": 100}, "bEnd": {"productUid": mcr, "partnerConfig": {"interfaces": [{
-            "ipAddresses": ["169.254.2.6/29"], "bgpConnections": [{"peerAsn": 65010, "localIpAddress": "169.254.2.6",
-            "peerIpAddress": "169.254.2.1", "password": "bird-md5-pw", "shutdown": false, "bfdEnabled": false}]}]}}}]}))
-        ["data"][0]["vxcJTechnicalServiceUid"].as_str().unwrap().to_owned();
-    assert!(eventually(Duration::from_secs(20), || state(
-        &s, "team-a", &a
-    ) == "ACTIVE"));
-
-    // crosslink names the port's namespace; the VXC arrives there as vxc100.
-    let named = common::run(&[
-        "fabric",
-        "namespace",
-        "--data-dir",
-        dir.to_str().unwrap(),
-        &port,
-    ]);
-    let ns_name = named.stdout.trim().to_owned();
-    assert!(
-        ns_name.starts_with("clf"),
-        "{}{}",
-        named.stdout,
-        named.stderr
-    );
-    let ns = support::Netns::adopt(&ns_name);
-    assert!(eventually(Duration::from_secs(10), || ns
-        .ip(&["-o", "link"])
-        .contains("vxc100")));
-    let listed = common::run(&[
-        "fabric",
-        "exec",
-        "--data-dir",
-        dir.to_str().unwrap(),
-        &port,
-        "--",
-        "ip",
-        "-o",
-        "link",
-    ]);
-    assert!(
-        listed.stdout.contains("vxc100"),
-        "{}{}",
-        listed.stdout,
-        listed.stderr
-    );
-    ns.ip(&["address", "add", "169.254.2.1/29", "dev", "vxc100"]);
-
-    let mut cfg = support::BirdConfig {
-        router_id: "169.254.2.1".parse().unwrap(),
-        local_as: 65010,
-        local_address: Some("169.254.2.1".parse().unwrap()),
-        neighbor: "169.254.2.6".parse().unwrap(),
-        remote_as: 133937,
-        neighbor_port: None,
-        listen_port: None,
-        password: Some("bird-md5-pw".into()),
-        passive: false,
-        announce: vec!["10.99.0.0/24".parse().unwrap()],
-        hold_time: 9,
-        extra: Default::default(),
-    };
-    cfg = cfg.export_to_kernel();
-    let mut bird = support::Bird::start(&ns, &cfg);
-    bird.wait_established(Duration::from_secs(30));
-    // The attachment's VPC range reaches BIRD (and the port namespace's kernel table)...
-    bird.wait_route("10.10.0.0/20", Duration::from_secs(15));
-    assert!(eventually(Duration::from_secs(10), || routes_in(&ns_name)
-        .contains("10.10.0.0/20 via 169.254.2.6")));
-    // ...and BIRD's prefix reaches the attachment's remote_routes.
-    let remote = || {
-        Client::new(&s, "team-a")
-            .get(&format!(
-                "/v2/partner_network_connect/attachments/{a}/remote_routes"
-            ))
-            .raw
-    };
-    assert!(
-        eventually(Duration::from_secs(15), || remote()
-            .contains("10.99.0.0/24")),
-        "{}",
-        remote()
-    );
-    // The looking glass shows BIRD's session up.
-    let lg = mp(
-        &s,
-        &t,
-        "GET",
-        &format!("/v2/product/mcr2/{mcr}/lookingGlass/bgpSessions"),
-        None,
-    );
-    assert!(
-        lg["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|x| x["neighborAsn"] == 65010 && x["status"] == "UP"),
-        "{lg}"
-    );
-
-    // Cancelling the port's VXC closes the session and withdraws on both sides.
-    mp(
-        &s,
-        &t,
-        "POST",
-        &format!("/v3/product/{vxc}/action/CANCEL_NOW"),
-        None,
-    );
-    assert!(
-        eventually(Duration::from_secs(15), || !remote()
-            .contains("10.99.0.0/24")),
-        "{}",
-        remote()
-    );
-    assert!(eventually(Duration::from_secs(15), || bird.bgp_state()
-        != "Established"));
-    drop(bird);
-    // A stop removes the namespaces, the port's too.
-    let prefix = prefix_of(&dir);
-    assert!(namespaces().iter().any(|n| n.starts_with(&prefix)));
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(s.pid() as i32, libc::SIGTERM) };
-    assert!(eventually(Duration::from_secs(15), || !namespaces()
-        .iter()
-        .any(|n| n.starts_with(&prefix))));
+/// A customer with an MCR joined to team-a's attachment, and a port whose VXC (VLAN 100)
+/// reaches the MCR with a BGP connection toward `169.254.2.1` (AS `asn`); `vxc100` in the
+/// port's namespace has `169.254.2.1/29`.
+struct Customer {
+    s: Server,
+    attachment: String,
+    token: String,
+    mcr: String,
+    port: String,
+    port_vxc: String,
+    ns: String,
 }
 
-/// A customer with an MCR joined to team-a's attachment and a port whose VXC (VLAN 100) reaches
-/// the MCR with a BGP connection toward `169.254.2.1` (AS `asn`): the server, the attachment,
-/// the port's namespace (`vxc100` given `169.254.2.1/29`), the token and the MCR.
-fn customer_with_port(dir: &std::path::Path, asn: u32) -> (Server, String, String, String, String) {
+fn customer_with_port(dir: &std::path::Path, asn: u32) -> Customer {
     let s = Server::start(dir, ARGS);
     let (a, key_a, auth_a) = attachment(&s, "team-a", "10.10.0.0/20", 64532, 0);
     let t = common::megaport_token(&s, "customer");
@@ -357,15 +201,15 @@ fn customer_with_port(dir: &std::path::Path, asn: u32) -> (Server, String, Strin
         .as_str()
         .unwrap()
         .to_owned();
-    buy(
-        json!({"productUid": port, "associatedVxcs": [{"productName": "office", "rateLimit": 1000,
+    let port_vxc = buy(json!({"productUid": port, "associatedVxcs": [{"productName": "office", "rateLimit": 1000,
         "term": 1, "aEnd": {"vlan": 100}, "bEnd": {"productUid": mcr, "partnerConfig": {"interfaces": [{
             "ipAddresses": ["169.254.2.6/29"], "bgpConnections": [{"peerAsn": asn, "localIpAddress": "169.254.2.6",
-            "peerIpAddress": "169.254.2.1", "password": "port-md5-pw", "shutdown": false, "bfdEnabled": false}]}]}}}]}),
-    );
+            "peerIpAddress": "169.254.2.1", "password": "port-md5-pw", "shutdown": false, "bfdEnabled": false}]}]}}}]}))
+        ["data"][0]["vxcJTechnicalServiceUid"].as_str().unwrap().to_owned();
     assert!(eventually(Duration::from_secs(20), || state(
         &s, "team-a", &a
     ) == "ACTIVE"));
+    // crosslink names the port's namespace; the VXC arrives there as vxc100.
     let named = common::run(&[
         "fabric",
         "namespace",
@@ -374,12 +218,46 @@ fn customer_with_port(dir: &std::path::Path, asn: u32) -> (Server, String, Strin
         &port,
     ]);
     let ns_name = named.stdout.trim().to_owned();
+    assert!(
+        ns_name.starts_with("clf"),
+        "{}{}",
+        named.stdout,
+        named.stderr
+    );
     let ns = support::Netns::adopt(&ns_name);
     assert!(eventually(Duration::from_secs(10), || ns
         .ip(&["-o", "link"])
         .contains("vxc100")));
     ns.ip(&["address", "add", "169.254.2.1/29", "dev", "vxc100"]);
-    (s, a, ns_name, t, mcr)
+    Customer {
+        s,
+        attachment: a,
+        token: t,
+        mcr,
+        port,
+        port_vxc,
+        ns: ns_name,
+    }
+}
+
+/// Stops the server (SIGTERM) and checks its namespaces are all gone.
+fn stop_leaving_nothing(s: &Server, dir: &std::path::Path) {
+    let prefix = prefix_of(dir);
+    assert!(namespaces().iter().any(|n| n.starts_with(&prefix)));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(s.pid() as i32, libc::SIGTERM) };
+    assert!(eventually(Duration::from_secs(15), || !namespaces()
+        .iter()
+        .any(|n| n.starts_with(&prefix))));
+}
+
+fn remote_routes(c: &Customer) -> String {
+    Client::new(&c.s, "team-a")
+        .get(&format!(
+            "/v2/partner_network_connect/attachments/{}/remote_routes",
+            c.attachment
+        ))
+        .raw
 }
 
 #[test]
@@ -387,8 +265,8 @@ fn customer_with_port(dir: &std::path::Path, asn: u32) -> (Server, String, Strin
 fn a_customers_gobgp_in_its_port_namespace_peers_with_the_mcr() {
     support::require_netns();
     let dir = tempdir();
-    let (s, a, ns_name, _t, _mcr) = customer_with_port(&dir, 65020);
-    let ns = support::Netns::adopt(&ns_name);
+    let c = customer_with_port(&dir, 65020);
+    let ns = support::Netns::adopt(&c.ns);
     let cfg = support::GoBgpConfig {
         router_id: "169.254.2.1".parse().unwrap(),
         local_as: 65020,
@@ -406,26 +284,14 @@ fn a_customers_gobgp_in_its_port_namespace_peers_with_the_mcr() {
     let mut gobgp = support::GoBgp::start(&ns, &cfg);
     gobgp.wait_established(Duration::from_secs(30));
     gobgp.wait_route("10.10.0.0/20", Duration::from_secs(15));
-    let remote = || {
-        Client::new(&s, "team-a")
-            .get(&format!(
-                "/v2/partner_network_connect/attachments/{a}/remote_routes"
-            ))
-            .raw
-    };
     assert!(
-        eventually(Duration::from_secs(15), || remote()
+        eventually(Duration::from_secs(15), || remote_routes(&c)
             .contains("10.98.0.0/24")),
         "{}",
-        remote()
+        remote_routes(&c)
     );
     drop(gobgp);
-    let prefix = prefix_of(&dir);
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(s.pid() as i32, libc::SIGTERM) };
-    assert!(eventually(Duration::from_secs(15), || !namespaces()
-        .iter()
-        .any(|n| n.starts_with(&prefix))));
+    stop_leaving_nothing(&c.s, &dir);
 }
 
 #[test]
@@ -464,10 +330,93 @@ fn mistakes_keep_the_session_down_in_namespaces_too() {
         words("asn", &asn)
     );
     assert_eq!(state(&s, "pw", &pw), "CREATED");
-    let prefix = prefix_of(&dir);
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(s.pid() as i32, libc::SIGTERM) };
-    assert!(eventually(Duration::from_secs(15), || !namespaces()
-        .iter()
-        .any(|n| n.starts_with(&prefix))));
+    stop_leaving_nothing(&s, &dir);
+}
+
+#[test]
+#[ignore = "needs root: network namespaces and BIRD (scripts/test runs it as root)"]
+fn a_customers_bird_in_its_port_namespace_peers_with_the_mcr() {
+    support::require_netns();
+    let dir = tempdir();
+    let c = customer_with_port(&dir, 65010);
+    let listed = common::run(&[
+        "fabric",
+        "exec",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        &c.port,
+        "--",
+        "ip",
+        "-o",
+        "link",
+    ]);
+    assert!(
+        listed.stdout.contains("vxc100"),
+        "{}{}",
+        listed.stdout,
+        listed.stderr
+    );
+    let ns = support::Netns::adopt(&c.ns);
+    let cfg = support::BirdConfig {
+        router_id: "169.254.2.1".parse().unwrap(),
+        local_as: 65010,
+        local_address: Some("169.254.2.1".parse().unwrap()),
+        neighbor: "169.254.2.6".parse().unwrap(),
+        remote_as: 133937,
+        neighbor_port: None,
+        listen_port: None,
+        password: Some("port-md5-pw".into()),
+        passive: false,
+        announce: vec!["10.99.0.0/24".parse().unwrap()],
+        hold_time: 9,
+        extra: Default::default(),
+    }
+    .export_to_kernel();
+    let mut bird = support::Bird::start(&ns, &cfg);
+    bird.wait_established(Duration::from_secs(30));
+    // The attachment's VPC range reaches BIRD (and the port namespace's kernel table)...
+    bird.wait_route("10.10.0.0/20", Duration::from_secs(15));
+    assert!(eventually(Duration::from_secs(10), || routes_in(&c.ns)
+        .contains("10.10.0.0/20 via 169.254.2.6")));
+    // ...and BIRD's prefix reaches the attachment's remote_routes.
+    assert!(
+        eventually(Duration::from_secs(15), || remote_routes(&c)
+            .contains("10.99.0.0/24")),
+        "{}",
+        remote_routes(&c)
+    );
+    // The looking glass shows BIRD's session up.
+    let lg = mp(
+        &c.s,
+        &c.token,
+        "GET",
+        &format!("/v2/product/mcr2/{}/lookingGlass/bgpSessions", c.mcr),
+        None,
+    );
+    assert!(
+        lg["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["neighborAsn"] == 65010 && x["status"] == "UP"),
+        "{lg}"
+    );
+    // Cancelling the port's VXC closes the session and withdraws on both sides.
+    mp(
+        &c.s,
+        &c.token,
+        "POST",
+        &format!("/v3/product/{}/action/CANCEL_NOW", c.port_vxc),
+        None,
+    );
+    assert!(
+        eventually(Duration::from_secs(15), || !remote_routes(&c)
+            .contains("10.99.0.0/24")),
+        "{}",
+        remote_routes(&c)
+    );
+    assert!(eventually(Duration::from_secs(15), || bird.bgp_state()
+        != "Established"));
+    drop(bird);
+    stop_leaving_nothing(&c.s, &dir);
 }

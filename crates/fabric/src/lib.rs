@@ -441,30 +441,18 @@ impl Fabric {
                     .as_ref()
                     .map(|n| n.name.clone())
                     .unwrap_or_default();
-                let (here, there) = ("do0".to_owned(), format!("vx{index}"));
-                ns.ip(&[
-                    "link", "add", &here, "type", "veth", "peer", "name", &there, "netns", &mcr_ns,
-                ])?;
-                ns.ip(&[
-                    "address",
-                    "add",
-                    &att.local_router_ip.to_string(),
-                    "dev",
-                    &here,
-                ])?;
-                ns.ip(&["link", "set", &here, "up"])?;
-                for a in &link.interface {
-                    netns::ip(&[
-                        "-n",
-                        &mcr_ns,
-                        "address",
-                        "add",
-                        &a.to_string(),
-                        "dev",
-                        &there,
-                    ])?;
-                }
-                netns::ip(&["-n", &mcr_ns, "link", "set", &there, "up"])?;
+                netns::veth(
+                    netns::End {
+                        ns: &ns.name,
+                        name: "do0",
+                        addresses: vec![att.local_router_ip.to_string()],
+                    },
+                    netns::End {
+                        ns: &mcr_ns,
+                        name: &format!("vx{index}"),
+                        addresses: link.interface.iter().map(|a| a.to_string()).collect(),
+                    },
+                )?;
                 Some(ns)
             }
             None => None,
@@ -555,24 +543,18 @@ impl Fabric {
             .as_ref()
             .map(|n| n.name.clone())
             .unwrap_or_default();
-        let (here, there) = (port_if(&link), format!("pv{index}"));
-        netns::ip(&[
-            "-n", &port_ns, "link", "add", &here, "type", "veth", "peer", "name", &there, "netns",
-            &mcr_ns,
-        ])?;
-        netns::ip(&["-n", &port_ns, "link", "set", &here, "up"])?;
-        for a in &link.interface {
-            netns::ip(&[
-                "-n",
-                &mcr_ns,
-                "address",
-                "add",
-                &a.to_string(),
-                "dev",
-                &there,
-            ])?;
-        }
-        netns::ip(&["-n", &mcr_ns, "link", "set", &there, "up"])?;
+        netns::veth(
+            netns::End {
+                ns: &port_ns,
+                name: &port_if(&link),
+                addresses: Vec::new(),
+            },
+            netns::End {
+                ns: &mcr_ns,
+                name: &format!("pv{index}"),
+                addresses: link.interface.iter().map(|a| a.to_string()).collect(),
+            },
+        )?;
         let mcr = &inner.mcrs[&link.mcr].speaker;
         for s in &link.sessions {
             if let Err(e) = mcr

@@ -107,6 +107,27 @@ impl Drop for Ns {
     }
 }
 
+/// One end of a veth pair: its namespace, interface name and addresses.
+pub(crate) struct End<'a> {
+    pub ns: &'a str,
+    pub name: &'a str,
+    pub addresses: Vec<String>,
+}
+
+/// A veth pair between two namespaces, each end with its addresses and up.
+pub(crate) fn veth(a: End<'_>, b: End<'_>) -> Result<(), String> {
+    ip(&[
+        "-n", a.ns, "link", "add", a.name, "type", "veth", "peer", "name", b.name, "netns", b.ns,
+    ])?;
+    for end in [&a, &b] {
+        for addr in &end.addresses {
+            ip(&["-n", end.ns, "address", "add", addr, "dev", end.name])?;
+        }
+        ip(&["-n", end.ns, "link", "set", end.name, "up"])?;
+    }
+    Ok(())
+}
+
 /// Deletes namespaces a previous process of this data left behind (`kill -9`).
 pub(crate) fn sweep(prefix: &str) {
     if let Ok(list) = ip(&["netns", "list"]) {
