@@ -12,7 +12,7 @@ mod serve;
 #[command(
     name = "crosslink",
     version,
-    about = "A self-hostable twin of DigitalOcean private networking: the API for VPCs, VPC peerings and partner attachments, a doctl-style client, and a real BGP speaker"
+    about = "A self-hostable twin of private cloud networking: the DigitalOcean API (VPCs, peerings, partner attachments), the Megaport API (ports, MCRs, VXCs, service keys), real BGP between them, doctl- and megaport-cli-style clients, and a standalone BGP speaker"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -21,7 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the API servers (DigitalOcean API, admin) on one data directory.
+    /// Run the API servers (DigitalOcean API, Megaport API, admin) and the fabric on one data
+    /// directory.
     Serve(serve::ServeArgs),
     /// Run one standalone BGP speaker, e.g. as the on-premises router beside crosslink.
     Router(router::RouterArgs),
