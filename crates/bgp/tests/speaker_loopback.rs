@@ -630,3 +630,32 @@ async fn ibgp_keeps_local_pref_and_does_not_reflect() {
         s.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn a_peers_tag_comes_back_in_its_status_and_events() {
+    let a = speaker(65001, "127.0.30.1").await;
+    let b = speaker(65002, "127.0.30.2").await;
+    let mut events = a.subscribe_status();
+    let mut pa = peer(&a, &b, 65002);
+    pa.tag = 4242;
+    a.add_peer(pa).await.unwrap();
+    b.add_peer(passive(peer(&b, &a, 65001))).await.unwrap();
+    let st = established(&a, &b).await;
+    assert_eq!(st.tag, 4242);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, events.recv()).await {
+            Ok(Ok(crosslink_bgp::speaker::SpeakerEvent::PeerState {
+                tag,
+                to: State::Established,
+                ..
+            })) => {
+                assert_eq!(tag, 4242);
+                break;
+            }
+            Ok(Ok(_)) | Ok(Err(RecvError::Lagged(_))) => {}
+            other => panic!("no Established event with the tag: {other:?}"),
+        }
+    }
+}

@@ -268,14 +268,18 @@ async fn ensure_mcr(inner: &mut Inner, mcr: Uuid, asn: u32, index: u32) -> Resul
 }
 
 /// The MCR's peer for one of its BGP connections.
+/// The MCR's peer for one BGP connection of VXC `vxc_id` (its tag, so a session says which
+/// VXC it serves).
 fn mcr_peer(
     s: &McrSession,
+    vxc_id: i64,
     address: Ipv4Addr,
     local: Ipv4Addr,
     port: u16,
     ttl: Option<u32>,
 ) -> PeerConfig {
     let mut p = PeerConfig::new(IpAddr::V4(address), s.peer_asn);
+    p.tag = vxc_id as u64;
     p.local_address = Some(IpAddr::V4(local));
     p.port = port;
     p.password = s.password.as_deref().and_then(md5);
@@ -504,6 +508,7 @@ impl Fabric {
         for s in &link.sessions {
             let p = mcr_peer(
                 s,
+                link.vxc_id,
                 inner.place(block, s.peer_ip, on),
                 inner.place(block, s.local_ip, on),
                 port,
@@ -558,7 +563,14 @@ impl Fabric {
         let mcr = &inner.mcrs[&link.mcr].speaker;
         for s in &link.sessions {
             if let Err(e) = mcr
-                .add_peer(mcr_peer(s, s.peer_ip, s.local_ip, 179, Some(1)))
+                .add_peer(mcr_peer(
+                    s,
+                    link.vxc_id,
+                    s.peer_ip,
+                    s.local_ip,
+                    179,
+                    Some(1),
+                ))
                 .await
             {
                 tracing::warn!(vxc = %link.vxc, error = %e, "fabric: MCR peer toward a port");
@@ -679,7 +691,8 @@ impl Fabric {
         let mut out = Vec::new();
         for (link, addrs) in links {
             for (s, addr) in link.sessions.iter().zip(addrs) {
-                if let Some(status) = peers.iter().find(|p| p.address == addr) {
+                let tag = link.vxc_id as u64;
+                if let Some(status) = peers.iter().find(|p| p.tag == tag && p.address == addr) {
                     out.push(SessionView {
                         vxc: link.vxc,
                         vxc_id: link.vxc_id,
@@ -694,7 +707,8 @@ impl Fabric {
         }
         for l in ports {
             for s in &l.sessions {
-                if let Some(status) = peers.iter().find(|p| p.address == IpAddr::V4(s.peer_ip)) {
+                let (tag, addr) = (l.vxc_id as u64, IpAddr::V4(s.peer_ip));
+                if let Some(status) = peers.iter().find(|p| p.tag == tag && p.address == addr) {
                     out.push(SessionView {
                         vxc: l.vxc,
                         vxc_id: l.vxc_id,

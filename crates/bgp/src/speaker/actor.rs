@@ -284,6 +284,7 @@ impl Peer {
     fn status(&self) -> PeerStatus {
         PeerStatus {
             address: self.cfg.address,
+            tag: self.cfg.tag,
             remote_asn: self.cfg.remote_asn,
             enabled: self.cfg.enabled,
             state: self.state,
@@ -624,6 +625,7 @@ impl Actor {
                 }
                 self.events.send(SpeakerEvent::PeerState {
                     peer: addr,
+                    tag: peer.cfg.tag,
                     from,
                     to,
                     error,
@@ -677,6 +679,7 @@ impl Actor {
                 peer.last_error = Some(e.clone());
                 self.events.send(SpeakerEvent::PeerState {
                     peer: addr,
+                    tag: peer.cfg.tag,
                     from: peer.state,
                     to: peer.state,
                     error: Some(e),

@@ -88,6 +88,9 @@ pub struct PeerConfig {
     pub policy: SessionPolicy,
     /// `false`: administratively down (Cease / Administrative Shutdown if it was up).
     pub enabled: bool,
+    /// Opaque to the speaker; echoed in [`PeerStatus`] and peer events, so the caller maps a
+    /// session to what it stands for (the fabric: the VXC) without keeping its own table.
+    pub tag: u64,
 }
 
 impl PeerConfig {
@@ -106,6 +109,7 @@ impl PeerConfig {
             ttl: Some(1),
             policy: SessionPolicy::default(),
             enabled: true,
+            tag: 0,
         }
     }
 }
@@ -144,6 +148,8 @@ pub struct Route {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeerStatus {
     pub address: IpAddr,
+    /// The peer's [`PeerConfig::tag`].
+    pub tag: u64,
     pub remote_asn: u32,
     pub enabled: bool,
     pub state: State,
@@ -196,6 +202,8 @@ pub enum SpeakerEvent {
     /// connect while in Connect.
     PeerState {
         peer: IpAddr,
+        /// The peer's [`PeerConfig::tag`].
+        tag: u64,
         from: State,
         to: State,
         /// The last error when the transition was caused by one.

@@ -129,6 +129,7 @@ fn peer_config(local_asn: u32, n: &NeighborPlan) -> PeerConfig {
         ttl: n.ttl.map(u32::from).or(ebgp.then_some(1)),
         policy: n.policy.clone(),
         enabled: n.enabled,
+        tag: 0,
     }
 }
 
@@ -242,6 +243,7 @@ impl Reporter {
                 from,
                 to,
                 error,
+                ..
             } => {
                 let known = self.states.get(&peer).copied();
                 // After a re-synchronisation the channel may still hold transitions the
