@@ -4,7 +4,7 @@
 use crate::{Control, Result};
 use crosslink_bgp::speaker::State as BgpState;
 use crosslink_domain::attachment::{AttachmentState, PartnerAttachment};
-use crosslink_domain::digitalocean::diagnosis::{diagnose, McrFacts, SessionFacts};
+use crosslink_domain::digitalocean::diagnosis::{diagnose, summary, McrFacts, SessionFacts};
 use crosslink_domain::megaport::company::CompanyUid;
 use crosslink_domain::megaport::product::{ProductType, ProvisioningStatus};
 use crosslink_domain::megaport::vxc::{VrouterConfig, Vxc};
@@ -227,15 +227,9 @@ impl Control {
             );
         };
         let view = self.get_attachment(&team, id).await?;
-        let words = match (view.attachment.state, view.diagnosis) {
-            (AttachmentState::Active, _) => Some("Established: the BGP session with the MCR is up".to_owned()),
-            (_, Some(d)) => Some(d),
-            (AttachmentState::Created, None) => Some(
-                "No VXC uses this attachment's service key yet: order one from a Megaport Cloud Router with the key".to_owned(),
-            ),
-            _ => None,
-        };
-        Ok((team, view.attachment.state.as_str().to_owned(), words))
+        let state = view.attachment.state.as_str();
+        let words = summary(state, view.diagnosis.as_deref());
+        Ok((team, state.to_owned(), words))
     }
 
     /// What the attachment learned over its session (`remote_routes`).

@@ -247,15 +247,6 @@ impl MegaportTx for SqliteTx<'_> {
         all(rows)
     }
 
-    fn vxcs_of(&self, company: &CompanyUid) -> Result<Vec<Vxc>> {
-        let mut stmt = self.0.prepare_cached(&format!(
-            "SELECT {VXC_COLS} FROM vxcs WHERE a_company = ?1 AND status != 'DECOMMISSIONED'
-             UNION SELECT {VXC_COLS} FROM vxcs WHERE b_company = ?1 AND status != 'DECOMMISSIONED' ORDER BY 2"
-        ))?;
-        let rows = stmt.query_map(params![company.0], vxc_row)?;
-        all(rows)
-    }
-
     fn vxcs_of_attachment(&self, attachment: Uuid) -> Result<Vec<Vxc>> {
         let mut stmt = self.0.prepare_cached(&format!(
             "SELECT {VXC_COLS} FROM vxcs WHERE attachment_id = ?1 ORDER BY seq"

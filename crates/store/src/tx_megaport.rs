@@ -44,8 +44,6 @@ pub trait MegaportTx {
     fn vxc(&self, uid: Uuid) -> Result<Option<Vxc>>;
     /// VXCs with either end on the product, any status.
     fn vxcs_on_product(&self, product: Uuid) -> Result<Vec<Vxc>>;
-    /// VXCs the company holds an end of, not decommissioned.
-    fn vxcs_of(&self, company: &CompanyUid) -> Result<Vec<Vxc>>;
     fn vxcs_of_attachment(&self, attachment: Uuid) -> Result<Vec<Vxc>>;
     /// The sum of the rate limits of the VXCs not terminated with an end on the product, but
     /// `except`'s (an MCR's speed is shared by all its VXCs).

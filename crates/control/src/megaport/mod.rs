@@ -15,7 +15,7 @@ pub use orders::{
 pub use vxcs::{ApprovalDecision, VxcView};
 
 use crate::{Control, ControlError, Result};
-use crosslink_domain::megaport::company::{Company, CompanyUid};
+use crosslink_domain::megaport::company::CompanyUid;
 use crosslink_domain::megaport::product::Product;
 use crosslink_domain::megaport::vxc::VlansInUse;
 use crosslink_domain::time::Millis;
@@ -80,16 +80,6 @@ impl Control {
             f(tx).map_err(crate::attachments::to_store)
         })
         .await?)
-    }
-
-    pub async fn company(&self, uid: &CompanyUid) -> Result<Company> {
-        let uid = uid.clone();
-        self.read(move |tx| {
-            tx.megaport()
-                .company(&uid)?
-                .ok_or_else(|| DomainError::not_found(Kind::Company, &uid.0).into())
-        })
-        .await
     }
 }
 

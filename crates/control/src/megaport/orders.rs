@@ -646,19 +646,6 @@ impl Control {
         })
         .await
     }
-
-    /// The company's VXCs (either end), as megaportgo's `ListVXCs` collects them.
-    pub async fn list_vxcs(&self, company: &CompanyUid) -> Result<Vec<VxcView>> {
-        let company = company.clone();
-        self.read(move |tx| {
-            let m = tx.megaport();
-            m.vxcs_of(&company)?
-                .into_iter()
-                .map(|v| vxcs::view_of(m, v, &company))
-                .collect()
-        })
-        .await
-    }
 }
 
 /// A product or a VXC, as `GET /v2/product/{uid}` finds it.

@@ -498,12 +498,11 @@ fn attachment(ctx: &Ctx, command: AttachmentCommand) -> Result<()> {
                 .api
                 .json::<PartnerAttachmentRoot>("GET", &url, None::<&()>)?
                 .partner_attachment;
-            let words = match (a.state.as_str(), a.bgp_diagnosis) {
-                ("ACTIVE", _) => "Established: the BGP session with the MCR is up".to_owned(),
-                (_, Some(d)) => d,
-                ("CREATED", None) => "No VXC uses this attachment's service key yet: order one from a Megaport Cloud Router with the key".to_owned(),
-                (state, None) => format!("The attachment is {state}: no BGP session yet"),
-            };
+            let words = crosslink_domain::digitalocean::diagnosis::summary(
+                &a.state,
+                a.bgp_diagnosis.as_deref(),
+            )
+            .unwrap_or_else(|| format!("The attachment is {}: no BGP session yet", a.state));
             if ctx.output == Output::Json {
                 println!(
                     "{}",

@@ -5,6 +5,21 @@
 use super::attachment::Bgp;
 use std::net::Ipv4Addr;
 
+const ESTABLISHED: &str = "Established: the BGP session with the MCR is up";
+const NO_VXC: &str =
+    "No VXC uses this attachment's service key yet: order one from a Megaport Cloud Router with the key";
+
+/// What to tell a person about an attachment's session, from its state (`ACTIVE`, `CREATED`,
+/// …) and its diagnosis; `None` for a state with no session to speak of.
+pub fn summary(state: &str, diagnosis: Option<&str>) -> Option<String> {
+    match (state, diagnosis) {
+        ("ACTIVE", _) => Some(ESTABLISHED.into()),
+        (_, Some(d)) => Some(d.into()),
+        ("CREATED", None) => Some(NO_VXC.into()),
+        _ => None,
+    }
+}
+
 /// What is known of one attachment's session.
 #[derive(Debug, Clone, Default)]
 pub struct SessionFacts {
@@ -35,10 +50,7 @@ pub fn diagnose(bgp: &Bgp, f: &SessionFacts) -> Option<String> {
         return None;
     }
     let Some(status) = &f.vxc else {
-        return Some(
-            "No VXC uses this attachment's service key yet: order one from a Megaport Cloud Router with the key"
-                .into(),
-        );
+        return Some(NO_VXC.into());
     };
     if status == "SHUTDOWN" {
         return Some(
