@@ -19,6 +19,8 @@ mod pagination;
 pub mod ratelimit;
 
 #[cfg(feature = "server")]
+pub use error::ApiError;
+#[cfg(feature = "server")]
 pub use middleware::error_envelope;
 #[cfg(feature = "server")]
 pub use server::{error_page, router, ApiConfig};

@@ -16,6 +16,8 @@ mod parse;
 mod render;
 
 #[cfg(feature = "server")]
+pub use error::ApiError;
+#[cfg(feature = "server")]
 pub use server::{error_page, router};
 
 #[cfg(feature = "server")]

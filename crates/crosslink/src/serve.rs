@@ -293,7 +293,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
     );
     let megaport = crosslink_api_megaport::router(control.clone());
-    let admin = admin::router(control.clone(), AdminToken::new(&admin_token));
+    // The console shares the admin listener; its pages act as the signed-in tenant, never
+    // with the admin token.
+    let admin = crosslink_console::router(control.clone()).merge(admin::router(
+        control.clone(),
+        AdminToken::new(&admin_token),
+    ));
     drop(admin_token);
     let reconciler = tokio::spawn(Reconciler::new(control.clone()).run());
     let netns_prefix = netns_prefix(&args.data_dir);
@@ -366,7 +371,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         AuthMode::Strict => "strict (only tokens from `crosslink admin tokens create` and keys from `crosslink admin megaport-keys create`)",
     };
     println!(
-        "crosslink {} ready in {} ms\n  DigitalOcean API  http://{do_addr}\n  Megaport API      http://{mp_addr}  (token URL: http://{mp_addr}/oauth2/token)\n  admin             http://{admin_addr}  (health: /_crosslink/health)\n  admin token       {admin_token_said}\n  auth              {auth}\n  data              {} (SQLite, WAL; locked by pid {})\n  transitions       {policies}\n  fabric            {}\n  default VPCs      {}\n  limits            header {:?}, request {:?}, body {} bytes, {max_connections} connections per listener{}",
+        "crosslink {} ready in {} ms\n  DigitalOcean API  http://{do_addr}\n  Megaport API      http://{mp_addr}  (token URL: http://{mp_addr}/oauth2/token)\n  console           http://{admin_addr}/\n  admin             http://{admin_addr}  (health: /_crosslink/health)\n  admin token       {admin_token_said}\n  auth              {auth}\n  data              {} (SQLite, WAL; locked by pid {})\n  transitions       {policies}\n  fabric            {}\n  default VPCs      {}\n  limits            header {:?}, request {:?}, body {} bytes, {max_connections} connections per listener{}",
         env!("CARGO_PKG_VERSION"),
         started.elapsed().as_millis(),
         args.data_dir.display(),

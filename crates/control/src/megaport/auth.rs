@@ -199,6 +199,13 @@ impl Control {
         }
     }
 
+    /// The company's display name (the console's header).
+    pub async fn megaport_company_name(&self, company: &CompanyUid) -> Result<String> {
+        let uid = company.clone();
+        self.read(move |tx| super::company_name(tx.megaport(), &uid))
+            .await
+    }
+
     /// Mints an API key pair for a new company (`--auth strict`); the secret is shown once and
     /// only its hash is kept.
     pub async fn create_megaport_api_key(

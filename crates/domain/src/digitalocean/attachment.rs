@@ -131,6 +131,11 @@ impl RedundancyZone {
 
 pub const BANDWIDTHS_MBPS: &[u32] = &[1000, 2000, 5000, 10000];
 pub const MAX_VPCS: usize = 5;
+/// The console's monthly figure per plan, in US dollars. crosslink bills nothing; these are its
+/// own round numbers so the cost summary behaves like the control panel's (DigitalOcean's
+/// pricing page is the authority on real prices).
+pub const MONTHLY_USD: &[(u32, u32)] = &[(1000, 250), (2000, 450), (5000, 950), (10000, 1650)];
+
 pub const DEFAULT_LOCAL_ASN: u32 = 64532;
 /// Megaport's ASN, an MCR's default.
 pub const DEFAULT_PEER_ASN: u32 = 133937;

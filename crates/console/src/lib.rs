@@ -1,0 +1,102 @@
+//! The web console: the DigitalOcean control panel's networking pages and the Megaport
+//! portal's, server-rendered (askama) with htmx for live status and checks as you type.
+//!
+//! Pages call the same control layer as the APIs, as the signed-in tenant: a DigitalOcean API
+//! token and a Megaport token live in two cookies (HttpOnly, SameSite=Strict), so one browser
+//! holds both sides, as the seeds' user does. The console never uses the admin token.
+//! Errors are the APIs' own words (each vendor crate renders them), shown beside the field
+//! they concern.
+
+mod assets;
+mod attachments;
+mod digitalocean;
+mod form;
+mod megaport;
+mod page;
+mod session;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use crosslink_control::Control;
+use std::sync::Arc;
+
+/// The console's routes; `serve` merges them into the admin listener (they carry no fallback,
+/// so the admin API's 404 stays the listener's).
+pub fn router(control: Arc<Control>) -> Router {
+    Router::new()
+        .route("/", get(session::home))
+        .route(
+            "/sign-in",
+            get(session::sign_in_page).post(session::sign_in),
+        )
+        .route("/sign-out", axum::routing::post(session::sign_out))
+        .merge(digitalocean::routes())
+        .merge(megaport::routes())
+        .route_layer(axum::middleware::from_fn(guard))
+        .with_state(control)
+        .route("/assets/{name}", get(assets::serve))
+        .layer(axum::middleware::from_fn(request_id))
+}
+
+/// Every response names its request, as the APIs' do (the listener treats a response without
+/// one as hyper's own refusal).
+async fn request_id(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+/// Same-origin writes only (defence beside SameSite cookies), and headers that keep pages out
+/// of frames and caches and scripts to our own files.
+async fn guard(req: Request, next: Next) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD && !same_origin(&req) {
+        return (
+            StatusCode::FORBIDDEN,
+            "cross-site form posts are refused; use the console's own pages",
+        )
+            .into_response();
+    }
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+        ),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::CACHE_CONTROL, "no-store"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    res
+}
+
+/// A browser sends `Origin` on every POST; it must name the host the page came from.
+fn same_origin(req: &Request) -> bool {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    match (req.headers().get(header::ORIGIN), host) {
+        (Some(origin), Some(host)) => origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .is_some_and(|(_, rest)| rest == host),
+        // Non-browser clients (curl in a test) send no Origin; SameSite keeps cookies from
+        // other sites' forms, and those always carry an Origin.
+        (None, _) => req
+            .headers()
+            .get("sec-fetch-site")
+            .is_none_or(|s| s == "same-origin"),
+        _ => false,
+    }
+}
