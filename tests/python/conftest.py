@@ -8,6 +8,7 @@ import os
 import pytest
 
 from support import Raw, Server, crosslink_bin, new_token, pydo_client
+from console_support import browser, console  # noqa: F401 (fixtures)
 
 _servers: list[Server] = []
 

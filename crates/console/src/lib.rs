@@ -70,7 +70,7 @@ async fn guard(req: Request, next: Next) -> Response {
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
         ),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::CACHE_CONTROL, "no-store"),
     ] {
@@ -79,24 +79,22 @@ async fn guard(req: Request, next: Next) -> Response {
     res
 }
 
-/// A browser sends `Origin` on every POST; it must name the host the page came from.
+/// Browsers say where a request comes from: `Sec-Fetch-Site` (every current browser) or else
+/// `Origin`, which must name the host the page came from. A client that sends neither is no
+/// browser, so no other site's form: SameSite cookies and these headers go together.
 fn same_origin(req: &Request) -> bool {
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok());
-    match (req.headers().get(header::ORIGIN), host) {
+    let h = req.headers();
+    if let Some(site) = h.get("sec-fetch-site") {
+        return site == "same-origin";
+    }
+    let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+    match (h.get(header::ORIGIN), host) {
         (Some(origin), Some(host)) => origin
             .to_str()
             .ok()
             .and_then(|o| o.split_once("://"))
             .is_some_and(|(_, rest)| rest == host),
-        // Non-browser clients (curl in a test) send no Origin; SameSite keeps cookies from
-        // other sites' forms, and those always carry an Origin.
-        (None, _) => req
-            .headers()
-            .get("sec-fetch-site")
-            .is_none_or(|s| s == "same-origin"),
+        (None, _) => true,
         _ => false,
     }
 }
