@@ -125,3 +125,15 @@ def sign_in_megaport(page, access_key: str, secret: str = "secret") -> None:
     page.get_by_label("API key (access key)").fill(access_key)
     page.get_by_label("API key secret").fill(secret)
     page.get_by_role("button", name="Sign in to Megaport").click()
+
+
+def create_vpc(page, name: str, region: str) -> None:
+    """Networking → VPC → Create VPC network, back to the list."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name="Create VPC network").click()
+    page.get_by_label("Datacenter region").select_option(region)
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_role("button", name="Create VPC Network").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    page.get_by_role("link", name="← VPC networks").click()

@@ -6,17 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
-from console_support import PHONE, check_a11y, check_focus_order, sign_in_digitalocean
+from console_support import PHONE, check_a11y, check_focus_order, create_vpc, sign_in_digitalocean
 from support import new_token
-
-
-def create_vpc(page, name: str, region: str) -> None:
-    page.get_by_role("link", name="Create VPC network").click()
-    page.get_by_label("Datacenter region").select_option(region)
-    page.get_by_label("Name", exact=True).fill(name)
-    page.get_by_role("button", name="Create VPC Network").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(name)
-    page.get_by_role("link", name="← VPC networks").click()
 
 
 def vpc_row(page, name: str):
