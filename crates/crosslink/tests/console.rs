@@ -1,0 +1,190 @@
+//! The web console as a hostile or careless browser would meet it (the seeds' flows are clicked
+//! through in Chromium by tests/python/test_console_*.py): sign-in cookies, other sites' forms,
+//! other tenants' pages, redirects, junk cookies and bodies.
+
+mod common;
+
+use common::{partner_attachment, request_with, tempdir, Client, Response, Server};
+use serde_json::json;
+
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
+fn sign_in(s: &Server, token: &str) -> String {
+    let r = request_with(
+        &s.admin,
+        "POST",
+        "/sign-in",
+        &[FORM],
+        Some(&format!("side=digitalocean&token={token}")),
+    );
+    assert_eq!(r.status, 303, "{}", r.raw);
+    let cookie = r.header("set-cookie").expect("a session cookie");
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attr), "{attr} missing from {cookie}");
+    }
+    assert!(
+        !cookie.contains(token),
+        "the cookie carries the token in the clear"
+    );
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+fn page(s: &Server, path: &str, cookie: &str) -> Response {
+    request_with(&s.admin, "GET", path, &[("Cookie", cookie)], None)
+}
+
+#[test]
+fn pages_need_sign_in_and_send_back_only_to_our_own_paths() {
+    let s = Server::start(&tempdir(), &[]);
+    let r = request_with(&s.admin, "GET", "/networking/vpc", &[], None);
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/sign-in?next=/networking/vpc"));
+    // After signing in, `next` may only name a path here.
+    for evil in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let r = request_with(
+            &s.admin,
+            "POST",
+            "/sign-in",
+            &[FORM],
+            Some(&format!("side=digitalocean&token=t-evil&next={evil}")),
+        );
+        assert_eq!(r.status, 303);
+        assert_eq!(r.header("location"), Some("/networking/vpc"), "next={evil}");
+    }
+    // Security headers on every page; scripts only from our own files.
+    let r = request_with(&s.admin, "GET", "/sign-in", &[], None);
+    assert_eq!(r.status, 200);
+    let csp = r.header("content-security-policy").unwrap();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    assert!(
+        !r.raw.contains("<script>"),
+        "inline script on the sign-in page"
+    );
+    // The assets are in the binary.
+    let r = request_with(&s.admin, "GET", "/assets/htmx.min.js", &[], None);
+    assert_eq!(r.status, 200);
+    assert!(r.raw.contains("htmx"));
+    let r = request_with(&s.admin, "GET", "/assets/../admin-token", &[], None);
+    assert_ne!(r.status, 200);
+    assert!(!r.raw.contains(&s.admin_token));
+}
+
+#[test]
+fn another_sites_form_changes_nothing() {
+    let s = Server::start(&tempdir(), &[]);
+    let cookie = sign_in(&s, "victim-token");
+    for headers in [
+        vec![
+            ("Cookie", cookie.as_str()),
+            FORM,
+            ("Origin", "https://evil.example"),
+        ],
+        vec![
+            ("Cookie", cookie.as_str()),
+            FORM,
+            ("Sec-Fetch-Site", "cross-site"),
+        ],
+        vec![("Cookie", cookie.as_str()), FORM, ("Origin", "null")],
+    ] {
+        let r = request_with(
+            &s.admin,
+            "POST",
+            "/networking/vpc/new",
+            &headers,
+            Some("region=nyc3&name=planted"),
+        );
+        assert_eq!(r.status, 403, "{headers:?}: {}", r.raw);
+    }
+    let vpcs = Client::new(&s, "victim-token").get("/v2/vpcs");
+    assert_eq!(
+        vpcs.body["vpcs"].as_array().unwrap().len(),
+        0,
+        "{}",
+        vpcs.raw
+    );
+}
+
+#[test]
+fn a_tenant_sees_only_its_own_pages() {
+    let s = Server::start(&tempdir(), &[]);
+    let (id, _, _) = partner_attachment(&s, "alice-team", json!({}), json!({}));
+    let name = "alice-team-pa";
+    let alice = sign_in(&s, "alice-team");
+    let mallory = sign_in(&s, "mallory-team");
+    let path = format!("/networking/multi-cloud-integrations/{id}?setup=1");
+    let r = page(&s, &path, &alice);
+    assert_eq!(r.status, 200);
+    assert!(r.raw.contains(name));
+    let r = page(&s, &path, &mallory);
+    assert_eq!(r.status, 404, "{}", r.raw);
+    assert!(!r.raw.contains(name));
+    // Nor can mallory change it.
+    let r = request_with(
+        &s.admin,
+        "POST",
+        &format!("/networking/multi-cloud-integrations/{id}/destroy"),
+        &[("Cookie", mallory.as_str()), FORM],
+        Some(""),
+    );
+    assert!(
+        r.header("location").is_some_and(|l| l.contains("error=")),
+        "{:?}",
+        r.headers
+    );
+    let still =
+        Client::new(&s, "alice-team").get(&format!("/v2/partner_network_connect/attachments/{id}"));
+    assert_eq!(
+        still.body["partner_attachment"]["state"], "CREATED",
+        "{}",
+        still.raw
+    );
+}
+
+#[test]
+fn junk_cookies_and_bodies_are_refused_cleanly() {
+    let s = Server::start(&tempdir(), &[]);
+    for cookie in [
+        "cl_do=zz",
+        "cl_do=",
+        "cl_do=6",
+        "cl_mp=6d70742e782e312e6162",
+        &format!("cl_do={}", "41".repeat(5000)),
+    ] {
+        let r = page(&s, "/networking/vpc", cookie);
+        assert_eq!(r.status, 303, "{cookie}: {}", r.raw);
+    }
+    let cookie = sign_in(&s, "junk-team");
+    for body in ["%%%", "region=nyc3&name=%ZZ", &"a=b&".repeat(20_000)] {
+        let r = request_with(
+            &s.admin,
+            "POST",
+            "/networking/vpc/new",
+            &[("Cookie", cookie.as_str()), FORM],
+            Some(body),
+        );
+        assert!(
+            matches!(r.status, 200 | 400 | 413),
+            "{}: {}",
+            r.status,
+            r.raw
+        );
+    }
+    // A VPC id that is no id, and one of nobody's.
+    assert_eq!(page(&s, "/networking/vpc/not-a-uuid", &cookie).status, 400);
+    assert_eq!(
+        page(
+            &s,
+            "/networking/vpc/00000000-0000-4000-8000-000000000000",
+            &cookie
+        )
+        .status,
+        404
+    );
+    // The server is fine afterwards.
+    assert_eq!(page(&s, "/networking/vpc", &cookie).status, 200);
+}
