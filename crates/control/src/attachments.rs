@@ -9,7 +9,7 @@ use crosslink_domain::attachment::{
 use crosslink_domain::megaport::service_key::{self, KeyStatus, ServiceKey};
 use crosslink_domain::time::Millis;
 use crosslink_domain::{DomainError, Kind, Observation, ResourceType, TeamId, TransitionPolicy};
-use crosslink_store::{transact, DueTransition, LifecycleRow, PageRequest, StoreError, Tx};
+use crosslink_store::{transact, DueTransition, LifecycleRow, PageRequest, Tx};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -48,14 +48,6 @@ fn team_vpcs(tx: &dyn Tx, team: &TeamId, ids: &[Uuid]) -> Result<Vec<crosslink_d
             })
         })
         .collect()
-}
-
-/// A rule's error on its way out of a transaction (and back into a `ControlError`).
-pub(crate) fn to_store(e: ControlError) -> StoreError {
-    match e {
-        ControlError::Domain(d) => StoreError::Domain(d),
-        other => StoreError::Backend(other.to_string()),
-    }
 }
 
 /// The transition policies as a rule inside a transaction sees them.
@@ -109,7 +101,7 @@ impl Control {
         &self,
         rule: impl FnOnce(&dyn Tx) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let out = transact(self.store.as_ref(), move |tx| rule(tx).map_err(to_store)).await?;
+        let out = transact(self.store.as_ref(), rule).await?;
         self.changed.notify_one();
         Ok(out)
     }

@@ -96,6 +96,7 @@ macro_rules! conformance_tests {
             settings_and_leases,
             built_ins_and_attachments,
             lifecycles_across_types,
+            rule_errors_pass_through,
         );
     };
 }
@@ -615,7 +616,7 @@ pub async fn built_ins_and_attachments<S: Store>(s: &S) {
             let mut child = attachment_in(&a.team, "child", vec![], 11);
             child.parent = Some(a.id);
             tx.insert_attachment(&child, None)?;
-            Ok((child, port.uid))
+            Ok::<_, StoreError>((child, port.uid))
         })
         .await
         .unwrap()
@@ -719,7 +720,7 @@ pub async fn lifecycles_across_types<S: Store>(s: &S) {
     let row = k.row();
     let r2 = row.clone();
     let (first, second) = crate::transact(s, move |tx| {
-        Ok((
+        Ok::<_, StoreError>((
             tx.set_status(&r2, "CREATED", None, 11)?,
             tx.set_status(&r2, "CREATED", None, 11)?,
         ))
@@ -753,4 +754,35 @@ pub async fn lifecycles_across_types<S: Store>(s: &S) {
     assert!(events
         .iter()
         .any(|e| e.resource_type == "service_key" && e.to_status.as_deref() == Some("CREATED")));
+}
+
+/// A rule fails in its caller's words: its own error type comes back whole (not a string of
+/// it), and what it wrote before failing is rolled back, in a write and in a read alike.
+pub async fn rule_errors_pass_through<S: Store>(s: &S) {
+    #[derive(Debug, PartialEq)]
+    enum Refusal {
+        NotToday(u32),
+        Store(String),
+    }
+    impl From<StoreError> for Refusal {
+        fn from(e: StoreError) -> Self {
+            Self::Store(e.to_string())
+        }
+    }
+    let t = team("refusals");
+    let a = attachment_in(&t, "pa", vec![], 10);
+    let written = a.clone();
+    let out: Result<(), Refusal> = crate::transact(s, move |tx| {
+        tx.insert_attachment(&written, None)
+            .map_err(Refusal::from)?;
+        Err(Refusal::NotToday(7))
+    })
+    .await;
+    assert_eq!(out, Err(Refusal::NotToday(7)));
+    let (id, team_) = (a.id, t.clone());
+    let found: Result<bool, Refusal> =
+        crate::view(s, move |tx| Ok(tx.attachment(&team_, id)?.is_some())).await;
+    assert_eq!(found, Ok(false), "the refused write was rolled back");
+    let read: Result<(), Refusal> = crate::view(s, |_| Err(Refusal::NotToday(8))).await;
+    assert_eq!(read, Err(Refusal::NotToday(8)));
 }

@@ -271,32 +271,65 @@ pub trait Store: Send + Sync + 'static {
 
 /// Runs a rule over the transactional port as one atomic write: everything it writes commits
 /// together or not at all, and no other write interleaves.
-pub async fn transact<S: Store + ?Sized, T: Send + 'static>(
+pub async fn transact<S, T, E>(
     store: &S,
-    rule: impl FnOnce(&dyn Tx) -> Result<T> + Send + 'static,
-) -> Result<T> {
-    let out = store
-        .transact_any(Box::new(move |tx| {
-            rule(tx).map(|v| Box::new(v) as Box<dyn Any + Send>)
-        }))
-        .await?;
-    Ok(*out
-        .downcast::<T>()
-        .expect("transact_any returns what its job returned"))
+    rule: impl FnOnce(&dyn Tx) -> std::result::Result<T, E> + Send + 'static,
+) -> std::result::Result<T, E>
+where
+    S: Store + ?Sized,
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    let (job, refused) = carrying(rule);
+    let out = store.transact_any(job).await;
+    unbox(out, refused)
 }
 
 /// Runs reads over the transactional port on a reader connection: a consistent snapshot that
 /// never waits for the writer. A write attempted here fails.
-pub async fn view<S: Store + ?Sized, T: Send + 'static>(
+pub async fn view<S, T, E>(
     store: &S,
-    read: impl FnOnce(&dyn Tx) -> Result<T> + Send + 'static,
-) -> Result<T> {
-    let out = store
-        .view_any(Box::new(move |tx| {
-            read(tx).map(|v| Box::new(v) as Box<dyn Any + Send>)
-        }))
-        .await?;
-    Ok(*out
+    read: impl FnOnce(&dyn Tx) -> std::result::Result<T, E> + Send + 'static,
+) -> std::result::Result<T, E>
+where
+    S: Store + ?Sized,
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    let (job, refused) = carrying(read);
+    let out = store.view_any(job).await;
+    unbox(out, refused)
+}
+
+/// Where a rule's own error waits while the backend rolls its savepoint back.
+type Refused<E> = std::sync::Arc<std::sync::Mutex<Option<E>>>;
+
+/// The rule as a backend job. A rule's error (any type: a caller's rules fail in the caller's
+/// words) is kept aside whole, and the backend is handed a stand-in so it rolls back; the
+/// caller gets the rule's error, not a string of it.
+fn carrying<T: Send + 'static, E: Send + 'static>(
+    rule: impl FnOnce(&dyn Tx) -> std::result::Result<T, E> + Send + 'static,
+) -> (TxJob, Refused<E>) {
+    let refused: Refused<E> = Default::default();
+    let slot = refused.clone();
+    let job: TxJob = Box::new(move |tx| match rule(tx) {
+        Ok(v) => Ok(Box::new(v) as Box<dyn Any + Send>),
+        Err(e) => {
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+            Err(StoreError::Backend("the rule refused the write".into()))
+        }
+    });
+    (job, refused)
+}
+
+fn unbox<T: 'static, E: From<StoreError>>(
+    out: Result<Box<dyn Any + Send>>,
+    refused: Refused<E>,
+) -> std::result::Result<T, E> {
+    if let Some(e) = refused.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        return Err(e);
+    }
+    Ok(*out?
         .downcast::<T>()
-        .expect("view_any returns what its job returned"))
+        .expect("a backend returns what its job returned"))
 }

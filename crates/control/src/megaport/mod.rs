@@ -76,10 +76,7 @@ impl Control {
         &self,
         f: impl FnOnce(&dyn Tx) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        Ok(view(self.store.as_ref(), move |tx| {
-            f(tx).map_err(crate::attachments::to_store)
-        })
-        .await?)
+        view(self.store.as_ref(), f).await
     }
 }
 
