@@ -20,6 +20,7 @@ use crosslink_domain::digitalocean::attachment::{
 use crosslink_domain::digitalocean::diagnosis::summary;
 use crosslink_domain::digitalocean::vpc::Vpc;
 use crosslink_domain::megaport::port::PARTNER_METROS;
+use crosslink_domain::TeamId;
 use serde::Deserialize;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -197,6 +198,24 @@ impl Draft {
     }
 }
 
+impl Draft {
+    /// What the form itself can tell before the API sees it: VPC ids that are ids, at least
+    /// one of them, and a numeric ASN. `None` when `errors` got something.
+    fn checked(&self, errors: &mut FieldErrors) -> Option<(Vec<Uuid>, BgpRequest)> {
+        let vpc_ids = vpc_uuids(&self.vpc_ids, errors);
+        if self.vpc_ids.is_empty() {
+            errors.set("vpc_ids", "Choose at least one VPC network.");
+        }
+        match self.bgp() {
+            Err((field, m)) => {
+                errors.set(field, m);
+                None
+            }
+            Ok(bgp) => errors.is_empty().then_some((vpc_ids, bgp)),
+        }
+    }
+}
+
 fn short_id() -> String {
     Uuid::new_v4().simple().to_string()
 }
@@ -262,7 +281,18 @@ struct RegionQuery {
 async fn new(State(c): S, s: Session, Query(q): Query<RegionQuery>) -> Result<Response, PageError> {
     let team = s.team(&format!("{BASE}/new"))?;
     let draft = Draft::fresh(&q.region.to_ascii_lowercase());
-    let choices = choices(team_vpcs(&c, &team).await?, &draft.region, &[]);
+    create_form(&c, &s, &team, draft, FieldErrors::default()).await
+}
+
+/// The create form, fresh or as typed with its errors.
+async fn create_form(
+    c: &Control,
+    s: &Session,
+    team: &TeamId,
+    draft: Draft,
+    errors: FieldErrors,
+) -> Result<Response, PageError> {
+    let choices = choices(team_vpcs(c, team).await?, &draft.region, &draft.vpc_ids);
     Ok(render(&New {
         chrome: s.chrome("Create Partner Attachment", Section::MultiCloud),
         metros: PARTNER_METROS,
@@ -272,7 +302,7 @@ async fn new(State(c): S, s: Session, Query(q): Query<RegionQuery>) -> Result<Re
         plans: plans(),
         max_vpcs: MAX_VPCS,
         local_asn: DEFAULT_LOCAL_ASN,
-        errors: FieldErrors::default(),
+        errors,
     }))
 }
 
@@ -361,44 +391,23 @@ async fn create(State(c): S, s: Session, f: Fields) -> Result<Response, PageErro
     let team = s.team(&format!("{BASE}/new"))?;
     let draft = Draft::from(&f);
     let mut errors = FieldErrors::default();
-    let vpc_ids = vpc_uuids(&draft.vpc_ids, &mut errors);
-    if draft.vpc_ids.is_empty() {
-        errors.set("vpc_ids", "Choose at least one VPC network.");
-    }
-    match draft.bgp() {
-        Err((field, m)) => errors.set(field, m),
-        Ok(bgp) if errors.is_empty() => {
-            let req = NewAttachment {
-                name: draft.name.trim().to_owned(),
-                bandwidth_mbps: draft.bandwidth,
-                region: draft.region.clone(),
-                naas_provider: "MEGAPORT".into(),
-                vpc_ids,
-                parent: None,
-                redundancy_zone: Some(draft.redundancy_zone.clone()).filter(|z| !z.is_empty()),
-                bgp: Some(bgp),
-            };
-            match c.create_attachment(&team, req).await {
-                Ok(a) => {
-                    return Ok(Redirect::to(&format!("{BASE}/{}?created=1", a.id)).into_response())
-                }
-                Err(e) => errors.place(e, FIELDS, do_message),
-            }
+    if let Some((vpc_ids, bgp)) = draft.checked(&mut errors) {
+        let req = NewAttachment {
+            name: draft.name.trim().to_owned(),
+            bandwidth_mbps: draft.bandwidth,
+            region: draft.region.clone(),
+            naas_provider: "MEGAPORT".into(),
+            vpc_ids,
+            parent: None,
+            redundancy_zone: Some(draft.redundancy_zone.clone()).filter(|z| !z.is_empty()),
+            bgp: Some(bgp),
+        };
+        match c.create_attachment(&team, req).await {
+            Ok(a) => return Ok(Redirect::to(&format!("{BASE}/{}?created=1", a.id)).into_response()),
+            Err(e) => errors.place(e, FIELDS, do_message),
         }
-        Ok(_) => {}
     }
-    let choices = choices(team_vpcs(&c, &team).await?, &draft.region, &draft.vpc_ids);
-    Ok(render(&New {
-        chrome: s.chrome("Create Partner Attachment", Section::MultiCloud),
-        metros: PARTNER_METROS,
-        cost: Cost::of(&draft.region, draft.bandwidth),
-        draft,
-        choices,
-        plans: plans(),
-        max_vpcs: MAX_VPCS,
-        local_asn: DEFAULT_LOCAL_ASN,
-        errors,
-    }))
+    create_form(&c, &s, &team, draft, errors).await
 }
 
 #[derive(Template)]
@@ -552,28 +561,20 @@ async fn save_settings(
     draft.region = current.metro.clone();
     draft.bandwidth = current.bandwidth_mbps;
     let mut errors = FieldErrors::default();
-    let vpc_ids = vpc_uuids(&draft.vpc_ids, &mut errors);
-    if draft.vpc_ids.is_empty() {
-        errors.set("vpc_ids", "Choose at least one VPC network.");
-    }
-    match draft.bgp() {
-        Err((field, m)) => errors.set(field, m),
-        Ok(bgp) if errors.is_empty() => {
-            let update = AttachmentUpdate {
-                name: Some(draft.name.trim().to_owned()),
-                vpc_ids: Some(vpc_ids),
-                bgp: Some(bgp),
-            };
-            match c.update_attachment(&team, id, update).await {
-                Ok(_) => {
-                    return Ok(
-                        Redirect::to(&format!("{BASE}/{id}?tab=settings&saved=1")).into_response()
-                    )
-                }
-                Err(e) => errors.place(e, FIELDS, do_message),
+    if let Some((vpc_ids, bgp)) = draft.checked(&mut errors) {
+        let update = AttachmentUpdate {
+            name: Some(draft.name.trim().to_owned()),
+            vpc_ids: Some(vpc_ids),
+            bgp: Some(bgp),
+        };
+        match c.update_attachment(&team, id, update).await {
+            Ok(_) => {
+                return Ok(
+                    Redirect::to(&format!("{BASE}/{id}?tab=settings&saved=1")).into_response()
+                )
             }
+            Err(e) => errors.place(e, FIELDS, do_message),
         }
-        Ok(_) => {}
     }
     let q = DetailsQuery {
         tab: "settings".into(),
