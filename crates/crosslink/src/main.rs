@@ -12,7 +12,7 @@ mod serve;
 #[command(
     name = "crosslink",
     version,
-    about = "A self-hostable twin of private cloud networking: the DigitalOcean API (VPCs, peerings, partner attachments), the Megaport API (ports, MCRs, VXCs, service keys), real BGP between them, doctl- and megaport-cli-style clients, and a standalone BGP speaker"
+    about = "A self-hostable twin of private cloud networking: the DigitalOcean API (VPCs, peerings, partner attachments), the Megaport API (ports, MCRs, VXCs, service keys), real BGP between them, a web console with both vendors' pages, doctl- and megaport-cli-style clients, and a standalone BGP speaker"
 )]
 struct Cli {
     #[command(subcommand)]

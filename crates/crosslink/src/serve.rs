@@ -193,6 +193,13 @@ fn exposure_warnings(
         warnings.push(format!(
             "WARNING: the admin API listens on {admin_addr}, beyond loopback: whoever has the admin token and reaches this host can mint tokens, read every team's events and reset all data"
         ));
+        let who = match args.auth {
+            AuthMode::Open => "anyone who reaches this host can sign in to any team or company with any token (--auth open)",
+            AuthMode::Strict => "anyone with a minted token or API key who reaches this host can sign in with it",
+        };
+        warnings.push(format!(
+            "WARNING: the web console listens on {admin_addr}, beyond loopback, over plain HTTP: {who}"
+        ));
     }
     if !mp_addr.ip().is_loopback() {
         let who = match args.auth {

@@ -569,6 +569,10 @@ fn listeners_beyond_loopback_are_announced_and_a_tokenless_admin_one_refused() {
         "{out}"
     );
     assert!(
+        out.contains("WARNING: the web console listens on 0.0.0.0:"),
+        "{out}"
+    );
+    assert!(
         !out.contains("0.0.0.0:0"),
         "names the port actually bound: {out}"
     );
