@@ -20,6 +20,20 @@ pub use error::ApiError;
 #[cfg(feature = "server")]
 pub use server::{error_page, router};
 
+/// The API's own reading of what megaportgo sends, for the console: it builds the same JSON
+/// and goes through the same parser, so its forms keep the API's rules and error words.
+#[cfg(feature = "server")]
+pub mod console {
+    pub use crate::parse::order_lines;
+
+    /// An MCR end's `partnerConfig` (`{interfaces: [...]}`).
+    pub fn partner_config(
+        v: &serde_json::Value,
+    ) -> Result<crosslink_domain::megaport::vxc::VrouterConfig, crate::ApiError> {
+        crate::parse::vrouter(crate::body::Obj::of(v, "partnerConfig")?)
+    }
+}
+
 #[cfg(feature = "server")]
 mod server {
     use crate::{handlers as h, middleware};

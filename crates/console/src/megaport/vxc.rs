@@ -1,0 +1,221 @@
+//! A VXC's Configuration Details: its own end as this company sees it (the other end's
+//! settings stay private), Service Status and BGP live, the looking glass for an MCR end, and
+//! the box to approve or deny a change the partner asked for.
+
+use super::{kind_label, location_name, tone, vlan_words};
+use crate::page::{mp_message, render, Chrome, PageError, Section};
+use crate::session::Session;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use crosslink_control::megaport::{ApprovalDecision, VxcView};
+use crosslink_control::{BgpState, Control};
+use crosslink_domain::megaport::approval::ApprovalStatus;
+use crosslink_domain::megaport::product::{Product, ProductType};
+use crosslink_domain::megaport::vxc::Side;
+use std::sync::Arc;
+use uuid::Uuid;
+
+type S = State<Arc<Control>>;
+
+pub fn routes() -> Router<Arc<Control>> {
+    Router::new()
+        .route("/megaport/vxc/{uid}", get(details))
+        .route(
+            "/megaport/vxc/{uid}/approvals/{approval}/{decision}",
+            post(decide),
+        )
+}
+
+/// One end as the page shows it: the viewer's own end in full, the partner's by location.
+pub struct EndView {
+    pub label: &'static str,
+    pub own: bool,
+    pub product: String,
+    pub location: String,
+    pub vlan: String,
+}
+
+fn end_view(
+    label: &'static str,
+    own: bool,
+    p: Option<&Product>,
+    vlan: Option<u16>,
+    company: &str,
+) -> EndView {
+    EndView {
+        label,
+        own,
+        product: match (own, p) {
+            (true, Some(p)) => format!("{} {}", kind_label(p.product_type), p.spec.name),
+            _ => format!("{company}'s service"),
+        },
+        location: p.map(|p| location_name(p.location_id)).unwrap_or_default(),
+        vlan: if own { vlan_words(vlan) } else { String::new() },
+    }
+}
+
+/// A looking-glass row: one BGP session and the prefixes each way.
+pub struct SessionRow {
+    pub neighbor: String,
+    pub local: String,
+    pub remote_asn: u32,
+    pub state: String,
+    pub up: bool,
+    pub uptime: String,
+    pub received: Vec<String>,
+    pub advertised: Vec<String>,
+    pub error: String,
+}
+
+pub struct Approval {
+    pub uid: Uuid,
+    pub detail: String,
+    /// Asked of this company (Approve / Deny), or by it (waiting).
+    pub mine_to_decide: bool,
+}
+
+#[derive(Template)]
+#[template(path = "mp_vxc.html")]
+struct Details {
+    chrome: Chrome,
+    uid: Uuid,
+    name: String,
+    rate: u32,
+    term: u32,
+    side: &'static str,
+    status: &'static str,
+    status_tone: &'static str,
+    /// `Some(established)` for an MCR end with BGP connections.
+    bgp: Option<bool>,
+    ends: [EndView; 2],
+    sessions: Option<Vec<SessionRow>>,
+    approvals: Vec<Approval>,
+    error: String,
+}
+
+async fn looking_glass(c: &Control, s: &Session, v: &VxcView) -> Option<Vec<SessionRow>> {
+    let (company, _) = s.company.as_ref()?;
+    let (end, product) = match v.viewer {
+        Side::A => (&v.vxc.spec.a_end, v.a_product.as_ref()),
+        Side::B => (&v.vxc.spec.b_end, v.b_product.as_ref()),
+    };
+    if product.is_none_or(|p| p.product_type != ProductType::Mcr) {
+        return None;
+    }
+    let sessions = c.mcr_sessions(company, end.product_uid).await.ok()?;
+    let mut rows = Vec::new();
+    for x in sessions.iter().filter(|x| x.vxc == v.vxc.uid) {
+        let routes =
+            |advertised| c.mcr_session_routes(company, end.product_uid, v.vxc.uid, advertised);
+        let prefixes = |r: Vec<crosslink_control::Route>| -> Vec<String> {
+            r.iter().map(|r| r.prefix.to_string()).collect()
+        };
+        rows.push(SessionRow {
+            neighbor: x.neighbor.to_string(),
+            local: x.local.to_string(),
+            remote_asn: x.status.remote_asn,
+            state: format!("{:?}", x.status.state),
+            up: x.status.state == BgpState::Established,
+            uptime: x
+                .status
+                .uptime
+                .map(|u| format!("{} s", u.as_secs()))
+                .unwrap_or_default(),
+            received: routes(false).await.map(prefixes).unwrap_or_default(),
+            advertised: routes(true).await.map(prefixes).unwrap_or_default(),
+            error: x.status.last_error.clone().unwrap_or_default(),
+        });
+    }
+    Some(rows)
+}
+
+async fn details(
+    State(c): S,
+    s: Session,
+    Path(uid): Path<Uuid>,
+    axum::extract::Query(q): axum::extract::Query<super::ErrorQuery>,
+) -> Result<Response, PageError> {
+    let company = s.company(&format!("/megaport/vxc/{uid}"))?;
+    let v = c
+        .get_vxc(&company, uid)
+        .await
+        .map_err(PageError::megaport)?;
+    let own = match v.viewer {
+        Side::A => &v.vxc.spec.a_end,
+        Side::B => &v.vxc.spec.b_end,
+    };
+    let both = !v.vxc.is_partnership();
+    let ends = [
+        end_view(
+            "A-End",
+            v.viewer == Side::A || both,
+            v.a_product.as_ref(),
+            v.vxc.spec.a_end.vlan,
+            &v.a_company,
+        ),
+        end_view(
+            "B-End",
+            v.viewer == Side::B || both,
+            v.b_product.as_ref(),
+            v.vxc.spec.b_end.vlan,
+            &v.b_company,
+        ),
+    ];
+    let approvals = c
+        .list_approvals(&company)
+        .await
+        .map_err(PageError::megaport)?
+        .into_iter()
+        .filter(|a| a.vxc == uid && a.status == ApprovalStatus::Pending)
+        .map(|a| Approval {
+            uid: a.uid,
+            detail: a.detail.clone(),
+            mine_to_decide: a.approver == company,
+        })
+        .collect();
+    let sessions = looking_glass(&c, &s, &v).await;
+    Ok(render(&Details {
+        chrome: s.chrome(own.name.clone(), Section::Services),
+        uid,
+        name: own.name.clone(),
+        rate: v.vxc.spec.rate_limit,
+        term: v.vxc.spec.term_months,
+        side: if v.viewer == Side::A {
+            "A-End"
+        } else {
+            "B-End"
+        },
+        status: v.vxc.status.as_str(),
+        status_tone: tone(v.vxc.status),
+        bgp: v.bgp_status.map(|b| b == "UP"),
+        ends,
+        sessions,
+        approvals,
+        error: q.error.chars().take(300).collect(),
+    }))
+}
+
+async fn decide(
+    State(c): S,
+    s: Session,
+    Path((uid, approval, decision)): Path<(Uuid, Uuid, String)>,
+) -> Result<Response, PageError> {
+    let company = s.company(&format!("/megaport/vxc/{uid}"))?;
+    let d = match decision.as_str() {
+        "approve" => ApprovalDecision::Approve,
+        "deny" => ApprovalDecision::Reject,
+        _ => return Err(PageError::BadRequest("approve or deny".into())),
+    };
+    let back = format!("/megaport/vxc/{uid}");
+    Ok(match c.decide_approval(&company, approval, d, None).await {
+        Ok(_) => Redirect::to(&back).into_response(),
+        Err(e) => Redirect::to(&format!(
+            "{back}?error={}",
+            crate::digitalocean::query_escape(&mp_message(e))
+        ))
+        .into_response(),
+    })
+}
