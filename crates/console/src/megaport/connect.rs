@@ -1,4 +1,4 @@
-//! + Connection on an MCR: the portal's wizard for a VXC by service key, server-side. Step 1
+//! The portal's + Connection wizard on an MCR for a VXC by service key, server-side. Step 1
 //! the key (checked as you type), name, rate limit and term; step 2 the MCR interface and its
 //! BGP connections; step 3 the summary and Add VXC. Hidden fields carry earlier steps, so it
 //! works without scripts; every step is checked by `networkdesign/validate`'s own rules.
