@@ -1,28 +1,19 @@
 """The seed "How to Create a Partner Attachment", control-panel half, clicked through in
 Chromium: Multi-cloud Integrations → Create Partner Attachment (region, that region's VPCs,
 bandwidth plan with the cost summary, BGP defaults, name) → "Your partner attachment is ready"
-→ Continue (service key, copy, BGP details) → the Megaport half ordered with the key → the
-connection status turns Established live; the Settings tab breaks and mends BGP, and the
+→ Continue (service key, copy, BGP details) → the Megaport portal in the same browser
+(Create MCR, + Connection with the key and the BGP details) → the attachment Established; the Settings tab breaks and mends BGP, and the
 status says why in words meanwhile."""
 
 import re
 
 from playwright.sync_api import expect
 
-import megaport_support as m
 from console_support import PHONE, check_a11y, check_focus_order, create_vpc, sign_in_digitalocean
+from test_console_megaport import mcr_and_vxc_in_the_portal
 from support import new_token
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-def order_mcr_and_vxc(server, key: str, auth_key: str) -> None:
-    """The Megaport half over the Megaport API, in megaportgo's shapes (the portal's own pages
-    have their test in test_console_megaport.py)."""
-    mp = m.company(server, "console-seed")
-    mcr = m.new_mcr(mp)
-    resp = m.buy_vxc(mp, m.vxc_line(mcr, "to-digitalocean", 1000, key=key, a_end={"partnerConfig": m.vrouter_config(auth_key)}))
-    assert resp.status_code == 200, resp.text
 
 
 def test_create_partner_attachment_in_the_control_panel(console, server):
@@ -89,9 +80,18 @@ def test_create_partner_attachment_in_the_control_panel(console, server):
     check_a11y(page, "partner attachment details")
     check_focus_order(page, "partner attachment details")
 
-    # Megaport: an MCR and a VXC with the key; the page turns Established by itself.
-    order_mcr_and_vxc(server, key.inner_text().strip(), auth_key)
+    # Megaport, in another tab of the same browser: an MCR, then + Connection with the key and
+    # the BGP details. This tab is left alone and must turn Established by itself.
+    portal = page.context.new_page()
+    portal.set_default_timeout(15_000)
+    portal.steps = page.steps
+    bgp = {"local_router_ip": "169.254.0.1/29", "peer_router_ip": "169.254.0.6/29"}
+    mcr_and_vxc_in_the_portal(portal, key.inner_text().strip(), auth_key, bgp)
+    portal.close()
     expect(page.locator("#connection-word")).to_have_text("Established", timeout=30_000)
+    page.reload()
+    expect(page.get_by_text(re.compile("DigitalOcean team:"))).to_be_visible()
+    expect(page.get_by_text(re.compile("Megaport company:"))).to_be_visible()
     page.steps.shot("established")
 
     # Settings: a wrong peer ASN drops the session, and the status says why in words.

@@ -86,7 +86,7 @@ fn metro_name(code: &str) -> &'static str {
 }
 
 fn plan_label(mbps: u32) -> String {
-    if mbps >= 1000 && mbps % 1000 == 0 {
+    if mbps >= 1000 && mbps.is_multiple_of(1000) {
         format!("{} Gbps", mbps / 1000)
     } else {
         format!("{mbps} Mbps")
