@@ -3,7 +3,7 @@
 //! cost summary), the details page ("Your partner attachment is ready" → Continue → service
 //! key and BGP details), the Settings tab, and the connection status, live.
 
-use crate::digitalocean::{query_escape, team_vpcs, ALL};
+use crate::digitalocean::{team_vpcs, ALL};
 use crate::form::{Fields, QueryFields};
 use crate::page::{do_message, render, Chrome, FieldErrors, PageError, Section};
 use crate::session::Session;
@@ -326,7 +326,9 @@ async fn vpc_choices(
     let picked: Vec<String> = f.all("vpc_ids").map(str::to_owned).collect();
     Ok(render(&VpcChoices {
         choices: choices(team_vpcs(&c, &team).await?, &region, &picked),
-        region_name: metro_name(&region),
+        region_name: Some(metro_name(&region))
+            .filter(|n| !n.is_empty())
+            .unwrap_or("that region"),
         max_vpcs: MAX_VPCS,
         error: String::new(),
     }))
@@ -389,7 +391,16 @@ fn vpc_uuids(ids: &[String], errors: &mut FieldErrors) -> Vec<Uuid> {
 
 async fn create(State(c): S, s: Session, f: Fields) -> Result<Response, PageError> {
     let team = s.team(&format!("{BASE}/new"))?;
-    let draft = Draft::from(&f);
+    let mut draft = Draft::from(&f);
+    // The seed makes the name optional, and the BGP key has a usable default: left empty,
+    // both are generated, as the control panel does.
+    let fresh = Draft::fresh(&draft.region);
+    if draft.name.trim().is_empty() {
+        draft.name = fresh.name;
+    }
+    if draft.auth_key.is_empty() {
+        draft.auth_key = fresh.auth_key;
+    }
     let mut errors = FieldErrors::default();
     if let Some((vpc_ids, bgp)) = draft.checked(&mut errors) {
         let req = NewAttachment {
@@ -585,12 +596,20 @@ async fn save_settings(
 
 async fn destroy(State(c): S, s: Session, Path(id): Path<Uuid>) -> Result<Response, PageError> {
     let team = s.team(&format!("{BASE}/{id}"))?;
-    Ok(match c.delete_attachment(&team, id).await {
-        Ok(_) => Redirect::to(BASE).into_response(),
-        Err(e) => Redirect::to(&format!(
-            "/networking/multi-cloud-integrations/{id}?error={}",
-            query_escape(&do_message(e))
-        ))
-        .into_response(),
-    })
+    match c.delete_attachment(&team, id).await {
+        Ok(_) => Ok(Redirect::to(BASE).into_response()),
+        Err(e) => {
+            let q = DetailsQuery {
+                tab: "settings".into(),
+                ..DetailsQuery::default()
+            };
+            let mut errors = FieldErrors::default();
+            errors.set("", do_message(e));
+            let a = c
+                .get_attachment(&team, id)
+                .await
+                .map_err(PageError::digitalocean)?;
+            details_page(&c, &s, id, q, Some((Draft::of(&a.attachment), errors))).await
+        }
+    }
 }

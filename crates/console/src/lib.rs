@@ -62,7 +62,29 @@ async fn guard(req: Request, next: Next) -> Response {
         )
             .into_response();
     }
+    let from_htmx = req.headers().contains_key("hx-request");
     let mut res = next.run(req).await;
+    // A poll or check after the session ended: htmx takes the whole page to sign-in, instead
+    // of dropping the sign-in page into a status box.
+    if from_htmx && res.status() == StatusCode::SEE_OTHER {
+        if let Some(to) = res.headers().get(header::LOCATION).cloned() {
+            if to.as_bytes().starts_with(b"/sign-in") {
+                res = (StatusCode::UNAUTHORIZED, [("hx-redirect", to)]).into_response();
+            }
+        }
+    }
+    if res.status().is_server_error() {
+        tracing::error!(status = %res.status(), "console page failed");
+    }
+    // axum's own refusals (a path id that is no id, a bad query, a wrong method) are plain
+    // text or empty: a browser gets a page in the console's clothes instead.
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if (res.status().is_client_error() || res.status().is_server_error()) && !html && !from_htmx {
+        res = page::refusal(res.status());
+    }
     let h = res.headers_mut();
     for (name, value) in [
         (

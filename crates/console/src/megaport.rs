@@ -121,13 +121,6 @@ pub async fn order(
     }
 }
 
-/// `?error=`: what a form posted elsewhere was refused for, in Megaport's words.
-#[derive(serde::Deserialize, Default)]
-pub struct ErrorQuery {
-    #[serde(default)]
-    pub error: String,
-}
-
 /// One VXC as a row under a product: the viewer's own end only.
 pub struct VxcRow {
     pub uid: Uuid,

@@ -113,6 +113,26 @@ impl IntoResponse for PageError {
     }
 }
 
+/// The page for a request the router refused before any handler ran.
+pub fn refusal(status: StatusCode) -> Response {
+    let message = match status {
+        StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => {
+            "No such page: the address names nothing here.".to_owned()
+        }
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "That page does not take this kind of request.".to_owned()
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => "The form sent more than the console accepts.".to_owned(),
+        s => s.canonical_reason().unwrap_or("Error").to_owned(),
+    };
+    let status = if status == StatusCode::BAD_REQUEST {
+        StatusCode::NOT_FOUND
+    } else {
+        status
+    };
+    PageError::Api(status, message).into_response()
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

@@ -136,9 +136,14 @@ pub struct Next {
     next: String,
 }
 
-/// Only our own paths: `next` must not send the browser elsewhere after signing in.
-fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+/// Only our own paths: `next` must not send the browser elsewhere after signing in, nor
+/// carry anything a `Location` header cannot (control characters, spaces, non-ASCII).
+pub fn safe_next(next: &str) -> String {
+    let path_only = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 1024
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if path_only {
         next.to_owned()
     } else {
         String::new()

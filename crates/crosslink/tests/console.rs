@@ -131,11 +131,7 @@ fn a_tenant_sees_only_its_own_pages() {
         &[("Cookie", mallory.as_str()), FORM],
         Some(""),
     );
-    assert!(
-        r.header("location").is_some_and(|l| l.contains("error=")),
-        "{:?}",
-        r.headers
-    );
+    assert_eq!(r.status, 404, "{}", r.raw);
     let still =
         Client::new(&s, "alice-team").get(&format!("/v2/partner_network_connect/attachments/{id}"));
     assert_eq!(
@@ -175,7 +171,9 @@ fn junk_cookies_and_bodies_are_refused_cleanly() {
         );
     }
     // A VPC id that is no id, and one of nobody's.
-    assert_eq!(page(&s, "/networking/vpc/not-a-uuid", &cookie).status, 400);
+    let r = page(&s, "/networking/vpc/not-a-uuid", &cookie);
+    assert_eq!(r.status, 404);
+    assert!(r.raw.contains("No such page"), "{}", r.raw);
     assert_eq!(
         page(
             &s,
@@ -187,4 +185,87 @@ fn junk_cookies_and_bodies_are_refused_cleanly() {
     );
     // The server is fine afterwards.
     assert_eq!(page(&s, "/networking/vpc", &cookie).status, 200);
+}
+
+#[test]
+fn what_a_url_carries_never_becomes_a_header_or_a_banner() {
+    let s = Server::start(&tempdir(), &[]);
+    // Control characters and non-ASCII in `next` fall back to the default page, never a 500.
+    for next in [
+        "/networking/vpc%0d%0aX-Evil:%201",
+        "/networking/%7f",
+        "/n%C3%A9",
+    ] {
+        let r = request_with(
+            &s.admin,
+            "POST",
+            "/sign-in",
+            &[FORM],
+            Some(&format!("side=digitalocean&token=t-next&next={next}")),
+        );
+        assert_eq!(r.status, 303, "{next}: {}", r.raw);
+        assert_eq!(r.header("location"), Some("/networking/vpc"), "{next}");
+        assert!(r.header("x-evil").is_none());
+    }
+    let cookie = sign_in(&s, "t-banner");
+    let c = Client::new(&s, "t-banner");
+    let v = c.call(
+        "POST",
+        "/v2/vpcs",
+        Some(json!({"name": "v1", "region": "nyc1"})),
+    );
+    let id = v.body["vpc"]["id"].as_str().unwrap().to_owned();
+    for q in [
+        "?error=Re-enter+your+token+at+evil.example",
+        "?notice=evil.example",
+    ] {
+        let r = page(&s, &format!("/networking/vpc/{id}{q}"), &cookie);
+        assert_eq!(r.status, 200);
+        assert!(
+            !r.raw.contains("evil.example"),
+            "{q} put its words on the page"
+        );
+        let r = page(&s, &format!("/networking/vpc{q}"), &cookie);
+        assert!(
+            !r.raw.contains("evil.example"),
+            "{q} put its words on the list"
+        );
+    }
+    // A refused destroy says why on the page itself.
+    let r = request_with(
+        &s.admin,
+        "POST",
+        &format!("/networking/vpc/{id}/destroy"),
+        &[("Cookie", cookie.as_str()), FORM],
+        Some(""),
+    );
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert!(r.raw.contains("role=\"alert\""), "{}", r.raw);
+    assert_eq!(
+        c.get(&format!("/v2/vpcs/{id}")).status,
+        200,
+        "the default VPC stays"
+    );
+}
+
+#[test]
+fn a_poll_after_signing_out_takes_the_page_to_sign_in() {
+    let s = Server::start(&tempdir(), &[]);
+    let r = request_with(
+        &s.admin,
+        "GET",
+        "/networking/vpc",
+        &[("HX-Request", "true")],
+        None,
+    );
+    assert_eq!(r.status, 401, "{}", r.raw);
+    assert_eq!(
+        r.header("hx-redirect"),
+        Some("/sign-in?next=/networking/vpc")
+    );
+    assert!(
+        !r.raw.contains("<main"),
+        "no page to drop into a box: {}",
+        r.raw
+    );
 }

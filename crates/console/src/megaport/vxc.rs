@@ -132,11 +132,16 @@ async fn looking_glass(c: &Control, s: &Session, v: &VxcView) -> Option<Vec<Sess
     Some(rows)
 }
 
-async fn details(
-    State(c): S,
-    s: Session,
-    Path(uid): Path<Uuid>,
-    axum::extract::Query(q): axum::extract::Query<super::ErrorQuery>,
+async fn details(State(c): S, s: Session, Path(uid): Path<Uuid>) -> Result<Response, PageError> {
+    details_page(&c, &s, uid, String::new()).await
+}
+
+/// The page, with what a decision posted from it was refused for (never words from the URL).
+async fn details_page(
+    c: &Control,
+    s: &Session,
+    uid: Uuid,
+    error: String,
 ) -> Result<Response, PageError> {
     let company = s.company(&format!("/megaport/vxc/{uid}"))?;
     let v = c
@@ -194,7 +199,7 @@ async fn details(
         ends,
         sessions,
         approvals,
-        error: q.error.chars().take(300).collect(),
+        error,
     }))
 }
 
@@ -209,13 +214,8 @@ async fn decide(
         "deny" => ApprovalDecision::Reject,
         _ => return Err(PageError::BadRequest("approve or deny".into())),
     };
-    let back = format!("/megaport/vxc/{uid}");
-    Ok(match c.decide_approval(&company, approval, d, None).await {
-        Ok(_) => Redirect::to(&back).into_response(),
-        Err(e) => Redirect::to(&format!(
-            "{back}?error={}",
-            crate::digitalocean::query_escape(&mp_message(e))
-        ))
-        .into_response(),
-    })
+    match c.decide_approval(&company, approval, d, None).await {
+        Ok(_) => Ok(Redirect::to(&format!("/megaport/vxc/{uid}")).into_response()),
+        Err(e) => details_page(&c, &s, uid, mp_message(e)).await,
+    }
 }

@@ -348,13 +348,23 @@ pub fn bgp_from_request(r: &BgpRequest, local_asn: u32) -> Result<Bgp, DomainErr
             ),
         ));
     }
+    let local_asn = match r.local_router_asn {
+        Some(a) => asn("bgp.local_router_asn", a)?,
+        None => local_asn,
+    };
+    let peer_asn = asn("bgp.peer_router_asn", r.peer_router_asn.unwrap_or_default())?;
+    if peer_asn == local_asn {
+        return Err(DomainError::invalid_field(
+            "bgp.peer_router_asn",
+            format!(
+                "bgp.peer_router_asn {peer_asn} is DigitalOcean's own ASN: the session with the MCR is eBGP, so the MCR needs an ASN of its own (Megaport's default is {DEFAULT_PEER_ASN})"
+            ),
+        ));
+    }
     Ok(Bgp {
-        local_asn: match r.local_router_asn {
-            Some(a) => asn("bgp.local_router_asn", a)?,
-            None => local_asn,
-        },
+        local_asn,
         local_router_ip: local,
-        peer_asn: asn("bgp.peer_router_asn", r.peer_router_asn.unwrap_or_default())?,
+        peer_asn,
         peer_router_ip: peer,
         auth_key: auth_key(r.auth_key.as_deref().unwrap_or_default())?,
     })

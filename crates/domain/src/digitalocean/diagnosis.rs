@@ -77,9 +77,26 @@ pub fn diagnose(bgp: &Bgp, f: &SessionFacts) -> Option<String> {
     let error = m.last_error.clone().unwrap_or_default();
     let lower = error.to_lowercase();
     if lower.contains("peer as") || lower.contains("bad peer") {
+        // Name only the side(s) that disagree, each with its fix.
+        let mut wrong = Vec::new();
+        if m.peer_asn != bgp.local_asn {
+            wrong.push(format!(
+                "the MCR's BGP connection names peer ASN {}, but DigitalOcean's router is AS {}: set its Peer ASN to {}",
+                m.peer_asn, bgp.local_asn, bgp.local_asn
+            ));
+        }
+        if bgp.peer_asn != m.local_asn {
+            wrong.push(format!(
+                "the attachment's peer ASN is {}, but the MCR is AS {}: set the attachment's Peer ASN to {} (or the MCR's ASN to {})",
+                bgp.peer_asn, m.local_asn, m.local_asn, bgp.peer_asn
+            ));
+        }
+        if wrong.is_empty() {
+            wrong.push("the ASNs were refused on the wire, though the settings now agree; the session retries".into());
+        }
         return Some(format!(
-            "ASN mismatch: the MCR expects peer ASN {} but DigitalOcean's router is AS {} (and expects the MCR as AS {}, it is AS {}); from the wire: {error}",
-            m.peer_asn, bgp.local_asn, bgp.peer_asn, m.local_asn
+            "ASN mismatch: {}; from the wire: {error}",
+            wrong.join("; and ")
         ));
     }
     if m.local_ip == local && m.peer_ip == peer {

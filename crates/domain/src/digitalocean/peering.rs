@@ -91,7 +91,8 @@ pub fn check_create(
     name_holder: Option<&VpcPeering>,
 ) -> Result<(), DomainError> {
     if a.id == b.id {
-        return Err(DomainError::invalid(
+        return Err(DomainError::invalid_field(
+            "vpc_ids",
             "a VPC cannot be peered with itself: vpc_ids must name two different VPCs",
         ));
     }

@@ -121,14 +121,16 @@ fn rfc1918() -> impl Iterator<Item = Ipv4Net> {
 /// Names are `^[a-zA-Z0-9\-\.]+$` (spec), at most 255 characters.
 pub fn validate_name(name: &str, what: &str, allow_periods: bool) -> Result<(), DomainError> {
     if name.is_empty() {
-        return Err(DomainError::invalid(format!(
-            "{what} name must not be empty"
-        )));
+        return Err(DomainError::invalid_field(
+            "name",
+            format!("{what} name must not be empty"),
+        ));
     }
     if name.len() > 255 {
-        return Err(DomainError::invalid(format!(
-            "{what} name must be at most 255 characters"
-        )));
+        return Err(DomainError::invalid_field(
+            "name",
+            format!("{what} name must be at most 255 characters"),
+        ));
     }
     let ok = name
         .chars()
@@ -139,9 +141,10 @@ pub fn validate_name(name: &str, what: &str, allow_periods: bool) -> Result<(), 
         } else {
             "letters, digits and dashes"
         };
-        return Err(DomainError::invalid(format!(
-            "{what} name '{name}' may only contain {allowed}"
-        )));
+        return Err(DomainError::invalid_field(
+            "name",
+            format!("{what} name '{name}' may only contain {allowed}"),
+        ));
     }
     Ok(())
 }
