@@ -130,13 +130,44 @@ fn open(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// The data holds BGP passwords, service keys and token hashes: a directory we create is the
+/// owner's alone (0700).
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// The database file is the owner's alone (0600), created so before SQLite opens it; SQLite
+/// gives its `-wal` and `-shm` files the database file's mode.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) `dir/crosslink.sqlite3` and runs pending migrations.
     pub fn open(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir)
+        private_dir(dir)
             .map_err(|e| backend(format!("cannot create data dir {}: {e}", dir.display())))?;
         let lock = lock_data_dir(dir)?;
         let path = dir.join("crosslink.sqlite3");
+        private_file(&path)
+            .map_err(|e| backend(format!("cannot create {}: {e}", path.display())))?;
         let mut writer = open(&path)?;
         migrate(&mut writer)?;
         // SQLite's automatic checkpoint runs inside a commit and would hold up every write

@@ -45,3 +45,22 @@ async fn one_store_per_data_dir() {
     drop(first);
     SqliteStore::open(dir.path()).expect("free again once the first is closed");
 }
+
+/// The data dir and database hold secrets: only their owner may read them.
+#[test]
+fn the_data_is_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let base = tempfile::tempdir().unwrap();
+    let dir = base.path().join("new").join("data");
+    let store = SqliteStore::open(&dir).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("crosslink.sqlite3")), 0o600);
+    for suffix in ["-wal", "-shm"] {
+        let p = dir.join(format!("crosslink.sqlite3{suffix}"));
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{suffix}");
+        }
+    }
+    drop(store);
+}
