@@ -28,6 +28,8 @@ use uuid::Uuid;
 type S = State<Arc<Control>>;
 
 const BASE: &str = "/networking/multi-cloud-integrations";
+/// The scope the official spec gives every attachment operation but create and key regeneration.
+const READ: &str = "partner_network_connect:read";
 
 pub fn routes() -> Router<Arc<Control>> {
     Router::new()
@@ -115,7 +117,7 @@ struct List {
 }
 
 async fn list(State(c): S, s: Session) -> Result<Response, PageError> {
-    let team = s.team(BASE)?;
+    let team = s.team(BASE, &[READ])?;
     let (views, _) = c
         .list_attachments(&team, ALL)
         .await
@@ -279,7 +281,7 @@ struct RegionQuery {
 }
 
 async fn new(State(c): S, s: Session, Query(q): Query<RegionQuery>) -> Result<Response, PageError> {
-    let team = s.team(&format!("{BASE}/new"))?;
+    let team = s.team(&format!("{BASE}/new"), &["partner_network_connect:create", "vpc:read"])?;
     let draft = Draft::fresh(&q.region.to_ascii_lowercase());
     create_form(&c, &s, &team, draft, FieldErrors::default()).await
 }
@@ -321,7 +323,7 @@ async fn vpc_choices(
     s: Session,
     QueryFields(f): QueryFields,
 ) -> Result<Response, PageError> {
-    let team = s.team(&format!("{BASE}/new"))?;
+    let team = s.team(&format!("{BASE}/new"), &["partner_network_connect:create", "vpc:read"])?;
     let region = f.get("region").to_owned();
     let picked: Vec<String> = f.all("vpc_ids").map(str::to_owned).collect();
     Ok(render(&VpcChoices {
@@ -390,7 +392,7 @@ fn vpc_uuids(ids: &[String], errors: &mut FieldErrors) -> Vec<Uuid> {
 }
 
 async fn create(State(c): S, s: Session, f: Fields) -> Result<Response, PageError> {
-    let team = s.team(&format!("{BASE}/new"))?;
+    let team = s.team(&format!("{BASE}/new"), &["partner_network_connect:create", "vpc:read"])?;
     let mut draft = Draft::from(&f);
     // The seed makes the name optional, and the BGP key has a usable default: left empty,
     // both are generated, as the control panel does.
@@ -477,7 +479,7 @@ async fn details_page(
     q: DetailsQuery,
     form: Option<(Draft, FieldErrors)>,
 ) -> Result<Response, PageError> {
-    let team = s.team(&format!("{BASE}/{id}"))?;
+    let team = s.team(&format!("{BASE}/{id}"), &[READ])?;
     let v = c
         .get_attachment(&team, id)
         .await
@@ -544,7 +546,7 @@ struct Status {
 
 /// The status box alone, which the details page polls.
 async fn status(State(c): S, s: Session, Path(id): Path<Uuid>) -> Result<Response, PageError> {
-    let team = s.team(&format!("{BASE}/{id}"))?;
+    let team = s.team(&format!("{BASE}/{id}"), &[READ])?;
     let v = c
         .get_attachment(&team, id)
         .await
@@ -562,7 +564,7 @@ async fn save_settings(
     Path(id): Path<Uuid>,
     f: Fields,
 ) -> Result<Response, PageError> {
-    let team = s.team(&format!("{BASE}/{id}"))?;
+    let team = s.team(&format!("{BASE}/{id}"), &[READ])?;
     let current = c
         .get_attachment(&team, id)
         .await
@@ -595,7 +597,7 @@ async fn save_settings(
 }
 
 async fn destroy(State(c): S, s: Session, Path(id): Path<Uuid>) -> Result<Response, PageError> {
-    let team = s.team(&format!("{BASE}/{id}"))?;
+    let team = s.team(&format!("{BASE}/{id}"), &[READ])?;
     match c.delete_attachment(&team, id).await {
         Ok(_) => Ok(Redirect::to(BASE).into_response()),
         Err(e) => {

@@ -50,11 +50,16 @@ pub async fn team_vpcs(c: &Control, team: &TeamId) -> Result<Vec<Vpc>, PageError
         .0)
 }
 
+/// The team's peerings (of one VPC); none shown to a token that may not read them.
 async fn team_peerings(
     c: &Control,
+    s: &Session,
     team: &TeamId,
     vpc: Option<Uuid>,
 ) -> Result<Vec<VpcPeering>, PageError> {
+    if !s.may("vpc_peering:read") {
+        return Ok(Vec::new());
+    }
     let filter = PeeringFilter { vpc, region: None };
     Ok(c.list_peerings(team, filter, ALL)
         .await
@@ -116,9 +121,9 @@ struct Notice {
 }
 
 async fn vpcs(State(c): S, s: Session, Query(n): Query<Notice>) -> Result<Response, PageError> {
-    let team = s.team("/networking/vpc")?;
+    let team = s.team("/networking/vpc", &["vpc:read"])?;
     let vpcs = team_vpcs(&c, &team).await?;
-    let peerings = team_peerings(&c, &team, None).await?;
+    let peerings = team_peerings(&c, &s, &team, None).await?;
     let rows = vpcs
         .iter()
         .map(|v| VpcRow {
@@ -165,7 +170,7 @@ fn available_regions() -> Vec<(&'static str, &'static str)> {
 }
 
 async fn new_vpc(s: Session) -> Result<Response, PageError> {
-    s.team("/networking/vpc/new")?;
+    s.team("/networking/vpc/new", &["vpc:create"])?;
     Ok(render(&VpcNew {
         chrome: s.chrome("Create VPC network", Section::Vpc),
         regions: available_regions(),
@@ -178,7 +183,7 @@ async fn new_vpc(s: Session) -> Result<Response, PageError> {
 }
 
 async fn create_vpc(State(c): S, s: Session, f: Fields) -> Result<Response, PageError> {
-    let team = s.team("/networking/vpc/new")?;
+    let team = s.team("/networking/vpc/new", &["vpc:create"])?;
     let req = NewVpc {
         name: f.get("name").trim().to_owned(),
         region: f.get("region").to_owned(),
@@ -245,13 +250,13 @@ async fn vpc_page(
     tab: &str,
     error: String,
 ) -> Result<Response, PageError> {
-    let team = s.team(&format!("/networking/vpc/{id}"))?;
+    let team = s.team(&format!("/networking/vpc/{id}"), &["vpc:read"])?;
     let vpc = c
         .get_vpc(&team, id)
         .await
         .map_err(PageError::digitalocean)?;
     let vpcs = team_vpcs(c, &team).await?;
-    let peerings = rows(&team_peerings(c, &team, Some(id)).await?, &vpcs, Some(id));
+    let peerings = rows(&team_peerings(c, s, &team, Some(id)).await?, &vpcs, Some(id));
     Ok(render(&VpcPage {
         chrome: s.chrome(vpc.name.clone(), Section::Vpc),
         created: crosslink_domain::time::rfc3339(vpc.created_at),
@@ -267,7 +272,7 @@ async fn vpc_page(
 }
 
 async fn destroy_vpc(State(c): S, s: Session, Path(id): Path<Uuid>) -> Result<Response, PageError> {
-    let team = s.team("/networking/vpc")?;
+    let team = s.team("/networking/vpc", &["vpc:delete"])?;
     match c.delete_vpc(&team, id).await {
         Ok(()) => Ok(Redirect::to("/networking/vpc?notice=destroyed").into_response()),
         Err(e) => vpc_page(&c, &s, id, "overview", do_message(e)).await,
@@ -302,7 +307,7 @@ async fn new_peering(
     s: Session,
     Query(q): Query<PeeringQuery>,
 ) -> Result<Response, PageError> {
-    let team = s.team("/networking/vpc/peerings/new")?;
+    let team = s.team("/networking/vpc/peerings/new", &["vpc_peering:create", "vpc:read"])?;
     let vpcs = team_vpcs(&c, &team).await?;
     let first = q
         .vpc
@@ -332,7 +337,7 @@ fn pick(vpcs: &[Vpc], typed: &str) -> Option<Uuid> {
 }
 
 async fn create_peering(State(c): S, s: Session, f: Fields) -> Result<Response, PageError> {
-    let team = s.team("/networking/vpc/peerings/new")?;
+    let team = s.team("/networking/vpc/peerings/new", &["vpc_peering:create", "vpc:read"])?;
     let vpcs = team_vpcs(&c, &team).await?;
     let mut errors = FieldErrors::default();
     let first = pick(&vpcs, f.get("first"));
@@ -383,7 +388,7 @@ async fn destroy_peering(
     Path(id): Path<Uuid>,
     f: Fields,
 ) -> Result<Response, PageError> {
-    let team = s.team("/networking/vpc")?;
+    let team = s.team("/networking/vpc", &["vpc_peering:delete"])?;
     c.delete_peering(&team, id)
         .await
         .map_err(PageError::digitalocean)?;

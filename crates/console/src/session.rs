@@ -10,7 +10,7 @@ use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
-use crosslink_control::{AuthMode, Control};
+use crosslink_control::{AuthMode, Control, Principal};
 use crosslink_domain::megaport::company::CompanyUid;
 use crosslink_domain::TeamId;
 use serde::Deserialize;
@@ -21,7 +21,8 @@ const MP_COOKIE: &str = "cl_mp";
 
 /// Both sides as this browser is signed in to them; pages ask for the side they need.
 pub struct Session {
-    pub team: Option<TeamId>,
+    /// The DigitalOcean token's team and scopes: a page asks for the scopes the API would.
+    pub principal: Option<Principal>,
     pub company: Option<(CompanyUid, String)>,
 }
 
@@ -30,16 +31,30 @@ impl Session {
         Chrome {
             title: title.into(),
             section,
-            team: self.team.as_ref().map(|t| t.0.clone()),
+            team: self.principal.as_ref().map(|p| p.team.0.clone()),
             company: self.company.as_ref().map(|(_, name)| name.clone()),
         }
     }
 
-    /// The DigitalOcean team, or a trip to the sign-in page that comes back to `back`.
-    pub fn team(&self, back: &str) -> Result<TeamId, PageError> {
-        self.team
-            .clone()
-            .ok_or_else(|| PageError::SignIn(back.to_owned()))
+    /// The DigitalOcean team, or a trip to the sign-in page that comes back to `back`; a
+    /// token without one of `scopes` (the ones the API asks for the same thing) is refused in
+    /// DigitalOcean's words, so a read-only token stays read-only here too.
+    pub fn team(&self, back: &str, scopes: &[&str]) -> Result<TeamId, PageError> {
+        let p = self
+            .principal
+            .as_ref()
+            .ok_or_else(|| PageError::SignIn(back.to_owned()))?;
+        for scope in scopes {
+            p.require(scope).map_err(PageError::digitalocean)?;
+        }
+        Ok(p.team.clone())
+    }
+
+    /// Whether the token has `scope` (parts of a page it lacks are left out).
+    pub fn may(&self, scope: &str) -> bool {
+        self.principal
+            .as_ref()
+            .is_some_and(|p| p.require(scope).is_ok())
     }
 
     pub fn company(&self, back: &str) -> Result<CompanyUid, PageError> {
@@ -83,12 +98,8 @@ impl FromRequestParts<Arc<Control>> for Session {
         parts: &mut Parts,
         control: &Arc<Control>,
     ) -> Result<Self, Self::Rejection> {
-        let team = match cookie(&parts.headers, DO_COOKIE).and_then(unhex) {
-            Some(token) => control
-                .authenticate(Some(&token))
-                .await
-                .ok()
-                .map(|p| p.team),
+        let principal = match cookie(&parts.headers, DO_COOKIE).and_then(unhex) {
+            Some(token) => control.authenticate(Some(&token)).await.ok(),
             None => None,
         };
         let company = match cookie(&parts.headers, MP_COOKIE).and_then(unhex) {
@@ -104,13 +115,13 @@ impl FromRequestParts<Arc<Control>> for Session {
             },
             None => None,
         };
-        Ok(Session { team, company })
+        Ok(Session { principal, company })
     }
 }
 
 /// `/`: the networking pages once signed in to DigitalOcean, else the portal, else sign-in.
 pub async fn home(s: Session) -> Redirect {
-    if s.team.is_some() {
+    if s.principal.is_some() {
         Redirect::to("/networking/vpc")
     } else if s.company.is_some() {
         Redirect::to("/megaport/services")

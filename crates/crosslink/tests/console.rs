@@ -269,3 +269,47 @@ fn a_poll_after_signing_out_takes_the_page_to_sign_in() {
         r.raw
     );
 }
+
+/// Under `--auth strict`, a token's scopes hold in the console as in the API: a read-only
+/// token can look, not create or destroy.
+#[test]
+fn a_read_only_token_stays_read_only_in_the_console() {
+    let s = Server::start(&tempdir(), &["--auth", "strict"]);
+    let mint = |scopes: &[&str]| {
+        let body = json!({"team": "acme", "name": "t", "scopes": scopes}).to_string();
+        let r = s.admin("POST", "/_crosslink/tokens", Some(&body));
+        assert_eq!(r.status, 201, "{}", r.raw);
+        r.body["token"]["value"].as_str().unwrap().to_owned()
+    };
+    let reader = sign_in(&s, &mint(&["vpc:read"]));
+    assert_eq!(page(&s, "/networking/vpc", &reader).status, 200);
+    let r = page(&s, "/networking/vpc/new", &reader);
+    assert_eq!(r.status, 403, "{}", r.raw);
+    assert!(r.raw.contains("vpc:create"), "{}", r.raw);
+    let r = request_with(
+        &s.admin,
+        "POST",
+        "/networking/vpc/new",
+        &[("Cookie", reader.as_str()), FORM],
+        Some("region=nyc3&name=sneaky"),
+    );
+    assert_eq!(r.status, 403, "{}", r.raw);
+    assert_eq!(
+        page(&s, "/networking/multi-cloud-integrations", &reader).status,
+        403
+    );
+    // A token that is not one signs in to nothing.
+    let r = request_with(
+        &s.admin,
+        "POST",
+        "/sign-in",
+        &[FORM],
+        Some("side=digitalocean&token=made-up"),
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.header("set-cookie").is_none());
+    assert!(r.raw.contains("Unable to authenticate you"), "{}", r.raw);
+    let full = Client::new(&s, &mint(&[]));
+    let vpcs = full.get("/v2/vpcs");
+    assert!(vpcs.body["vpcs"].as_array().unwrap().iter().all(|v| v["name"] != "sneaky"));
+}
