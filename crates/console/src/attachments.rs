@@ -281,7 +281,10 @@ struct RegionQuery {
 }
 
 async fn new(State(c): S, s: Session, Query(q): Query<RegionQuery>) -> Result<Response, PageError> {
-    let team = s.team(&format!("{BASE}/new"), &["partner_network_connect:create", "vpc:read"])?;
+    let team = s.team(
+        &format!("{BASE}/new"),
+        &["partner_network_connect:create", "vpc:read"],
+    )?;
     let draft = Draft::fresh(&q.region.to_ascii_lowercase());
     create_form(&c, &s, &team, draft, FieldErrors::default()).await
 }
@@ -323,7 +326,10 @@ async fn vpc_choices(
     s: Session,
     QueryFields(f): QueryFields,
 ) -> Result<Response, PageError> {
-    let team = s.team(&format!("{BASE}/new"), &["partner_network_connect:create", "vpc:read"])?;
+    let team = s.team(
+        &format!("{BASE}/new"),
+        &["partner_network_connect:create", "vpc:read"],
+    )?;
     let region = f.get("region").to_owned();
     let picked: Vec<String> = f.all("vpc_ids").map(str::to_owned).collect();
     Ok(render(&VpcChoices {
@@ -392,7 +398,10 @@ fn vpc_uuids(ids: &[String], errors: &mut FieldErrors) -> Vec<Uuid> {
 }
 
 async fn create(State(c): S, s: Session, f: Fields) -> Result<Response, PageError> {
-    let team = s.team(&format!("{BASE}/new"), &["partner_network_connect:create", "vpc:read"])?;
+    let team = s.team(
+        &format!("{BASE}/new"),
+        &["partner_network_connect:create", "vpc:read"],
+    )?;
     let mut draft = Draft::from(&f);
     // The seed makes the name optional, and the BGP key has a usable default: left empty,
     // both are generated, as the control panel does.

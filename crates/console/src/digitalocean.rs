@@ -256,7 +256,11 @@ async fn vpc_page(
         .await
         .map_err(PageError::digitalocean)?;
     let vpcs = team_vpcs(c, &team).await?;
-    let peerings = rows(&team_peerings(c, s, &team, Some(id)).await?, &vpcs, Some(id));
+    let peerings = rows(
+        &team_peerings(c, s, &team, Some(id)).await?,
+        &vpcs,
+        Some(id),
+    );
     Ok(render(&VpcPage {
         chrome: s.chrome(vpc.name.clone(), Section::Vpc),
         created: crosslink_domain::time::rfc3339(vpc.created_at),
@@ -307,7 +311,10 @@ async fn new_peering(
     s: Session,
     Query(q): Query<PeeringQuery>,
 ) -> Result<Response, PageError> {
-    let team = s.team("/networking/vpc/peerings/new", &["vpc_peering:create", "vpc:read"])?;
+    let team = s.team(
+        "/networking/vpc/peerings/new",
+        &["vpc_peering:create", "vpc:read"],
+    )?;
     let vpcs = team_vpcs(&c, &team).await?;
     let first = q
         .vpc
@@ -337,7 +344,10 @@ fn pick(vpcs: &[Vpc], typed: &str) -> Option<Uuid> {
 }
 
 async fn create_peering(State(c): S, s: Session, f: Fields) -> Result<Response, PageError> {
-    let team = s.team("/networking/vpc/peerings/new", &["vpc_peering:create", "vpc:read"])?;
+    let team = s.team(
+        "/networking/vpc/peerings/new",
+        &["vpc_peering:create", "vpc:read"],
+    )?;
     let vpcs = team_vpcs(&c, &team).await?;
     let mut errors = FieldErrors::default();
     let first = pick(&vpcs, f.get("first"));

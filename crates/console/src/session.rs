@@ -1,7 +1,8 @@
-//! Who is signed in on each side. The browser keeps a DigitalOcean API token and a Megaport
-//! session token (from the same credentials check as `/v2/login`) in two cookies, hex-encoded,
-//! HttpOnly and SameSite=Strict; every request checks them again through control, so a token
-//! revoked or expired signs that side out.
+//! Who is signed in on each side. The browser keeps two signed, expiring sessions in cookies
+//! (HttpOnly, SameSite=Strict): for DigitalOcean the hash of the API token it signed in with
+//! (never the token), for Megaport a session token from the same credentials check as
+//! `/v2/login`. Every request checks them again through control, so a token revoked (strict
+//! auth) or a session expired signs that side out.
 
 use crate::form::Fields;
 use crate::page::{render, Chrome, PageError, Section};
@@ -10,7 +11,7 @@ use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
-use crosslink_control::{AuthMode, Control, Principal};
+use crosslink_control::{AuthMode, Control, Principal, CONSOLE_SESSION_SECS};
 use crosslink_domain::megaport::company::CompanyUid;
 use crosslink_domain::TeamId;
 use serde::Deserialize;
@@ -98,8 +99,8 @@ impl FromRequestParts<Arc<Control>> for Session {
         parts: &mut Parts,
         control: &Arc<Control>,
     ) -> Result<Self, Self::Rejection> {
-        let principal = match cookie(&parts.headers, DO_COOKIE).and_then(unhex) {
-            Some(token) => control.authenticate(Some(&token)).await.ok(),
+        let principal = match cookie(&parts.headers, DO_COOKIE) {
+            Some(session) => control.console_principal(session).await.ok(),
             None => None,
         };
         let company = match cookie(&parts.headers, MP_COOKIE).and_then(unhex) {
@@ -207,8 +208,8 @@ pub async fn sign_in(
                 page.do_error = "Enter an API token.".into();
                 return Ok(render(&page));
             }
-            match control.authenticate(Some(token)).await {
-                Ok(_) => set_cookie(DO_COOKIE, &hex(token), 30 * 86_400),
+            match control.console_session(token).await {
+                Ok(session) => set_cookie(DO_COOKIE, &session, CONSOLE_SESSION_SECS),
                 Err(e) => {
                     page.do_error = crate::page::do_message(e);
                     return Ok(render(&page));

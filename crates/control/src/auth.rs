@@ -133,7 +133,11 @@ pub(crate) async fn authenticate(control: &Control, bearer: Option<&str>) -> Res
     let Some(token) = token else {
         return Err(ControlError::Unauthenticated);
     };
-    let hash = hash_token(token);
+    principal_of(control, &hash_token(token)).await
+}
+
+/// The principal behind a token, from its hash (all a session keeps of it).
+async fn principal_of(control: &Control, hash: &str) -> Result<Principal> {
     let token_key = hash[..32].to_owned();
     match control.auth {
         AuthMode::Open => Ok(Principal {
@@ -141,7 +145,7 @@ pub(crate) async fn authenticate(control: &Control, bearer: Option<&str>) -> Res
             scopes: None,
             token_key,
         }),
-        AuthMode::Strict => match control.store.find_token(&hash).await? {
+        AuthMode::Strict => match control.store.find_token(hash).await? {
             Some(t) => Ok(Principal {
                 team: t.team,
                 scopes: Some(t.scopes).filter(|s| !s.is_empty()),
@@ -149,6 +153,54 @@ pub(crate) async fn authenticate(control: &Control, bearer: Option<&str>) -> Res
             }),
             None => Err(ControlError::Unauthenticated),
         },
+    }
+}
+
+/// How long a console sign-in lasts.
+pub const CONSOLE_SESSION_SECS: u64 = 12 * 3600;
+const CONSOLE_PREFIX: &str = "cls.";
+
+impl Control {
+    /// A console session for a DigitalOcean token: the token's hash and an expiry, signed with
+    /// the server's secret. The browser never keeps the token itself, and a stolen cookie is
+    /// good for the console, for hours, not for the API, for ever. Each use checks the token
+    /// again (`--auth strict`: it must still exist, with its scopes).
+    pub async fn console_session(&self, token: &str) -> Result<String> {
+        use hmac::Mac;
+        let token = token.trim();
+        self.authenticate(Some(token)).await?;
+        let expires = self.now() + (CONSOLE_SESSION_SECS as i64) * 1000;
+        let payload = format!("{}.{expires}", hash_token(token));
+        let tag = hex(&self.mac(&payload)?.finalize().into_bytes());
+        Ok(format!("{CONSOLE_PREFIX}{payload}.{tag}"))
+    }
+
+    /// The principal behind a console session, if it is ours and unexpired.
+    pub async fn console_principal(&self, session: &str) -> Result<Principal> {
+        use hmac::Mac;
+        let (hash, expires, tag) = session
+            .strip_prefix(CONSOLE_PREFIX)
+            .and_then(|rest| {
+                let (payload, tag) = rest.rsplit_once('.')?;
+                let (hash, expires) = payload.split_once('.')?;
+                Some((hash, expires, tag))
+            })
+            .ok_or(ControlError::Unauthenticated)?;
+        let tag: Vec<u8> = (0..tag.len())
+            .step_by(2)
+            .filter_map(|i| {
+                tag.get(i..i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .collect();
+        self.mac(&format!("{hash}.{expires}"))?
+            .verify_slice(&tag)
+            .map_err(|_| ControlError::Unauthenticated)?;
+        let expires: i64 = expires.parse().map_err(|_| ControlError::Unauthenticated)?;
+        if expires <= self.now() || hash.len() != 64 {
+            return Err(ControlError::Unauthenticated);
+        }
+        principal_of(self, hash).await
     }
 }
 

@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 pub use attachments::{AttachmentView, NewAttachment};
-pub use auth::{account_of, Account, AdminToken, AuthMode, Principal};
+pub use auth::{account_of, Account, AdminToken, AuthMode, Principal, CONSOLE_SESSION_SECS};
 pub use crosslink_bgp::speaker::State as BgpState;
 pub use crosslink_domain::attachment::{AttachmentUpdate, BgpRequest};
 pub use crosslink_store::{Event, PageRequest, PeeringFilter};

@@ -150,6 +150,12 @@ fn junk_cookies_and_bodies_are_refused_cleanly() {
         "cl_do=6",
         "cl_mp=6d70742e782e312e6162",
         &format!("cl_do={}", "41".repeat(5000)),
+        // A session we never signed, and one with a forged expiry.
+        &format!(
+            "cl_do=cls.{}.99999999999999.{}",
+            "a".repeat(64),
+            "b".repeat(64)
+        ),
     ] {
         let r = page(&s, "/networking/vpc", cookie);
         assert_eq!(r.status, 303, "{cookie}: {}", r.raw);
@@ -311,5 +317,28 @@ fn a_read_only_token_stays_read_only_in_the_console() {
     assert!(r.raw.contains("Unable to authenticate you"), "{}", r.raw);
     let full = Client::new(&s, &mint(&[]));
     let vpcs = full.get("/v2/vpcs");
-    assert!(vpcs.body["vpcs"].as_array().unwrap().iter().all(|v| v["name"] != "sneaky"));
+    assert!(vpcs.body["vpcs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|v| v["name"] != "sneaky"));
+}
+
+#[test]
+fn a_session_is_signed_and_bound_to_this_server() {
+    let s = Server::start(&tempdir(), &[]);
+    let cookie = sign_in(&s, "bound-team");
+    assert_eq!(page(&s, "/networking/vpc", &cookie).status, 200);
+    // Any change to the session (its token hash, its expiry) signs it out.
+    let (name, value) = cookie.split_once('=').unwrap();
+    let parts: Vec<&str> = value.split('.').collect();
+    assert_eq!(parts.len(), 4, "{value}");
+    let other_hash = format!("{name}=cls.{}.{}.{}", "0".repeat(64), parts[2], parts[3]);
+    let later = format!("{name}=cls.{}.{}9.{}", parts[1], parts[2], parts[3]);
+    for forged in [other_hash, later] {
+        assert_eq!(page(&s, "/networking/vpc", &forged).status, 303, "{forged}");
+    }
+    // Another server (another secret) does not take it.
+    let other = Server::start(&tempdir(), &[]);
+    assert_eq!(page(&other, "/networking/vpc", &cookie).status, 303);
 }

@@ -64,7 +64,7 @@ impl Control {
         Ok(())
     }
 
-    fn mac(&self, payload: &str) -> Result<Hmac<Sha256>> {
+    pub(crate) fn mac(&self, payload: &str) -> Result<Hmac<Sha256>> {
         let secret = self
             .token_secret
             .get()
