@@ -181,7 +181,7 @@ async fn details_page(
             mine_to_decide: a.approver == company,
         })
         .collect();
-    let sessions = looking_glass(&c, &s, &v).await;
+    let sessions = looking_glass(c, s, &v).await;
     Ok(render(&Details {
         chrome: s.chrome(own.name.clone(), Section::Services),
         uid,
