@@ -214,6 +214,22 @@ async fn decide(
         "deny" => ApprovalDecision::Reject,
         _ => return Err(PageError::BadRequest("approve or deny".into())),
     };
+    // Decided only from the page of the VXC it concerns.
+    let here = c
+        .list_approvals(&company)
+        .await
+        .map_err(PageError::megaport)?
+        .iter()
+        .any(|a| a.uid == approval && a.vxc == uid);
+    if !here {
+        return details_page(
+            &c,
+            &s,
+            uid,
+            format!("Could not find an order approval with UID {approval} on this VXC"),
+        )
+        .await;
+    }
     match c.decide_approval(&company, approval, d, None).await {
         Ok(_) => Ok(Redirect::to(&format!("/megaport/vxc/{uid}")).into_response()),
         Err(e) => details_page(&c, &s, uid, mp_message(e)).await,

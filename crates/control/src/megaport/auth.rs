@@ -41,12 +41,10 @@ fn company_uid_for(name: &str) -> CompanyUid {
     )
 }
 
-/// A company name from a login or access key: printable and short.
-fn company_name_for(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_control())
-        .take(64)
-        .collect::<String>()
+/// The name an open-mode company goes by. Never the access key itself: a partner sees the
+/// other end's company name, and under open auth the key is all it takes to sign in as it.
+fn company_name_for(uid: &CompanyUid) -> String {
+    format!("company-{}", &uid.0[..8])
 }
 
 fn bad_credentials() -> ControlError {
@@ -144,9 +142,10 @@ impl Control {
 
     /// The company a name stands for in open mode, written on first use.
     async fn ensure_company(&self, name: &str) -> Result<Company> {
+        let uid = company_uid_for(name);
         let company = Company {
-            uid: company_uid_for(name),
-            name: company_name_for(name),
+            name: company_name_for(&uid),
+            uid,
         };
         let known = self
             .known_companies

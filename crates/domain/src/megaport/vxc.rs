@@ -215,6 +215,18 @@ const MAX_PASSWORD: usize = 80;
 
 /// Interface addresses are CIDRs on one link; each BGP session's local address is one of the
 /// interface's and its peer lies on that interface's subnet, as a router would insist.
+/// `addr` is a host on `net`: unicast, and on a subnet of four or more addresses neither its
+/// network nor its broadcast address (a /31 or /32 has no such addresses).
+fn host_on(net: &Ipv4Net, addr: Ipv4Addr) -> bool {
+    let special = addr.is_unspecified()
+        || addr.is_loopback()
+        || addr.is_multicast()
+        || addr.is_broadcast()
+        || net.prefix_len() == 0;
+    let edge = net.prefix_len() <= 30 && (addr == net.network() || addr == net.broadcast());
+    net.contains(&addr) && !special && !edge
+}
+
 pub fn validate_vrouter(cfg: &VrouterConfig) -> Result<(), DomainError> {
     let bad =
         |m: String| DomainError::invalid_field("partnerConfig", format!("Validation failed {m}"));
@@ -228,9 +240,9 @@ pub fn validate_vrouter(cfg: &VrouterConfig) -> Result<(), DomainError> {
             )));
         }
         for net in &itf.ip_addresses {
-            if net.prefix_len() > 31 && net.prefix_len() != 32 {
+            if !host_on(net, net.addr()) {
                 return Err(bad(format!(
-                    "interface {i}: {net} is not a usable interface address"
+                    "interface {i}: {net} is not a usable interface address (a unicast host address of its subnet)"
                 )));
             }
         }
@@ -246,7 +258,7 @@ pub fn validate_vrouter(cfg: &VrouterConfig) -> Result<(), DomainError> {
                     b.local_ip_address
                 )));
             };
-            if !net.contains(&b.peer_ip_address) || b.peer_ip_address == b.local_ip_address {
+            if !host_on(net, b.peer_ip_address) || b.peer_ip_address == b.local_ip_address {
                 return Err(bad(format!(
                     "{here}: peerIpAddress {} must be another address on {}",
                     b.peer_ip_address,
@@ -547,8 +559,32 @@ mod tests {
         let mut flipped = ok.clone();
         flipped.interfaces[0].bgp_connections[0] = bgp("169.254.0.1", "169.254.0.6");
         assert!(validate_vrouter(&flipped).is_err());
-        let mut off = ok;
+        let mut off = ok.clone();
         off.interfaces[0].bgp_connections[0] = bgp("169.254.0.6", "169.254.1.1");
         assert!(validate_vrouter(&off).is_err());
+        // A peer on the subnet's network or broadcast address is no host.
+        for edge in ["169.254.0.0", "169.254.0.7"] {
+            let mut e = ok.clone();
+            e.interfaces[0].bgp_connections[0] = bgp("169.254.0.6", edge);
+            assert!(validate_vrouter(&e).is_err(), "{edge}");
+        }
+        // Nor is an interface address that is not a unicast host of its subnet.
+        for itf in [
+            "0.0.0.0/0",
+            "224.0.0.1/29",
+            "127.0.0.1/29",
+            "169.254.0.7/29",
+            "169.254.0.0/29",
+        ] {
+            let mut e = ok.clone();
+            e.interfaces[0].ip_addresses = vec![itf.parse().unwrap()];
+            e.interfaces[0].bgp_connections.clear();
+            assert!(validate_vrouter(&e).is_err(), "{itf}");
+        }
+        // A /31 (RFC 3021) uses both its addresses.
+        let mut p2p = ok;
+        p2p.interfaces[0].ip_addresses = vec!["10.0.0.0/31".parse().unwrap()];
+        p2p.interfaces[0].bgp_connections[0] = bgp("10.0.0.0", "10.0.0.1");
+        assert!(validate_vrouter(&p2p).is_ok());
     }
 }
