@@ -12,6 +12,7 @@ mod config;
 mod events;
 mod inbound;
 mod kernel;
+mod listen;
 mod outbound;
 
 use std::collections::{HashMap, HashSet};
@@ -20,19 +21,18 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 pub(super) use self::events::Events;
 use self::kernel::Kernel;
+use self::listen::Listening;
 use self::outbound::{resync, sync_all, sync_changes, Exporter, Full, Lag, Up};
 use super::session::{Cmd, Local, Report};
 use super::*;
 use crate::fsm::CeaseReason;
-use crate::kernel::KernelRoutes;
 use crate::rib::{self, ExportTarget, LocRib, Path, RouteAttrs, Source, SourceId, LOCAL};
-use crate::transport::Listener;
+use crate::transport::{Connection, Transport};
 use crate::wire::AsPath;
 
 type Reply<T> = oneshot::Sender<T>;
@@ -47,6 +47,7 @@ pub(super) enum Api {
     LocRib(Reply<Vec<Route>>),
     AdjRibIn(IpAddr, Reply<Vec<Route>>),
     AdjRibOut(IpAddr, Reply<Vec<Route>>),
+    AddListen(SocketAddr, Reply<Result<SocketAddr, SpeakerError>>),
     Shutdown(Reply<()>),
 }
 
@@ -57,7 +58,7 @@ pub(super) enum Input {
         sid: u64,
         report: Report,
     },
-    Inbound(TcpStream, SocketAddr),
+    Inbound(Connection),
 }
 
 /// Most queued inputs handled before the changes are flushed to peers.
@@ -71,22 +72,26 @@ const MIN_DIRTY: usize = 1 << 16;
 /// How long shutdown waits for sessions to send their Cease.
 const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 
-pub(super) fn start(cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
+pub(super) fn start(
+    cfg: SpeakerConfig,
+    transport: Arc<dyn Transport>,
+) -> Result<Speaker, SpeakerError> {
     crate::fsm::check_asn(cfg.asn).map_err(|e| SpeakerError::Config(e.to_string()))?;
     if cfg.router_id.is_unspecified() {
         return Err(SpeakerError::Config("router id must not be 0.0.0.0".into()));
     }
-    let listener = match cfg.listen {
-        Some(addr) => Some(Arc::new(
-            Listener::bind(addr).map_err(|e| SpeakerError::Io(e.to_string()))?,
-        )),
-        None => None,
+    let (tx, rx) = mpsc::channel::<Input>(BATCH);
+    let listeners = match cfg.listen {
+        Some(addr) => vec![Listening::bind(&*transport, addr, tx.clone())?],
+        None => Vec::new(),
     };
     let events = Events::default();
     let kernel_status: Option<Arc<std::sync::Mutex<KernelStatus>>> = cfg.fib.then(Arc::default);
     let kernel = match &kernel_status {
         Some(status) => {
-            let k = KernelRoutes::new().map_err(|e| SpeakerError::Io(e.to_string()))?;
+            let k = transport
+                .kernel()
+                .map_err(|e| SpeakerError::Io(e.to_string()))?;
             Some(
                 Kernel::start(k, status.clone(), events.clone())
                     .map_err(|e| SpeakerError::Io(e.to_string()))?,
@@ -94,34 +99,17 @@ pub(super) fn start(cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
         }
         None => None,
     };
-    let (tx, rx) = mpsc::channel::<Input>(BATCH);
-    let local_addr = listener.as_ref().map(|l| l.local_addr());
-    let accept = listener.clone().map(|l| {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            loop {
-                match l.accept().await {
-                    Ok((stream, peer)) => {
-                        if tx.send(Input::Inbound(stream, peer)).await.is_err() {
-                            return;
-                        }
-                    }
-                    // Out of descriptors and the like: back off instead of spinning.
-                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-                }
-            }
-        })
-    });
+    let local_addr = listeners.first().map(Listening::local_addr);
     let actor = Actor {
         local: Local {
             asn: cfg.asn,
             router_id: cfg.router_id,
+            transport,
         },
         rx,
         tx: tx.clone(),
         events: events.clone(),
-        listener,
-        accept,
+        listeners,
         kernel,
         peers: HashMap::new(),
         loc: LocRib::new(cfg.router_id),
@@ -194,8 +182,7 @@ struct Actor {
     rx: mpsc::Receiver<Input>,
     tx: mpsc::Sender<Input>,
     events: Events,
-    listener: Option<Arc<Listener>>,
-    accept: Option<JoinHandle<()>>,
+    listeners: Vec<Listening>,
     kernel: Option<Kernel>,
     peers: HashMap<IpAddr, Peer>,
     loc: LocRib,
@@ -230,11 +217,11 @@ impl Actor {
             Input::Api(Api::Shutdown(reply)) => return Some(reply),
             Input::Api(api) => self.api(api),
             Input::Session { peer, sid, report } => self.report(peer, sid, report),
-            Input::Inbound(stream, addr) => match self.peers.get(&addr.ip().to_canonical()) {
+            Input::Inbound(conn) => match self.peers.get(&conn.peer_addr().ip().to_canonical()) {
                 Some(p) => {
-                    let _ = p.cmd.send(Cmd::Inbound(stream));
+                    let _ = p.cmd.send(Cmd::Inbound(conn));
                 }
-                None => drop(stream), // not a configured peer: close at once
+                None => drop(conn), // not a configured peer: close at once
             },
         }
         None
@@ -326,6 +313,9 @@ impl Actor {
                 };
                 let _ = reply.send(v);
             }
+            Api::AddListen(addr, reply) => {
+                let _ = reply.send(self.add_listen(addr));
+            }
             Api::Shutdown(_) => unreachable!("handled by input()"),
         }
     }
@@ -379,7 +369,8 @@ impl Actor {
                 // Pending changes predate the session, which gets the settled table below.
                 self.flush();
                 let peer = self.peers.get_mut(&addr).expect("looked up above");
-                let ebgp = negotiated.peer_asn != self.local.asn;
+                let local_asn = self.local.asn_for(&peer.cfg);
+                let ebgp = negotiated.peer_asn != local_asn;
                 let (self_v4, self_v6) = match local.ip().to_canonical() {
                     IpAddr::V4(a) => (Some(a), None),
                     IpAddr::V6(a) => (None, Some(a)),
@@ -397,7 +388,7 @@ impl Actor {
                     out,
                     ctx,
                     target: ExportTarget {
-                        local_asn: self.local.asn,
+                        local_asn,
                         peer: addr,
                         ebgp,
                         self_v4,
@@ -504,9 +495,7 @@ impl Actor {
     async fn shutdown(&mut self) {
         // Sessions blocked on a full queue get an error instead of waiting for us.
         self.rx.close();
-        if let Some(a) = self.accept.take() {
-            a.abort();
-        }
+        self.listeners.clear();
         let mut tasks = Vec::new();
         for (_, peer) in self.peers.drain() {
             let _ = peer.cmd.send(Cmd::Stop(CeaseReason::AdminShutdown));

@@ -11,10 +11,10 @@ use crate::speaker::{IpNet, PeerConfig, SpeakerError, State};
 
 impl Actor {
     fn check_peer(&self, p: &PeerConfig) -> Result<(), SpeakerError> {
-        session::fsm_config(self.local, p)
+        session::fsm_config(&self.local, p)
             .validate()
             .map_err(|e| SpeakerError::Config(e.to_string()))?;
-        if p.passive && self.listener.is_none() {
+        if p.passive && self.listeners.is_empty() {
             return Err(SpeakerError::Config(format!(
                 "peer {} is passive but the speaker has no listen address",
                 p.address
@@ -37,15 +37,6 @@ impl Actor {
         Ok(())
     }
 
-    fn set_listener_key(&self, p: &PeerConfig) -> Result<(), SpeakerError> {
-        match &self.listener {
-            Some(l) => l
-                .set_peer_key(p.address, p.password.as_ref())
-                .map_err(|e| SpeakerError::Io(e.to_string())),
-            None => Ok(()),
-        }
-    }
-
     pub(super) fn add_peer(&mut self, mut p: PeerConfig) -> Result<(), SpeakerError> {
         p.address = p.address.to_canonical();
         if self.peers.contains_key(&p.address) {
@@ -53,11 +44,11 @@ impl Actor {
         }
         self.check_peer(&p)?;
         if p.password.is_some() {
-            self.set_listener_key(&p)?;
+            self.set_listener_keys(p.address, p.password.as_ref())?;
         }
         self.next_sid += 1;
         let sid = self.next_sid;
-        let (cmd, task) = session::spawn(self.local, p.clone(), sid, self.tx.clone())
+        let (cmd, task) = session::spawn(self.local.clone(), p.clone(), sid, self.tx.clone())
             .map_err(|e| SpeakerError::Config(e.to_string()))?;
         let peer = Peer {
             cfg: p,
@@ -90,9 +81,7 @@ impl Actor {
         };
         let _ = peer.cmd.send(Cmd::Stop(CeaseReason::PeerDeconfigured));
         self.drop_routes(&mut peer);
-        if let Some(l) = &self.listener {
-            let _ = l.set_peer_key(addr, None);
-        }
+        let _ = self.set_listener_keys(addr, None);
         Ok(())
     }
 
@@ -103,9 +92,10 @@ impl Actor {
             return Err(SpeakerError::UnknownPeer(p.address));
         };
         if old.password != p.password {
-            self.set_listener_key(&p)?;
+            self.set_listener_keys(p.address, p.password.as_ref())?;
         }
         let session_changed = old.remote_asn != p.remote_asn
+            || old.local_asn != p.local_asn
             || old.local_address != p.local_address
             || old.port != p.port
             || old.password != p.password
