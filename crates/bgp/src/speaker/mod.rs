@@ -15,9 +15,10 @@
 //!   FSM's earliest timer deadline. Each TCP connection has a reader and a writer task, so a
 //!   slow peer never blocks the FSM or the RIB. Once Established, the speaker task writes its
 //!   UPDATEs straight into the connection's write queue.
-//! - one **listener task** (if `listen` is set) accepts, matches the source address to a
-//!   configured peer (unknown peers are closed at once) and hands the stream to its session;
-//!   collisions are the FSM's job. Each peer's MD5 key is installed on the listener.
+//! - one **listener task** per listen address ([`SpeakerConfig::listen`], more with
+//!   [`Speaker::add_listen`]) accepts, matches the source address to a configured peer
+//!   (unknown peers are closed at once) and hands the stream to its session; collisions are
+//!   the FSM's job. Each peer's MD5 key is installed on every listener of its family.
 //! - with `fib: true`, a **kernel thread** installs/removes best routes learned from peers
 //!   through [`crate::kernel::KernelRoutes`] (blocking netlink off the async threads); all our
 //!   routes are removed on shutdown.
@@ -32,10 +33,13 @@
 //! Events: [`Speaker::subscribe_status`] for peer states and counts (cheap),
 //! [`Speaker::subscribe`] for those plus one event per best-route change.
 //!
-//! Sockets are created by the threads that run the tasks: to run a speaker inside a network
-//! namespace, start it on a runtime whose threads are in that namespace (threads inherit the
-//! namespace of the thread that creates them, so build the runtime on a thread that entered
-//! it). The listener and the kernel socket are opened in [`Speaker::start`] itself.
+//! Sockets come from a [`Transport`]: [`Speaker::start`] uses TCP in the current network
+//! namespace; [`Speaker::start_with`] takes [`Tcp::in_namespace`] (sockets and the kernel's
+//! netlink socket made in another namespace by one thread of its own, then used from any
+//! runtime) or an in-memory network for tests ([`crate::transport::memory`]).
+//!
+//! Per peer, [`PeerConfig::local_asn`] overrides the speaker's AS in that session's OPEN and
+//! export (a Megaport VXC's `localAsn`).
 //!
 //! Passwords are never logged or printed ([`Md5Key`] redacts itself).
 
