@@ -6,7 +6,7 @@ use crosslink_bgp::netns::Namespace;
 use crosslink_bgp::speaker::{Speaker, SpeakerConfig};
 use crosslink_bgp::transport::Tcp;
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// `ip <args>`, its stdout, or what went wrong in words.
 pub(crate) fn ip(args: &[&str]) -> Result<String, String> {
@@ -28,24 +28,18 @@ pub(crate) fn ip(args: &[&str]) -> Result<String, String> {
 /// A namespace this fabric made; deleted (with its links and routes) on drop.
 pub(crate) struct Ns {
     pub name: String,
-    /// Makes the namespace's sockets.
-    sockets: Namespace,
+    /// Makes the namespace's sockets: a thread, started by the first speaker (a port's
+    /// namespace has none).
+    sockets: OnceLock<Namespace>,
 }
 
 impl Ns {
     pub fn create(name: &str) -> Result<Ns, String> {
         let _ = ip(&["netns", "delete", name]);
         ip(&["netns", "add", name])?;
-        let sockets = match Namespace::open(name) {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = ip(&["netns", "delete", name]);
-                return Err(e.to_string());
-            }
-        };
         let ns = Ns {
             name: name.to_owned(),
-            sockets,
+            sockets: OnceLock::new(),
         };
         ns.ip(&["link", "set", "lo", "up"])?;
         Ok(ns)
@@ -60,7 +54,14 @@ impl Ns {
     /// Starts a speaker whose sockets (and kernel routes) are in the namespace, on the
     /// current runtime.
     pub async fn start_speaker(&self, cfg: SpeakerConfig) -> Result<Speaker, String> {
-        let transport = Arc::new(Tcp::in_namespace(self.sockets.clone()));
+        let sockets = match self.sockets.get() {
+            Some(s) => s.clone(),
+            None => {
+                let s = Namespace::open(&self.name).map_err(|e| e.to_string())?;
+                self.sockets.get_or_init(|| s).clone()
+            }
+        };
+        let transport = Arc::new(Tcp::in_namespace(sockets));
         Speaker::start_with(cfg, transport)
             .await
             .map_err(|e| e.to_string())
