@@ -52,8 +52,12 @@ pub trait Listen: Send + Sync + 'static {
     fn accept(&self) -> BoxFuture<'_, io::Result<Connection>>;
 }
 
-/// An established connection and its two ends (peer address in its natural family).
-pub struct Connection {
+/// An established connection and its two ends (peer address in its natural family). One
+/// pointer wide: it travels in channel messages, and every slot of a channel is as large as
+/// its largest message (unboxed, this cost ~4 KiB per session in queue blocks).
+pub struct Connection(Box<Parts>);
+
+struct Parts {
     io: Io,
     local: SocketAddr,
     peer: SocketAddr,
@@ -71,32 +75,32 @@ impl Connection {
             a.set_ip(a.ip().to_canonical());
             a
         };
-        Ok(Connection {
+        Ok(Connection(Box::new(Parts {
             local: canonical(stream.local_addr()?),
             peer: canonical(stream.peer_addr()?),
             io: Io::Tcp(stream),
-        })
+        })))
     }
 
     pub fn new(io: impl Duplex, local: SocketAddr, peer: SocketAddr) -> Connection {
-        Connection {
+        Connection(Box::new(Parts {
             io: Io::Other(Box::new(io)),
             local,
             peer,
-        }
+        }))
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.local
+        self.0.local
     }
 
     pub fn peer_addr(&self) -> SocketAddr {
-        self.peer
+        self.0.peer
     }
 
     /// TTL of our packets on it (TCP only: a pipe has no hops).
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        match &self.io {
+        match &self.0.io {
             Io::Tcp(s) => set_stream_ttl(s, ttl),
             Io::Other(_) => Ok(()),
         }
@@ -104,14 +108,14 @@ impl Connection {
 
     /// The stream itself, for tests that play a peer by hand.
     pub fn into_io(self) -> Box<dyn Duplex> {
-        match self.io {
+        match self.0.io {
             Io::Tcp(s) => Box::new(s),
             Io::Other(b) => b,
         }
     }
 
     pub(crate) fn into_split(self) -> (ReadHalf, Box<dyn AsyncWrite + Send + Unpin>) {
-        match self.io {
+        match self.0.io {
             Io::Tcp(s) => {
                 let (r, w) = s.into_split();
                 (ReadHalf::Tcp(r), Box::new(w))
