@@ -302,3 +302,80 @@ fn refused_kernel_route_shows_in_the_status() {
         assert_eq!(kernel_routes(&pair.a).trim(), "");
     });
 }
+
+/// Two speakers on one runtime in the test's own namespace, each with its sockets and kernel
+/// routes in a namespace of its own (`Tcp::in_namespace`): MD5 and TTL 1 over the veth, and
+/// the learned route lands in A's namespace only.
+#[test]
+#[ignore = "needs root and network namespaces: run with --ignored (scripts/test does as root)"]
+fn speakers_in_namespaces_share_one_runtime() {
+    use crosslink_bgp::netns::Namespace;
+    use crosslink_bgp::transport::Tcp;
+    use std::sync::Arc;
+
+    support::require_netns();
+    let pair = RouterPair::new("sns");
+    let rt = runtime();
+    let in_ns = |ns: &Netns| Arc::new(Tcp::in_namespace(Namespace::open(ns.name()).unwrap()));
+    let key = Md5Key::new("seam").unwrap();
+    let (a, b) = rt.block_on(async {
+        let a = Speaker::start_with(
+            SpeakerConfig {
+                asn: DO_AS,
+                router_id: "169.254.0.1".parse().unwrap(),
+                listen: Some(SocketAddr::new(ip(RouterPair::A_IP), 179)),
+                fib: true,
+            },
+            in_ns(&pair.a),
+        )
+        .await
+        .unwrap();
+        a.add_peer(PeerConfig {
+            passive: true,
+            password: Some(key.clone()),
+            ..PeerConfig::new(ip(RouterPair::B_IP), MCR_AS)
+        })
+        .await
+        .unwrap();
+        let b = Speaker::start_with(
+            SpeakerConfig {
+                asn: MCR_AS,
+                router_id: "169.254.0.6".parse().unwrap(),
+                listen: None,
+                fib: false,
+            },
+            in_ns(&pair.b),
+        )
+        .await
+        .unwrap();
+        b.add_peer(PeerConfig {
+            local_address: Some(ip(RouterPair::B_IP)),
+            password: Some(key.clone()),
+            connect_retry: Duration::from_secs(1),
+            ..PeerConfig::new(ip(RouterPair::A_IP), DO_AS)
+        })
+        .await
+        .unwrap();
+        b.announce("10.20.0.0/24".parse().unwrap(), Announce::default())
+            .await
+            .unwrap();
+        (a, b)
+    });
+    wait_established(&rt, &a);
+    wait_loc_rib(&rt, &a, "10.20.0.0/24");
+    support::wait_for(TIMEOUT, "the route in A's kernel table", || {
+        let routes = kernel_routes(&pair.a);
+        routes
+            .contains("10.20.0.0/24 via 169.254.0.6")
+            .then_some(())
+            .ok_or(routes)
+    });
+    let here =
+        support::run(std::process::Command::new("ip").args(["route", "show", "proto", "200"]));
+    assert!(!here.contains("10.20.0.0/24"), "{here}");
+    rt.block_on(async {
+        b.shutdown().await;
+        a.shutdown().await;
+    });
+    assert!(!kernel_routes(&pair.a).contains("10.20.0.0/24"));
+}

@@ -247,13 +247,13 @@ async fn ensure_mcr(inner: &mut Inner, mcr: Uuid, asn: u32, index: u32) -> Resul
     if let Some(old) = inner.mcrs.remove(&mcr) {
         old.speaker.shutdown().await;
     }
-    let mut ns = match inner.netns_prefix() {
+    let ns = match inner.netns_prefix() {
         Some(prefix) => Some(netns::Ns::create(&format!("{prefix}m{index}"))?),
         None => None,
     };
     let fib = ns.is_some();
     let speaker = start_in(
-        ns.as_mut(),
+        ns.as_ref(),
         SpeakerConfig {
             asn,
             router_id: Ipv4Addr::new(127, 0, (index / 256) as u8, (index % 256) as u8),
@@ -267,7 +267,6 @@ async fn ensure_mcr(inner: &mut Inner, mcr: Uuid, asn: u32, index: u32) -> Resul
     Ok(())
 }
 
-/// The MCR's peer for one of its BGP connections.
 /// The MCR's peer for one BGP connection of VXC `vxc_id` (its tag, so a session says which
 /// VXC it serves).
 fn mcr_peer(
@@ -279,6 +278,8 @@ fn mcr_peer(
     ttl: Option<u32>,
 ) -> PeerConfig {
     let mut p = PeerConfig::new(IpAddr::V4(address), s.peer_asn);
+    // The VXC's localAsn, which may differ from the MCR's own.
+    p.local_asn = Some(s.local_asn);
     p.tag = vxc_id as u64;
     p.local_address = Some(IpAddr::V4(local));
     p.port = port;
@@ -291,7 +292,7 @@ fn mcr_peer(
 }
 
 /// Starts a speaker where the mode puts it: here, or in the namespace.
-async fn start_in(ns: Option<&mut netns::Ns>, cfg: SpeakerConfig) -> Result<Speaker, String> {
+async fn start_in(ns: Option<&netns::Ns>, cfg: SpeakerConfig) -> Result<Speaker, String> {
     match ns {
         Some(ns) => ns.start_speaker(cfg).await,
         None => Speaker::start(cfg).await.map_err(|e| e.to_string()),
@@ -437,7 +438,7 @@ impl Fabric {
         let netns = inner.netns_prefix().map(str::to_owned);
         // The MCR first (in netns mode the link's veth goes into its namespace).
         ensure_mcr(inner, link.mcr, link.mcr_asn, index).await?;
-        let mut ns = match &netns {
+        let ns = match &netns {
             Some(prefix) => {
                 let ns = netns::Ns::create(&format!("{prefix}a{index}"))?;
                 let mcr_ns = inner.mcrs[&link.mcr]
@@ -467,7 +468,7 @@ impl Fabric {
             (0, false)
         };
         let router = start_in(
-            ns.as_mut(),
+            ns.as_ref(),
             SpeakerConfig {
                 asn: att.local_asn,
                 router_id: router_addr,

@@ -1,13 +1,12 @@
 //! Network namespaces for netns mode: one per attachment router and per MCR, joined by veth
-//! pairs carrying the real /29 addresses. A speaker runs inside its namespace on a
-//! current-thread runtime of its own thread (sockets and netlink open in the namespace of the
-//! thread that creates them); its handle works from anywhere.
+//! pairs carrying the real /29 addresses. Speakers run on the fabric's own runtime; their
+//! sockets and kernel routes are made in the namespace by its [`Namespace`] thread.
 
+use crosslink_bgp::netns::Namespace;
 use crosslink_bgp::speaker::{Speaker, SpeakerConfig};
-use std::fs::File;
-use std::os::fd::AsRawFd;
+use crosslink_bgp::transport::Tcp;
 use std::process::Command;
-use tokio::sync::oneshot;
+use std::sync::{Arc, OnceLock};
 
 /// `ip <args>`, its stdout, or what went wrong in words.
 pub(crate) fn ip(args: &[&str]) -> Result<String, String> {
@@ -29,8 +28,9 @@ pub(crate) fn ip(args: &[&str]) -> Result<String, String> {
 /// A namespace this fabric made; deleted (with its links and routes) on drop.
 pub(crate) struct Ns {
     pub name: String,
-    /// Ends the thread that runs the namespace's speaker.
-    stop: Option<oneshot::Sender<()>>,
+    /// Makes the namespace's sockets: a thread, started by the first speaker (a port's
+    /// namespace has none).
+    sockets: OnceLock<Namespace>,
 }
 
 impl Ns {
@@ -39,7 +39,7 @@ impl Ns {
         ip(&["netns", "add", name])?;
         let ns = Ns {
             name: name.to_owned(),
-            stop: None,
+            sockets: OnceLock::new(),
         };
         ns.ip(&["link", "set", "lo", "up"])?;
         Ok(ns)
@@ -51,62 +51,28 @@ impl Ns {
         ip(&all)
     }
 
-    /// Starts a speaker inside the namespace.
-    pub async fn start_speaker(&mut self, cfg: SpeakerConfig) -> Result<Speaker, String> {
-        let path = format!("/run/netns/{}", self.name);
-        let file = File::open(&path).map_err(|e| format!("opening {path}: {e}"))?;
-        let (ready_tx, ready_rx) = oneshot::channel();
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        std::thread::Builder::new()
-            .name(format!("ns-{}", self.name))
-            .spawn(move || {
-                // SAFETY: a valid namespace fd; CLONE_NEWNET moves only this thread.
-                if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-                    let _ = ready_tx.send(Err(format!(
-                        "entering the namespace: {}",
-                        std::io::Error::last_os_error()
-                    )));
-                    return;
-                }
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(format!("runtime: {e}")));
-                        return;
-                    }
-                };
-                rt.block_on(async move {
-                    match Speaker::start(cfg).await {
-                        Ok(s) => {
-                            let _ = ready_tx.send(Ok(s));
-                            let _ = stop_rx.await;
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e.to_string()));
-                        }
-                    }
-                });
-            })
-            .map_err(|e| format!("thread: {e}"))?;
-        self.stop = Some(stop_tx);
-        ready_rx
+    /// Starts a speaker whose sockets (and kernel routes) are in the namespace, on the
+    /// current runtime.
+    pub async fn start_speaker(&self, cfg: SpeakerConfig) -> Result<Speaker, String> {
+        let sockets = match self.sockets.get() {
+            Some(s) => s.clone(),
+            None => {
+                let s = Namespace::open(&self.name).map_err(|e| e.to_string())?;
+                self.sockets.get_or_init(|| s).clone()
+            }
+        };
+        let transport = Arc::new(Tcp::in_namespace(sockets));
+        Speaker::start_with(cfg, transport)
             .await
-            .map_err(|_| "the namespace thread died".to_owned())?
+            .map_err(|e| e.to_string())
     }
 }
 
 impl Drop for Ns {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
         let _ = ip(&["netns", "delete", &self.name]);
     }
 }
-
 /// One end of a veth pair: its namespace, interface name and addresses.
 pub(crate) struct End<'a> {
     pub ns: &'a str,

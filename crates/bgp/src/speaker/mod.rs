@@ -15,9 +15,10 @@
 //!   FSM's earliest timer deadline. Each TCP connection has a reader and a writer task, so a
 //!   slow peer never blocks the FSM or the RIB. Once Established, the speaker task writes its
 //!   UPDATEs straight into the connection's write queue.
-//! - one **listener task** (if `listen` is set) accepts, matches the source address to a
-//!   configured peer (unknown peers are closed at once) and hands the stream to its session;
-//!   collisions are the FSM's job. Each peer's MD5 key is installed on the listener.
+//! - one **listener task** per listen address ([`SpeakerConfig::listen`], more with
+//!   [`Speaker::add_listen`]) accepts, matches the source address to a configured peer
+//!   (unknown peers are closed at once) and hands the stream to its session; collisions are
+//!   the FSM's job. Each peer's MD5 key is installed on every listener of its family.
 //! - with `fib: true`, a **kernel thread** installs/removes best routes learned from peers
 //!   through [`crate::kernel::KernelRoutes`] (blocking netlink off the async threads); all our
 //!   routes are removed on shutdown.
@@ -32,10 +33,13 @@
 //! Events: [`Speaker::subscribe_status`] for peer states and counts (cheap),
 //! [`Speaker::subscribe`] for those plus one event per best-route change.
 //!
-//! Sockets are created by the threads that run the tasks: to run a speaker inside a network
-//! namespace, start it on a runtime whose threads are in that namespace (threads inherit the
-//! namespace of the thread that creates them, so build the runtime on a thread that entered
-//! it). The listener and the kernel socket are opened in [`Speaker::start`] itself.
+//! Sockets come from a [`Transport`]: [`Speaker::start`] uses TCP in the current network
+//! namespace; [`Speaker::start_with`] takes [`Tcp::in_namespace`] (sockets and the kernel's
+//! netlink socket made in another namespace by one thread of its own, then used from any
+//! runtime) or an in-memory network for tests ([`crate::transport::memory`]).
+//!
+//! Per peer, [`PeerConfig::local_asn`] overrides the speaker's AS in that session's OPEN and
+//! export (a Megaport VXC's `localAsn`).
 //!
 //! Passwords are never logged or printed ([`Md5Key`] redacts itself).
 
@@ -44,6 +48,7 @@ mod session;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -51,6 +56,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use crate::fsm::State;
 use crate::policy::SessionPolicy;
 pub use crate::transport::Md5Key;
+use crate::transport::{Tcp, Transport};
 pub use crate::wire::{IpNet, LargeCommunity, Origin};
 
 /// Speaker-wide settings.
@@ -70,6 +76,9 @@ pub struct SpeakerConfig {
 pub struct PeerConfig {
     pub address: IpAddr,
     pub remote_asn: u32,
+    /// The AS we are toward this peer, if not the speaker's (a Megaport VXC's `localAsn`):
+    /// in our OPEN and prepended to what we export to it.
+    pub local_asn: Option<u32>,
     /// Source address for outbound connections (and for next-hop-self, once connected).
     pub local_address: Option<IpAddr>,
     /// The peer's TCP port (179 normally).
@@ -100,6 +109,7 @@ impl PeerConfig {
         PeerConfig {
             address,
             remote_asn,
+            local_asn: None,
             local_address: None,
             port: 179,
             password: None,
@@ -291,12 +301,31 @@ impl fmt::Debug for Speaker {
 
 impl Speaker {
     /// Validates `cfg`, binds the listener (if any), opens the kernel socket (if `fib`) and
-    /// spawns the tasks on the current tokio runtime.
+    /// spawns the tasks on the current tokio runtime; sockets are TCP in the current network
+    /// namespace.
     pub async fn start(cfg: SpeakerConfig) -> Result<Speaker, SpeakerError> {
-        actor::start(cfg)
+        actor::start(cfg, Arc::new(Tcp::here()))
     }
 
-    /// The bound listen address (with the real port when 0 was asked for).
+    /// [`Speaker::start`] with every socket (listeners, connections, the kernel's) from
+    /// `transport`: [`Tcp::in_namespace`] for a speaker in another network namespace,
+    /// [`crate::transport::memory::MemoryNet`] for tests.
+    pub async fn start_with(
+        cfg: SpeakerConfig,
+        transport: Arc<dyn Transport>,
+    ) -> Result<Speaker, SpeakerError> {
+        actor::start(cfg, transport)
+    }
+
+    /// Listens on another address too (port 0 picks one); returns the bound address. Every
+    /// peer's TCP-MD5 key is installed on it, as on the others.
+    pub async fn add_listen(&self, addr: SocketAddr) -> Result<SocketAddr, SpeakerError> {
+        self.call(|reply| actor::Api::AddListen(addr, reply))
+            .await?
+    }
+
+    /// The bound address of [`SpeakerConfig::listen`] (with the real port when 0 was asked
+    /// for); see [`Speaker::add_listen`] for more.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.local_addr
     }

@@ -13,9 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -26,13 +24,14 @@ use crate::fsm::{
     self, Action, CeaseReason, ConnId, ConnectFailure, Event, Family, Negotiated, PeerOpen,
     Session, State, Timer,
 };
-use crate::transport;
+use crate::transport::seam::ReadHalf;
+use crate::transport::{Connection, Dial, Transport};
 use crate::wire::{self, Capability, CodecContext, DecodeError, Message, Open};
 
 /// Commands from the speaker task.
 pub(super) enum Cmd {
     /// An accepted connection from this peer's address.
-    Inbound(TcpStream),
+    Inbound(Connection),
     /// Administrative start / stop (ManualStart / ManualStop with Cease 6/2).
     Enable(bool),
     /// New session parameters: Cease / Administrative Reset, then start over with them.
@@ -119,15 +118,28 @@ pub(super) enum Report {
 }
 
 /// Speaker-wide facts a session needs.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(super) struct Local {
     pub asn: u32,
     pub router_id: std::net::Ipv4Addr,
+    pub transport: Arc<dyn Transport>,
 }
 
-pub(super) fn fsm_config(local: Local, p: &PeerConfig) -> fsm::Config {
+impl Local {
+    /// The AS we are toward `p`: its own local ASN if it has one, else the speaker's.
+    pub fn asn_for(&self, p: &PeerConfig) -> u32 {
+        p.local_asn.unwrap_or(self.asn)
+    }
+}
+
+/// The session clock: tokio's, so tests that pause time drive the FSM's timers too.
+fn now() -> std::time::Instant {
+    Instant::now().into_std()
+}
+
+pub(super) fn fsm_config(local: &Local, p: &PeerConfig) -> fsm::Config {
     fsm::Config {
-        local_asn: local.asn,
+        local_asn: local.asn_for(p),
         remote_asn: p.remote_asn,
         bgp_id: local.router_id,
         hold_time: p.hold_time,
@@ -138,9 +150,9 @@ pub(super) fn fsm_config(local: Local, p: &PeerConfig) -> fsm::Config {
     }
 }
 
-fn local_open(local: Local, p: &PeerConfig) -> Open {
+fn local_open(local: &Local, p: &PeerConfig) -> Open {
     Open::new(
-        local.asn,
+        local.asn_for(p),
         p.hold_time,
         local.router_id,
         Capability::UNICAST_AND_REFRESH.to_vec(),
@@ -154,11 +166,11 @@ pub(super) fn spawn(
     sid: u64,
     speaker: mpsc::Sender<Input>,
 ) -> Result<(mpsc::UnboundedSender<Cmd>, JoinHandle<()>), fsm::ConfigError> {
-    let fsm = Session::new(fsm_config(local, &cfg))?;
+    let fsm = Session::new(fsm_config(&local, &cfg))?;
     let (tx, rx) = mpsc::unbounded_channel();
     let (itx, irx) = mpsc::channel(64);
     let task = SessionTask {
-        open: local_open(local, &cfg),
+        open: local_open(&local, &cfg),
         local,
         cfg,
         fsm,
@@ -179,7 +191,7 @@ pub(super) fn spawn(
 
 /// Inputs from the task's own helpers (connect attempts, readers).
 enum Internal {
-    Connected(u64, io::Result<TcpStream>),
+    Connected(u64, io::Result<Connection>),
     Msg(ConnId, Box<Message>),
     DecodeErr(ConnId, DecodeError),
     Closed(ConnId),
@@ -252,7 +264,7 @@ impl SessionTask {
                 },
                 Some(i) = internal.recv() => self.internal(i).await,
                 _ = sleep_until(deadline), if deadline.is_some() => {
-                    let now = std::time::Instant::now();
+                    let now = now();
                     for t in TIMERS {
                         if self.fsm.timer_deadline(t).is_some_and(|d| d <= now) {
                             self.handle(Event::TimerExpired(t), None).await;
@@ -281,7 +293,7 @@ impl SessionTask {
         match cmd {
             Cmd::Inbound(stream) => {
                 if let Some(ttl) = self.cfg.ttl {
-                    let _ = transport::set_stream_ttl(&stream, ttl);
+                    let _ = stream.set_ttl(ttl);
                 }
                 // An error means the socket died already.
                 if let Ok(id) = self.add_conn(stream) {
@@ -300,10 +312,10 @@ impl SessionTask {
                 self.handle(Event::Cease(CeaseReason::AdminReset), None)
                     .await;
                 // The speaker validated the config before sending it.
-                if let Ok(fsm) = Session::new(fsm_config(self.local, &cfg)) {
+                if let Ok(fsm) = Session::new(fsm_config(&self.local, &cfg)) {
                     self.established_before += self.fsm.stats().established_count;
                     self.fsm = fsm;
-                    self.open = local_open(self.local, &cfg);
+                    self.open = local_open(&self.local, &cfg);
                     self.cfg = *cfg;
                     if self.cfg.enabled {
                         self.handle(Event::ManualStart, None).await;
@@ -383,7 +395,7 @@ impl SessionTask {
     /// Feeds one event to the FSM and carries out its actions. `update` is the decoded UPDATE
     /// behind an `UpdateMsg`, passed on only if the FSM says so.
     async fn handle(&mut self, event: Event, mut update: Option<Box<wire::Update>>) {
-        let actions = self.fsm.handle(std::time::Instant::now(), event);
+        let actions = self.fsm.handle(now(), event);
         let state_changed = actions
             .iter()
             .any(|a| matches!(a, Action::StateChanged { .. }));
@@ -452,7 +464,7 @@ impl SessionTask {
                     if let Some(conn) = self.conns.iter().find(|x| x.id == negotiated.conn) {
                         let ctx = CodecContext {
                             four_octet_as: negotiated.four_octet_as,
-                            ibgp: negotiated.peer_asn == self.local.asn,
+                            ibgp: negotiated.peer_asn == self.local.asn_for(&self.cfg),
                         };
                         let report = Report::Up {
                             out: conn.out.clone(),
@@ -501,20 +513,21 @@ impl SessionTask {
         }
         self.attempt += 1;
         let attempt = self.attempt;
-        let peer = SocketAddr::new(self.cfg.address, self.cfg.port);
-        let local = self.cfg.local_address.map(|ip| SocketAddr::new(ip, 0));
-        let key = self.cfg.password.clone();
-        let ttl = self.cfg.ttl;
-        let timeout = self.cfg.connect_retry;
+        let dial = self.local.transport.connect(Dial {
+            peer: SocketAddr::new(self.cfg.address, self.cfg.port),
+            local: self.cfg.local_address.map(|ip| SocketAddr::new(ip, 0)),
+            md5: self.cfg.password.clone(),
+            ttl: self.cfg.ttl,
+            timeout: self.cfg.connect_retry,
+        });
         let itx = self.itx.clone();
         self.connecting = Some(tokio::spawn(async move {
-            let r = transport::connect(local, peer, key.as_ref(), ttl, timeout).await;
-            let _ = itx.send(Internal::Connected(attempt, r)).await;
+            let _ = itx.send(Internal::Connected(attempt, dial.await)).await;
         }));
     }
 
-    fn add_conn(&mut self, stream: TcpStream) -> io::Result<ConnId> {
-        let local = stream.local_addr()?;
+    fn add_conn(&mut self, stream: Connection) -> io::Result<ConnId> {
+        let local = stream.local_addr();
         self.next_conn += 1;
         let id = ConnId(self.next_conn);
         let (r, w) = stream.into_split();
@@ -553,33 +566,18 @@ const READ_MAX: usize = 256 * 1024;
 
 /// Frames and decodes messages; after the peer's OPEN it decodes with the negotiated context.
 /// Waits for readability without holding a buffer, so an idle session keeps none.
-async fn read_loop(id: ConnId, r: OwnedReadHalf, local: Open, to: mpsc::Sender<Internal>) {
+async fn read_loop(id: ConnId, mut r: ReadHalf, local: Open, to: mpsc::Sender<Internal>) {
     let mut ctx = CodecContext::default();
     let mut buf: Vec<u8> = Vec::new();
     let mut chunk = READ_CHUNK;
     loop {
-        if r.readable().await.is_err() {
-            let _ = to.send(Internal::Closed(id)).await;
-            return;
-        }
-        let filled = buf.len();
-        buf.resize(filled + chunk, 0);
-        let n = match r.try_read(&mut buf[filled..]) {
-            Ok(0) => {
+        let n = match r.read_into(&mut buf, chunk).await {
+            Ok(0) | Err(_) => {
                 let _ = to.send(Internal::Closed(id)).await;
                 return;
             }
             Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                buf.truncate(filled);
-                continue;
-            }
-            Err(_) => {
-                let _ = to.send(Internal::Closed(id)).await;
-                return;
-            }
         };
-        buf.truncate(filled + n);
         chunk = if n == chunk {
             (chunk * 2).min(READ_MAX)
         } else {
@@ -615,7 +613,7 @@ async fn read_loop(id: ConnId, r: OwnedReadHalf, local: Open, to: mpsc::Sender<I
 /// Writes queued bytes, coalescing what is already queued into one write; counts them off
 /// the queue once written and wakes a paused speaker below [`QUEUE_LOW`].
 async fn write_loop(
-    mut w: OwnedWriteHalf,
+    mut w: Box<dyn AsyncWrite + Send + Unpin>,
     mut rx: mpsc::UnboundedReceiver<WriteItem>,
     queue: Arc<Queued>,
     wake: (mpsc::Sender<Input>, std::net::IpAddr, u64),

@@ -119,6 +119,7 @@ fn peer_config(local_asn: u32, n: &NeighborPlan) -> PeerConfig {
     PeerConfig {
         address: n.address,
         remote_asn: n.remote_asn,
+        local_asn: None,
         local_address: n.local,
         port: n.port,
         password: n.password.clone(),

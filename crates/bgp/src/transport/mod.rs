@@ -1,5 +1,6 @@
 //! TCP transport for BGP sessions on Linux: sockets bound where the session says, TCP-MD5
-//! signatures (RFC 2385) and TTL.
+//! signatures (RFC 2385) and TTL; and the seam the speaker gets its connections through
+//! ([`Transport`]): [`Tcp`] in a network namespace, or [`memory::MemoryNet`] in tests.
 //!
 //! An MD5 mismatch is silent at the TCP level: the kernel drops the unsigned or wrongly signed SYN
 //! and the peer never answers. [`connect`] therefore reports it as [`io::ErrorKind::TimedOut`],
@@ -7,6 +8,9 @@
 //! session layer can say "no answer: possible auth mismatch" rather than invent an auth error.
 //! With a key set, even a closed port looks like silence: the kernel's RST for it is unsigned and
 //! the keyed socket drops it, so "refused" only ever appears on unkeyed sessions.
+
+pub mod memory;
+pub(crate) mod seam;
 
 use std::fmt;
 use std::io;
@@ -16,6 +20,9 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 use tokio::net::{TcpSocket, TcpStream};
+
+use crate::netns::Namespace;
+pub use seam::{BoxFuture, Connection, Dial, Duplex, Listen, Tcp, Transport};
 
 /// Longest key the kernel accepts (`TCP_MD5SIG_MAXKEYLEN`).
 pub const MD5_MAX_KEY_LEN: usize = 80;
@@ -163,12 +170,14 @@ pub fn set_md5_key(sock: &impl AsFd, peer: IpAddr, key: Option<&[u8]>) -> io::Re
     ))
 }
 
-fn new_socket(addr: &SocketAddr) -> io::Result<Socket> {
-    let sock = Socket::new(
-        Domain::for_address(*addr),
-        Type::STREAM,
-        Some(Protocol::TCP),
-    )?;
+/// A TCP socket for `addr`'s family, made in `ns` (the current namespace if `None`).
+fn new_socket(addr: &SocketAddr, ns: Option<&Namespace>) -> io::Result<Socket> {
+    let domain = Domain::for_address(*addr);
+    let make = move || Socket::new(domain, Type::STREAM, Some(Protocol::TCP));
+    let sock = match ns {
+        Some(ns) => ns.run(make)??,
+        None => make()?,
+    };
     sock.set_nonblocking(true)?;
     sock.set_cloexec(true)?;
     sock.set_reuse_address(true)?;
@@ -199,7 +208,19 @@ pub async fn connect(
     ttl: Option<u32>,
     timeout: Duration,
 ) -> io::Result<TcpStream> {
-    let sock = new_socket(&peer)?;
+    connect_in(None, local, peer, md5, ttl, timeout).await
+}
+
+/// [`connect`] from namespace `ns`.
+async fn connect_in(
+    ns: Option<&Namespace>,
+    local: Option<SocketAddr>,
+    peer: SocketAddr,
+    md5: Option<&Md5Key>,
+    ttl: Option<u32>,
+    timeout: Duration,
+) -> io::Result<TcpStream> {
+    let sock = new_socket(&peer, ns)?;
     if let Some(local) = local {
         if local.is_ipv4() != peer.is_ipv4() {
             return Err(io::Error::new(
@@ -248,7 +269,12 @@ impl Listener {
     /// Binds `addr` (port 0 picks a free port; see [`Listener::local_addr`]). A wildcard IPv6
     /// address also accepts IPv4 peers unless the host disabled dual-stack sockets.
     pub fn bind(addr: SocketAddr) -> io::Result<Self> {
-        let sock = new_socket(&addr)?;
+        Self::bind_in(None, addr)
+    }
+
+    /// [`Listener::bind`] in namespace `ns`.
+    pub fn bind_in(ns: Option<&Namespace>, addr: SocketAddr) -> io::Result<Self> {
+        let sock = new_socket(&addr, ns)?;
         sock.bind(&addr.into())
             .map_err(|e| io::Error::new(e.kind(), format!("binding BGP listener {addr}: {e}")))?;
         sock.listen(128)?;
