@@ -295,9 +295,8 @@ fn sessions(cfg: &VrouterConfig, mcr_asn: u32) -> Vec<McrSession> {
         .iter()
         .flat_map(|i| i.bgp_connections.iter())
         .map(|b| McrSession {
-            // The MCR's speaker speaks with its own ASN; a per-session localAsn is stored and
-            // shown in the VXC, not applied yet.
-            local_asn: mcr_asn,
+            // A connection's localAsn overrides the MCR's own ASN on that session alone.
+            local_asn: b.local_asn.unwrap_or(mcr_asn),
             local_ip: b.local_ip_address,
             peer_ip: b.peer_ip_address,
             peer_asn: b.peer_asn,

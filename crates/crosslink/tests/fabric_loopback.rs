@@ -521,3 +521,47 @@ fn shutting_the_bgp_connection_down_and_up_again() {
     let words = diagnosis(&s, "team-a", &a);
     assert!(words.contains("is shut down by its owner"), "{words}");
 }
+
+/// A BGP connection's `localAsn` is what the MCR speaks on that session alone: an attachment
+/// that expects 65010 comes up only when the connection says so, and the looking glass says
+/// which ASN the session used.
+#[test]
+fn a_connections_local_asn_is_the_one_on_the_wire() {
+    let s = Server::start(&tempdir(), NO_LIMITS);
+    let (a, key, auth) = common::partner_attachment(
+        &s,
+        "team-l",
+        json!({"ip_range": "10.30.0.0/20"}),
+        json!({"bgp": {"local_router_ip": "169.254.0.1/29", "peer_router_ip": "169.254.0.6/29",
+            "peer_router_asn": 65010, "auth_key": "team-l-md5-key"}}),
+    );
+    let t = mp_token(&s, "customer-l");
+    let mcr = buy_mcr(&s, &t);
+    let r = mp(
+        &s,
+        &t,
+        "POST",
+        "/v4/networkdesign/buy",
+        Some(json!({"networkDesign": [{"productUid": mcr,
+        "associatedVxcs": [{"productName": "to-do", "serviceKey": key, "rateLimit": 1000, "term": 1, "shutdown": false,
+        "aEnd": {"partnerConfig": {"interfaces": [{"ipAddresses": ["169.254.0.6/29"], "bgpConnections": [
+            {"peerAsn": 64532, "localAsn": 65010, "localIpAddress": "169.254.0.6", "peerIpAddress": "169.254.0.1",
+             "password": auth, "shutdown": false, "bfdEnabled": false}]}]}}, "bEnd": {}}]}]})),
+    );
+    assert!(r["data"][0]["vxcJTechnicalServiceUid"].is_string(), "{r}");
+    assert!(
+        eventually(Duration::from_secs(15), || state(&s, "team-l", &a)
+            == "ACTIVE"),
+        "{}",
+        diagnosis(&s, "team-l", &a)
+    );
+    let glass = mp(
+        &s,
+        &t,
+        "GET",
+        &format!("/v2/product/mcr2/{mcr}/lookingGlass/bgpSessions"),
+        None,
+    );
+    let sessions = glass["data"].as_array().cloned().unwrap_or_default();
+    assert!(sessions.iter().any(|x| x["localAsn"] == 65010), "{glass}");
+}
