@@ -151,6 +151,15 @@ def test_service_keys_between_two_companies(console, server):
     vxc_uid = page.url.rsplit("/", 1)[1]
     expect(page.locator("#service-status")).to_contain_text("LIVE", timeout=LIVE)
     page.steps.shot("west-vxc-live")
+    # West changes its A-End VLAN (Edit connection); on a partnership it waits for East.
+    page.get_by_text("Edit connection").click()
+    page.get_by_label("Your A-End VLAN").fill("300")
+    page.steps.shot("west-edits-vlan")
+    page.get_by_role("button", name="Save changes").click()
+    waiting = page.get_by_role("region", name="Change waiting for approval")
+    expect(waiting).to_contain_text("Waiting for your partner's approval")
+    expect(waiting).to_contain_text("VLAN 300")
+    page.steps.shot("west-vlan-change-waits")
     page.get_by_role("link", name="← Services").click()
     expect(service(page, mcr)).to_contain_text("to-east")
 
@@ -162,12 +171,7 @@ def test_service_keys_between_two_companies(console, server):
     expect(east_port).to_contain_text("100")
     page.steps.shot("east-sees-b-end")
 
-    # West changes its A-End VLAN. The console has no A-End VLAN edit yet, so West does it
-    # through the Megaport API (PUT /v3/product/vxc, megaportgo's UpdateVXC); it waits for East.
-    token = oauth_token(server, west, "secret").json()["access_token"]
-    west_api = MP(server, token, name=west)
-    envelope(west_api.put(f"/v3/product/vxc/{vxc_uid}", {"aEndVlan": 300}))
-
+    # East finds West's VLAN change waiting on the VXC's page.
     east_port.get_by_role("link", name="to-east").click()
     box = page.get_by_role("region", name="Change waiting for approval")
     expect(box).to_contain_text("A-End to VLAN 300")
@@ -177,7 +181,9 @@ def test_service_keys_between_two_companies(console, server):
     box.get_by_role("button", name="Approve").click()
     expect(page.get_by_role("region", name="Change waiting for approval")).to_have_count(0)
     page.steps.shot("east-approved")
-    a_end = envelope(west_api.get(f"/v2/product/{vxc_uid}"))["aEnd"]
+    # The change is made: the Megaport API says so to West (megaportgo's GetVXC).
+    token = oauth_token(server, west, "secret").json()["access_token"]
+    a_end = envelope(MP(server, token, name=west).get(f"/v2/product/{vxc_uid}"))["aEnd"]
     assert a_end["vlan"] == 300, a_end
 
     # Phone width: Services without sideways scrolling.

@@ -208,6 +208,7 @@ impl Control {
             let _ = writeln!(out, "# HELP crosslink_bgp_prefixes_received Prefixes the attachments learned.\n# TYPE crosslink_bgp_prefixes_received gauge\ncrosslink_bgp_prefixes_received {}", s.prefixes_received);
             let _ = writeln!(out, "# HELP crosslink_bgp_prefixes_advertised Prefixes the attachments announce.\n# TYPE crosslink_bgp_prefixes_advertised gauge\ncrosslink_bgp_prefixes_advertised {}", s.prefixes_advertised);
             let _ = writeln!(out, "# HELP crosslink_bgp_established_total Times an attachment session reached Established (flaps count again).\n# TYPE crosslink_bgp_established_total counter\ncrosslink_bgp_established_total {}", s.established_total);
+            let _ = writeln!(out, "# HELP crosslink_bgp_flaps_total Times an Established attachment session went down.\n# TYPE crosslink_bgp_flaps_total counter\ncrosslink_bgp_flaps_total {}", s.flaps_total);
         }
         Ok(out)
     }

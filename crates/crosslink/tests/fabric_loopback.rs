@@ -237,6 +237,7 @@ fn the_seeds_flow_ends_established_and_routes_pass_between_the_mcrs_vxcs() {
         "{}",
         m.raw
     );
+    assert!(m.raw.contains("crosslink_bgp_flaps_total 0"), "{}", m.raw);
 
     // Changing A's VPCs withdraws and announces accordingly.
     let ca = Client::new(&s, "team-a");

@@ -123,6 +123,8 @@ pub struct FabricStats {
     pub prefixes_advertised: u64,
     /// Times any session reached Established (one per link plus one per flap).
     pub established_total: u64,
+    /// Times an Established session went down again.
+    pub flaps_total: u64,
 }
 
 /// A BGP session of an MCR, for the looking glass.
@@ -785,6 +787,8 @@ impl Fabric {
                 stats.prefixes_received += p.prefixes_accepted;
                 stats.prefixes_advertised += p.prefixes_advertised;
                 stats.established_total += p.established_count;
+                let up_now = u64::from(p.state == crosslink_bgp::speaker::State::Established);
+                stats.flaps_total += p.established_count.saturating_sub(up_now);
             }
         }
         stats

@@ -3,6 +3,7 @@
 //! the box to approve or deny a change the partner asked for.
 
 use super::{kind_label, location_name, tone, vlan_words};
+use crate::form::Fields;
 use crate::page::{mp_message, render, Chrome, PageError, Section};
 use crate::session::Session;
 use askama::Template;
@@ -14,7 +15,7 @@ use crosslink_control::megaport::{ApprovalDecision, VxcView};
 use crosslink_control::{BgpState, Control};
 use crosslink_domain::megaport::approval::ApprovalStatus;
 use crosslink_domain::megaport::product::{Product, ProductType};
-use crosslink_domain::megaport::vxc::Side;
+use crosslink_domain::megaport::vxc::{parse_vlan, Side, VxcUpdate};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -23,6 +24,7 @@ type S = State<Arc<Control>>;
 pub fn routes() -> Router<Arc<Control>> {
     Router::new()
         .route("/megaport/vxc/{uid}", get(details))
+        .route("/megaport/vxc/{uid}/edit", post(edit))
         .route(
             "/megaport/vxc/{uid}/approvals/{approval}/{decision}",
             post(decide),
@@ -94,6 +96,8 @@ struct Details {
     sessions: Option<Vec<SessionRow>>,
     approvals: Vec<Approval>,
     error: String,
+    /// This company's own VLAN on the VXC, as a number for the edit form ("-1": untagged).
+    own_vlan: String,
 }
 
 async fn looking_glass(c: &Control, s: &Session, v: &VxcView) -> Option<Vec<SessionRow>> {
@@ -196,6 +200,7 @@ async fn details_page(
         status: v.vxc.status.as_str(),
         status_tone: tone(v.vxc.status),
         bgp: v.bgp_status.map(|b| b == "UP"),
+        own_vlan: own.vlan.map_or_else(|| "-1".to_owned(), |n| n.to_string()),
         ends,
         sessions,
         approvals,
@@ -231,6 +236,66 @@ async fn decide(
         .await;
     }
     match c.decide_approval(&company, approval, d, None).await {
+        Ok(_) => Ok(Redirect::to(&format!("/megaport/vxc/{uid}")).into_response()),
+        Err(e) => details_page(&c, &s, uid, mp_message(e)).await,
+    }
+}
+
+/// Edit connection: this end's name and VLAN, and (the A-End only) the rate limit. Only what
+/// changed is sent; on a partnership a VLAN change waits for the partner's approval.
+async fn edit(
+    State(c): S,
+    s: Session,
+    Path(uid): Path<Uuid>,
+    f: Fields,
+) -> Result<Response, PageError> {
+    let company = s.company(&format!("/megaport/vxc/{uid}"))?;
+    let v = c
+        .get_vxc(&company, uid)
+        .await
+        .map_err(PageError::megaport)?;
+    let own = match v.viewer {
+        Side::A => &v.vxc.spec.a_end,
+        Side::B => &v.vxc.spec.b_end,
+    };
+    let mut u = VxcUpdate::default();
+    let name = f.get("name").trim();
+    if !name.is_empty() && name != own.name {
+        u.name = Some(name.to_owned());
+    }
+    let vlan = f.get("vlan").trim();
+    let current = own.vlan.map_or(-1, i64::from);
+    match vlan.parse::<i64>() {
+        Ok(n) if n != current => {
+            let req = parse_vlan("vlan", Some(n)).map_err(|e| PageError::megaport(e.into()));
+            match (req, v.viewer) {
+                (Ok(r), Side::A) => u.a_vlan = Some(r),
+                (Ok(r), Side::B) => u.b_vlan = Some(r),
+                (Err(PageError::Api(_, m)), _) => return details_page(&c, &s, uid, m).await,
+                (Err(e), _) => return Err(e),
+            }
+        }
+        Ok(_) => {}
+        Err(_) if vlan.is_empty() => {}
+        Err(_) => return details_page(&c, &s, uid, format!("VLAN '{vlan}' is not a number")).await,
+    }
+    let rate = f.get("rate_limit").trim();
+    if !rate.is_empty() && v.viewer == Side::A {
+        match rate.parse::<u32>() {
+            Ok(r) if r != v.vxc.spec.rate_limit => u.rate_limit = Some(r),
+            Ok(_) => {}
+            Err(_) => {
+                return details_page(
+                    &c,
+                    &s,
+                    uid,
+                    format!("Rate limit '{rate}' is not a number of Mbps"),
+                )
+                .await
+            }
+        }
+    }
+    match c.update_vxc(&company, uid, u, None).await {
         Ok(_) => Ok(Redirect::to(&format!("/megaport/vxc/{uid}")).into_response()),
         Err(e) => details_page(&c, &s, uid, mp_message(e)).await,
     }
