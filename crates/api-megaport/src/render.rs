@@ -300,10 +300,7 @@ pub fn vxc(v: &VxcView) -> wire::Vxc {
             csp.push(vrouter(cfg, e.vlan, router, resource));
         }
     }
-    let own_name = match v.viewer {
-        Side::A => &s.a_end.name,
-        Side::B => &s.b_end.name,
-    };
+    let own_name = &s.end(v.viewer).name;
     let pending = s.pending.as_ref();
     wire::Vxc {
         product_id: x.product_id,

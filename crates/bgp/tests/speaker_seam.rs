@@ -93,16 +93,22 @@ async fn pair(net: &MemoryNet) -> (Speaker, Speaker) {
     (a, b)
 }
 
-#[tokio::test(start_paused = true)]
-async fn establish_and_exchange_routes() {
-    let net = MemoryNet::new();
-    let (a, b) = pair(&net).await;
+/// An established pair, A announcing 192.0.2.0/24 and B 198.51.100.0/24.
+async fn announcing_pair(net: &MemoryNet) -> (Speaker, Speaker) {
+    let (a, b) = pair(net).await;
     a.announce(self::net("192.0.2.0/24"), Announce::default())
         .await
         .unwrap();
     b.announce(self::net("198.51.100.0/24"), Announce::default())
         .await
         .unwrap();
+    (a, b)
+}
+
+#[tokio::test(start_paused = true)]
+async fn establish_and_exchange_routes() {
+    let net = MemoryNet::new();
+    let (a, b) = announcing_pair(&net).await;
     let sa = until(&a, "10.0.0.2", "route", |s| s.prefixes_accepted == 1).await;
     assert_eq!(sa.prefixes_advertised, 1);
     assert_eq!(sa.remote_id, Some("10.0.0.2".parse().unwrap()));
@@ -123,13 +129,7 @@ async fn establish_and_exchange_routes() {
 #[tokio::test(start_paused = true)]
 async fn removing_a_peer_withdraws_its_routes_on_both_sides() {
     let net = MemoryNet::new();
-    let (a, b) = pair(&net).await;
-    a.announce(self::net("192.0.2.0/24"), Announce::default())
-        .await
-        .unwrap();
-    b.announce(self::net("198.51.100.0/24"), Announce::default())
-        .await
-        .unwrap();
+    let (a, b) = announcing_pair(&net).await;
     until(&a, "10.0.0.2", "route", |s| s.prefixes_accepted == 1).await;
     until(&b, "10.0.0.1", "route", |s| s.prefixes_accepted == 1).await;
     a.remove_peer(ip("10.0.0.2")).await.unwrap();

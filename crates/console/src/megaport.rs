@@ -139,10 +139,7 @@ pub fn vlan_words(v: Option<u16>) -> String {
 }
 
 fn vxc_row(v: &VxcView, bgp: Option<bool>) -> VxcRow {
-    let end = match v.viewer {
-        Side::A => &v.vxc.spec.a_end,
-        Side::B => &v.vxc.spec.b_end,
-    };
+    let end = v.vxc.spec.end(v.viewer);
     VxcRow {
         uid: v.vxc.uid,
         name: end.name.clone(),
@@ -194,10 +191,7 @@ async fn service_row(c: &Control, s: &Session, p: &ProductView) -> ServiceRow {
         p.vxcs
             .iter()
             .map(|v| {
-                let own = match v.viewer {
-                    Side::A => &v.vxc.spec.a_end,
-                    Side::B => &v.vxc.spec.b_end,
-                };
+                let own = v.vxc.spec.end(v.viewer);
                 let runs_bgp = own.product_uid == prod.uid
                     && own.partner_config.as_ref().is_some_and(|c| {
                         c.interfaces.iter().any(|i| !i.bgp_connections.is_empty())

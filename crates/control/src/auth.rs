@@ -166,38 +166,19 @@ impl Control {
     /// good for the console, for hours, not for the API, for ever. Each use checks the token
     /// again (`--auth strict`: it must still exist, with its scopes).
     pub async fn console_session(&self, token: &str) -> Result<String> {
-        use hmac::Mac;
         let token = token.trim();
         self.authenticate(Some(token)).await?;
-        let expires = self.now() + (CONSOLE_SESSION_SECS as i64) * 1000;
-        let payload = format!("{}.{expires}", hash_token(token));
-        let tag = hex(&self.mac(&payload)?.finalize().into_bytes());
-        Ok(format!("{CONSOLE_PREFIX}{payload}.{tag}"))
+        let signed = self.sign_subject(&hash_token(token), CONSOLE_SESSION_SECS)?;
+        Ok(format!("{CONSOLE_PREFIX}{signed}"))
     }
 
     /// The principal behind a console session, if it is ours and unexpired.
     pub async fn console_principal(&self, session: &str) -> Result<Principal> {
-        use hmac::Mac;
-        let (hash, expires, tag) = session
+        let signed = session
             .strip_prefix(CONSOLE_PREFIX)
-            .and_then(|rest| {
-                let (payload, tag) = rest.rsplit_once('.')?;
-                let (hash, expires) = payload.split_once('.')?;
-                Some((hash, expires, tag))
-            })
             .ok_or(ControlError::Unauthenticated)?;
-        let tag: Vec<u8> = (0..tag.len())
-            .step_by(2)
-            .filter_map(|i| {
-                tag.get(i..i + 2)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-            })
-            .collect();
-        self.mac(&format!("{hash}.{expires}"))?
-            .verify_slice(&tag)
-            .map_err(|_| ControlError::Unauthenticated)?;
-        let expires: i64 = expires.parse().map_err(|_| ControlError::Unauthenticated)?;
-        if expires <= self.now() || hash.len() != 64 {
+        let hash = self.signed_subject(signed)?;
+        if hash.len() != 64 {
             return Err(ControlError::Unauthenticated);
         }
         principal_of(self, hash).await

@@ -14,6 +14,7 @@ use axum::Router;
 use crosslink_control::megaport::{ApprovalDecision, VxcView};
 use crosslink_control::{BgpState, Control};
 use crosslink_domain::megaport::approval::ApprovalStatus;
+use crosslink_domain::megaport::company::CompanyUid;
 use crosslink_domain::megaport::product::{Product, ProductType};
 use crosslink_domain::megaport::vxc::{parse_vlan, Side, VxcUpdate};
 use std::sync::Arc;
@@ -140,6 +141,16 @@ async fn details(State(c): S, s: Session, Path(uid): Path<Uuid>) -> Result<Respo
     details_page(&c, &s, uid, String::new()).await
 }
 
+/// The VXC as the signed-in company sees it.
+async fn vxc_of(c: &Control, s: &Session, uid: Uuid) -> Result<(CompanyUid, VxcView), PageError> {
+    let company = s.company(&format!("/megaport/vxc/{uid}"))?;
+    let v = c
+        .get_vxc(&company, uid)
+        .await
+        .map_err(PageError::megaport)?;
+    Ok((company, v))
+}
+
 /// The page, with what a decision posted from it was refused for (never words from the URL).
 async fn details_page(
     c: &Control,
@@ -147,15 +158,8 @@ async fn details_page(
     uid: Uuid,
     error: String,
 ) -> Result<Response, PageError> {
-    let company = s.company(&format!("/megaport/vxc/{uid}"))?;
-    let v = c
-        .get_vxc(&company, uid)
-        .await
-        .map_err(PageError::megaport)?;
-    let own = match v.viewer {
-        Side::A => &v.vxc.spec.a_end,
-        Side::B => &v.vxc.spec.b_end,
-    };
+    let (company, v) = vxc_of(c, s, uid).await?;
+    let own = v.vxc.spec.end(v.viewer);
     let both = !v.vxc.is_partnership();
     let ends = [
         end_view(
@@ -249,15 +253,8 @@ async fn edit(
     Path(uid): Path<Uuid>,
     f: Fields,
 ) -> Result<Response, PageError> {
-    let company = s.company(&format!("/megaport/vxc/{uid}"))?;
-    let v = c
-        .get_vxc(&company, uid)
-        .await
-        .map_err(PageError::megaport)?;
-    let own = match v.viewer {
-        Side::A => &v.vxc.spec.a_end,
-        Side::B => &v.vxc.spec.b_end,
-    };
+    let (company, v) = vxc_of(&c, &s, uid).await?;
+    let own = v.vxc.spec.end(v.viewer);
     let mut u = VxcUpdate::default();
     let name = f.get("name").trim();
     if !name.is_empty() && name != own.name {

@@ -62,7 +62,7 @@ impl Control {
         Ok(())
     }
 
-    pub(crate) fn mac(&self, payload: &str) -> Result<Hmac<Sha256>> {
+    fn mac(&self, payload: &str) -> Result<Hmac<Sha256>> {
         let secret = self
             .token_secret
             .get()
@@ -73,30 +73,20 @@ impl Control {
         Ok(mac)
     }
 
-    fn sign(&self, company: &Company, ttl_secs: u64) -> Result<MegaportSession> {
+    /// `<subject>.<expiry ms>.<mac>`: what Megaport tokens and console sessions are.
+    pub(crate) fn sign_subject(&self, subject: &str, ttl_secs: u64) -> Result<String> {
         let expires = self.now() + (ttl_secs as i64) * 1000;
-        let payload = format!("{}.{expires}", company.uid.0);
+        let payload = format!("{subject}.{expires}");
         let tag = self.mac(&payload)?.finalize().into_bytes();
         let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-        Ok(MegaportSession {
-            token: format!("{TOKEN_PREFIX}{payload}.{hex}"),
-            expires_in: ttl_secs,
-            company: company.clone(),
-        })
+        Ok(format!("{payload}.{hex}"))
     }
 
-    /// `Some(company)` for a token we signed that is still valid, `Err` for one we signed that
-    /// is not, `None` for something we never signed.
-    fn verify(&self, token: &str) -> Result<Option<CompanyUid>> {
-        let Some(rest) = token.strip_prefix(TOKEN_PREFIX) else {
-            return Ok(None);
-        };
-        let Some((payload, tag)) = rest.rsplit_once('.') else {
-            return Err(bad_credentials());
-        };
-        let Some((company, expires)) = payload.split_once('.') else {
-            return Err(bad_credentials());
-        };
+    /// The subject of something [`Self::sign_subject`] made, if its mac holds and it has not
+    /// expired; anything else is `Unauthenticated`.
+    pub(crate) fn signed_subject<'a>(&self, signed: &'a str) -> Result<&'a str> {
+        let (payload, tag) = signed.rsplit_once('.').ok_or_else(bad_credentials)?;
+        let (subject, expires) = payload.split_once('.').ok_or_else(bad_credentials)?;
         let tag: Vec<u8> = (0..tag.len())
             .step_by(2)
             .filter_map(|i| {
@@ -111,6 +101,27 @@ impl Control {
         if expires <= self.now() {
             return Err(bad_credentials());
         }
+        Ok(subject)
+    }
+
+    fn sign(&self, company: &Company, ttl_secs: u64) -> Result<MegaportSession> {
+        Ok(MegaportSession {
+            token: format!(
+                "{TOKEN_PREFIX}{}",
+                self.sign_subject(&company.uid.0, ttl_secs)?
+            ),
+            expires_in: ttl_secs,
+            company: company.clone(),
+        })
+    }
+
+    /// `Some(company)` for a token we signed that is still valid, `Err` for one we signed that
+    /// is not, `None` for something we never signed.
+    fn verify(&self, token: &str) -> Result<Option<CompanyUid>> {
+        let Some(rest) = token.strip_prefix(TOKEN_PREFIX) else {
+            return Ok(None);
+        };
+        let company = self.signed_subject(rest)?;
         Ok(Some(CompanyUid(company.to_owned())))
     }
 

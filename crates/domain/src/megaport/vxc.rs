@@ -341,6 +341,16 @@ pub struct VxcSpec {
     pub resource_tags: std::collections::BTreeMap<String, String>,
 }
 
+impl VxcSpec {
+    /// One side's end (each company sees and edits its own).
+    pub fn end(&self, side: Side) -> &VxcEnd {
+        match side {
+            Side::A => &self.a_end,
+            Side::B => &self.b_end,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Vxc {
     pub uid: Uuid,
