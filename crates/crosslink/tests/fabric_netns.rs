@@ -228,6 +228,14 @@ fn customer_with_port(dir: &std::path::Path, asn: u32) -> Customer {
     assert!(eventually(Duration::from_secs(10), || ns
         .ip(&["-o", "link"])
         .contains("vxc100")));
+    // The VLAN on the wire: where the kernel has 802.1Q, vxc100 is a VLAN 100 sub-interface
+    // of a trunk; on one without it (like this project's CI machine), an untagged veth.
+    let details = ns.ip(&["-d", "link", "show", "vxc100"]);
+    if kernel_has_vlans() {
+        assert!(details.contains("vlan protocol 802.1Q id 100"), "{details}");
+    } else {
+        assert!(details.contains("veth"), "{details}");
+    }
     ns.ip(&["address", "add", "169.254.2.1/29", "dev", "vxc100"]);
     Customer {
         s,
@@ -238,6 +246,26 @@ fn customer_with_port(dir: &std::path::Path, asn: u32) -> Customer {
         port_vxc,
         ns: ns_name,
     }
+}
+
+/// Whether `ip link add … type vlan` works here (tried in a scratch namespace).
+fn kernel_has_vlans() -> bool {
+    let ns = format!("clt-vlan-{}", std::process::id());
+    let ip = |args: &[&str]| {
+        std::process::Command::new("ip")
+            .args(args)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let ok = ip(&["netns", "add", &ns])
+        && ip(&[
+            "-n", &ns, "link", "add", "t0", "type", "veth", "peer", "name", "t1",
+        ])
+        && ip(&[
+            "-n", &ns, "link", "add", "link", "t0", "name", "t0.2", "type", "vlan", "id", "2",
+        ]);
+    ip(&["netns", "delete", &ns]);
+    ok
 }
 
 /// Stops the server (SIGTERM) and checks its namespaces are all gone.

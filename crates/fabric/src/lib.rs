@@ -195,6 +195,8 @@ pub enum Mode {
 
 struct PortRun {
     link: PortLink,
+    /// The port side's trunk, when the VXC is tagged (802.1Q).
+    trunk: Option<String>,
 }
 
 struct Inner {
@@ -551,18 +553,28 @@ impl Fabric {
             .as_ref()
             .map(|n| n.name.clone())
             .unwrap_or_default();
-        netns::veth(
-            netns::End {
-                ns: &port_ns,
-                name: &port_if(&link),
-                addresses: Vec::new(),
-            },
-            netns::End {
-                ns: &mcr_ns,
-                name: &format!("pv{index}"),
-                addresses: link.interface.iter().map(|a| a.to_string()).collect(),
-            },
-        )?;
+        let port_end = netns::End {
+            ns: &port_ns,
+            name: &port_if(&link),
+            addresses: Vec::new(),
+        };
+        let mcr_end = netns::End {
+            ns: &mcr_ns,
+            name: &format!("pv{index}"),
+            addresses: link.interface.iter().map(|a| a.to_string()).collect(),
+        };
+        // Tagged where the kernel has 802.1Q; the trunk is what a stop deletes.
+        let trunk = match link.vlan {
+            Some(vlan) if netns::has_vlans() => {
+                let trunk = format!("vt{index}");
+                netns::tagged_veth((&trunk, &format!("pt{index}")), vlan, port_end, mcr_end)?;
+                Some(trunk)
+            }
+            _ => {
+                netns::veth(port_end, mcr_end)?;
+                None
+            }
+        };
         let mcr = &inner.mcrs[&link.mcr].speaker;
         for s in &link.sessions {
             if let Err(e) = mcr
@@ -579,7 +591,7 @@ impl Fabric {
                 tracing::warn!(vxc = %link.vxc, error = %e, "fabric: MCR peer toward a port");
             }
         }
-        inner.port_links.insert(link.vxc, PortRun { link });
+        inner.port_links.insert(link.vxc, PortRun { link, trunk });
         Ok(())
     }
 
@@ -594,7 +606,11 @@ impl Fabric {
         }
         // The port's namespace stays (the customer's router lives there); its VXC goes.
         if let Some(ns) = inner.ports.get(&run.link.port) {
-            let _ = ns.ip(&["link", "del", &port_if(&run.link)]);
+            let _ = ns.ip(&[
+                "link",
+                "del",
+                &run.trunk.unwrap_or_else(|| port_if(&run.link)),
+            ]);
         }
         if let Some(i) = inner.blocks.remove(&vxc) {
             inner.free_blocks.push(i);
@@ -801,7 +817,8 @@ impl Fabric {
     }
 }
 
-/// The port end's interface: `vxc<VLAN>`, or `vxc-untagged`.
+/// The port end's interface: `vxc<VLAN>` (an 802.1Q sub-interface where the kernel has them),
+/// or `vxc-untagged`.
 fn port_if(l: &PortLink) -> String {
     match l.vlan {
         Some(v) => format!("vxc{v}"),

@@ -86,11 +86,65 @@ pub(crate) fn veth(a: End<'_>, b: End<'_>) -> Result<(), String> {
         "-n", a.ns, "link", "add", a.name, "type", "veth", "peer", "name", b.name, "netns", b.ns,
     ])?;
     for end in [&a, &b] {
-        for addr in &end.addresses {
-            ip(&["-n", end.ns, "address", "add", addr, "dev", end.name])?;
-        }
-        ip(&["-n", end.ns, "link", "set", end.name, "up"])?;
+        up_with(end)?;
     }
+    Ok(())
+}
+
+/// Whether this kernel makes 802.1Q interfaces (`ip link add … type vlan`), probed once in a
+/// scratch namespace. Without them a VXC to a port is an untagged veth named for its VLAN.
+pub(crate) fn has_vlans() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| {
+        let Ok(ns) = Ns::create(&format!("clvlan-probe-{}", std::process::id())) else {
+            return false;
+        };
+        ns.ip(&["link", "add", "t0", "type", "veth", "peer", "name", "t1"])
+            .and_then(|_| {
+                ns.ip(&[
+                    "link", "add", "link", "t0", "name", "t0.2", "type", "vlan", "id", "2",
+                ])
+            })
+            .is_ok()
+    })
+}
+
+/// A VXC to a port with its VLAN on the wire: a veth "trunk" between the namespaces and an
+/// 802.1Q sub-interface with `vlan` on each end, which carries the addresses (the customer's
+/// router sees tagged frames on the trunk, as on a real port).
+pub(crate) fn tagged_veth(
+    trunks: (&str, &str),
+    vlan: u16,
+    a: End<'_>,
+    b: End<'_>,
+) -> Result<(), String> {
+    veth(
+        End {
+            ns: a.ns,
+            name: trunks.0,
+            addresses: Vec::new(),
+        },
+        End {
+            ns: b.ns,
+            name: trunks.1,
+            addresses: Vec::new(),
+        },
+    )?;
+    let id = vlan.to_string();
+    for (trunk, end) in [(trunks.0, &a), (trunks.1, &b)] {
+        ip(&[
+            "-n", end.ns, "link", "add", "link", trunk, "name", end.name, "type", "vlan", "id", &id,
+        ])?;
+        up_with(end)?;
+    }
+    Ok(())
+}
+
+fn up_with(end: &End<'_>) -> Result<(), String> {
+    for addr in &end.addresses {
+        ip(&["-n", end.ns, "address", "add", addr, "dev", end.name])?;
+    }
+    ip(&["-n", end.ns, "link", "set", end.name, "up"])?;
     Ok(())
 }
 
