@@ -5,23 +5,15 @@
 
 mod common;
 
-use common::{eventually, request, tempdir, Client, Server};
-use serde_json::{json, Value};
+use common::{
+    attachment_diagnosis as diagnosis, attachment_state as state, eventually, megaport_ok as mp,
+    megaport_token as mp_token, request, tempdir, Client, Server,
+};
+use serde_json::json;
 use std::time::Duration;
 
 /// The tests poll; DigitalOcean's per-token rate limit would cut them off.
 const NO_LIMITS: &[&str] = &["--rate-limit-per-minute", "0", "--rate-limit-per-hour", "0"];
-
-fn mp_token(s: &Server, company: &str) -> String {
-    common::megaport_token(s, company)
-}
-
-fn mp(s: &Server, t: &str, method: &str, path: &str, body: Option<Value>) -> Value {
-    let b = body.map(|b| b.to_string());
-    let r = request(&s.megaport, method, path, Some(t), b.as_deref());
-    assert!(r.status < 300, "{method} {path}: {}", r.raw);
-    r.body
-}
 
 /// A team's attachment on a fresh VPC of `range`; returns (id, key, auth key).
 fn attachment(s: &Server, team: &str, range: &str) -> (String, String, String) {
@@ -38,15 +30,6 @@ fn attachment_as(s: &Server, team: &str, range: &str, asn: u32) -> (String, Stri
         json!({"bgp": {"local_router_asn": asn, "local_router_ip": "169.254.0.1/29",
             "peer_router_ip": "169.254.0.6/29", "peer_router_asn": 133937, "auth_key": format!("{team}-md5-key")}}),
     )
-}
-
-fn state(s: &Server, team: &str, id: &str) -> String {
-    Client::new(s, team)
-        .get(&format!("/v2/partner_network_connect/attachments/{id}"))
-        .body["partner_attachment"]["state"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned()
 }
 
 fn buy_mcr(s: &Server, t: &str) -> String {
@@ -280,15 +263,6 @@ fn the_seeds_flow_ends_established_and_routes_pass_between_the_mcrs_vxcs() {
         "history shows ACTIVE: {}",
         events.raw
     );
-}
-
-fn diagnosis(s: &Server, team: &str, id: &str) -> String {
-    Client::new(s, team)
-        .get(&format!("/v2/partner_network_connect/attachments/{id}"))
-        .body["partner_attachment"]["bgp_diagnosis"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned()
 }
 
 #[test]

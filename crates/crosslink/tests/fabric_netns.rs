@@ -6,7 +6,7 @@ mod common;
 #[path = "../../bgp/tests/support/mod.rs"]
 mod support;
 
-use common::{eventually, request, tempdir, Client, Server};
+use common::{attachment_state as state, eventually, megaport_ok as mp, tempdir, Client, Server};
 use serde_json::{json, Value};
 use std::process::Command;
 use std::time::Duration;
@@ -42,22 +42,6 @@ fn namespaces() -> Vec<String> {
         .filter(|n| n.starts_with("clf"))
         .map(str::to_owned)
         .collect()
-}
-
-fn mp(s: &Server, t: &str, method: &str, path: &str, body: Option<Value>) -> Value {
-    let b = body.map(|b| b.to_string());
-    let r = request(&s.megaport, method, path, Some(t), b.as_deref());
-    assert!(r.status < 300, "{method} {path}: {}", r.raw);
-    r.body
-}
-
-fn state(s: &Server, team: &str, id: &str) -> String {
-    Client::new(s, team)
-        .get(&format!("/v2/partner_network_connect/attachments/{id}"))
-        .body["partner_attachment"]["state"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned()
 }
 
 /// An attachment on `net` (`169.254.N`): DigitalOcean's router `.1/29`, the MCR `.6/29`.

@@ -135,18 +135,16 @@ impl Control {
             AuthMode::Open => self.ensure_company(access_key).await,
             AuthMode::Strict => {
                 let (ak, hash) = (access_key.to_owned(), hash_token(secret));
-                // A refusal is `None` here: only domain errors cross the store's boundary.
                 self.read(move |tx| {
                     let m = tx.megaport();
                     match m.api_key(&ak)? {
                         Some((stored, company)) if crate::auth::same_digest(&stored, &hash) => {
-                            Ok(m.company(&company)?)
+                            m.company(&company)?.ok_or_else(bad_credentials)
                         }
-                        _ => Ok(None),
+                        _ => Err(bad_credentials()),
                     }
                 })
-                .await?
-                .ok_or_else(bad_credentials)
+                .await
             }
         }
     }

@@ -343,3 +343,35 @@ pub fn partner_attachment(
     let auth = value("bgp_auth_key", "bgp_auth_key");
     (id, key, auth)
 }
+
+/// A Megaport API call with a bearer token, which must succeed; its JSON body.
+pub fn megaport_ok(
+    s: &Server,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    let b = body.map(|b| b.to_string());
+    let r = request(&s.megaport, method, path, Some(token), b.as_deref());
+    assert!(r.status < 300, "{method} {path}: {}", r.raw);
+    r.body
+}
+
+/// One string field of a team's partner attachment ("" when absent).
+fn attachment_field(s: &Server, team: &str, id: &str, field: &str) -> String {
+    Client::new(s, team)
+        .get(&format!("/v2/partner_network_connect/attachments/{id}"))
+        .body["partner_attachment"][field]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+pub fn attachment_state(s: &Server, team: &str, id: &str) -> String {
+    attachment_field(s, team, id, "state")
+}
+
+pub fn attachment_diagnosis(s: &Server, team: &str, id: &str) -> String {
+    attachment_field(s, team, id, "bgp_diagnosis")
+}
